@@ -1,0 +1,68 @@
+#include <iostream>
+
+#include "agent/cli/context.h"
+#include "agent/cli/output.h"
+#include "trust/managed_source.h"
+
+namespace cli {
+
+void add_add_command(CLI::App& app, Context& ctx) {
+  struct Options {
+    std::string file;
+    bool site = false;
+  };
+  auto opts = std::make_shared<Options>();
+  CLI::App* sub = app.add_subcommand(
+      "add",
+      "Import the certificates in FILE (PEM, DER or PKCS#7) into cainfo.pem, or cainfo-ss.pem with "
+      "--site, appending only those not already there, then merge. Private keys and other blocks "
+      "in FILE are skipped, never copied.");
+  sub->add_option("FILE", opts->file, "Certificate file to import")->required();
+  sub->add_flag("--site", opts->site, "Add to cainfo-ss.pem (site servers) instead of cainfo.pem");
+  sub->footer(kExitCodes);
+  sub->callback([&ctx, opts] {
+    trust::AddOutcome added;
+    auto outcome = agent::sync_store(ctx.store_request(), [&](const trust::Layout& layout) {
+      auto r = trust::add_to_managed_source(opts->file, opts->site ? layout.cainfo_ss : layout.cainfo);
+      if (!r) return trust::Result<void>(r.error());
+      added = std::move(*r);
+      return trust::Result<void>();
+    });
+    if (!outcome) {
+      ctx.exit_code = fail(ctx, outcome.error());
+      return;
+    }
+    for (const auto& s : added.skipped) {
+      std::cerr << "trustagent: warning: " << s.file;
+      if (s.block) std::cerr << ": block " << s.block;
+      std::cerr << ": " << s.reason << "\n";
+    }
+    print_warnings(*outcome);
+    if (ctx.json) {
+      nlohmann::json j = {{"target", added.target}};
+      j["added"] = nlohmann::json::array();
+      for (const auto& c : added.added) j["added"].push_back(cert_json(c));
+      j["already_present"] = nlohmann::json::array();
+      for (const auto& c : added.already_present) j["already_present"].push_back(cert_json(c));
+      j["skipped"] = nlohmann::json::array();
+      for (const auto& s : added.skipped) {
+        j["skipped"].push_back({{"file", s.file}, {"block", s.block}, {"reason", s.reason}});
+      }
+      j["merge"] = merge_json(*outcome);
+      std::cout << j.dump(2) << "\n";
+    } else {
+      for (const auto& c : added.added) {
+        std::cout << "added to " << added.target << ": " << c.subject << "\n  sha256 " << c.sha256
+                  << "\n";
+      }
+      for (const auto& c : added.already_present) {
+        std::cout << "already in " << added.target << ": " << c.subject << "\n";
+      }
+      print_merge_text(*outcome);
+    }
+    bool clean = added.skipped.empty() && outcome->report.clean();
+    ctx.exit_code = clean ? 0 : static_cast<int>(trust::Code::kBadInput);
+  });
+}
+
+}  // namespace cli

@@ -1,0 +1,42 @@
+// What every subcommand shares: the global options (accepted before or after the subcommand's
+// name) and the exit code the chosen subcommand sets.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <string>
+#include <vector>
+
+#include "agent/store_sync.h"
+
+namespace cli {
+
+struct Context {
+  std::string home;
+  bool json = false;
+  std::vector<std::string> ca_files;
+  double lock_timeout = 10;
+  int exit_code = 0;
+
+  agent::StoreRequest store_request() const {
+    agent::StoreRequest r;
+    r.home = home;
+    r.ca_files = ca_files;
+    r.lock_timeout_seconds = lock_timeout;
+    return r;
+  }
+};
+
+// Shown at the end of every command's --help.
+inline constexpr const char* kExitCodes =
+    "Common options (before or after the command): --home DIR, --json, --ca-file PATH (repeatable),\n"
+    "--lock-timeout SECONDS, --config FILE.\n"
+    "Exit codes: 0 success; 1 refused or verification failed; 2 usage error or bad input (the good\n"
+    "parts were still merged); 3 network error; 4 another writer holds the lock.";
+
+void add_merge_command(CLI::App& app, Context& ctx);
+void add_list_command(CLI::App& app, Context& ctx);
+void add_add_command(CLI::App& app, Context& ctx);
+void add_remove_command(CLI::App& app, Context& ctx);
+
+}  // namespace cli

@@ -1,0 +1,62 @@
+// trustagent: the thin command-line layer. Every behaviour lives in the libraries; this file only
+// wires options to them.
+#include <openssl/crypto.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <iostream>
+
+#include "agent/cli/context.h"
+
+namespace {
+
+// The config file lives in the home, so the home must be known before CLI11 reads the config.
+std::string home_from(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--home") == 0 && i + 1 < argc) return argv[i + 1];
+    if (std::strncmp(argv[i], "--home=", 7) == 0) return argv[i] + 7;
+  }
+  if (const char* env = std::getenv("TRUSTAGENT_HOME"); env && *env) return env;
+  return "/opt/trustagent";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  OPENSSL_init_crypto(OPENSSL_INIT_LOAD_CONFIG, nullptr);
+  cli::Context ctx;
+  ctx.home = home_from(argc, argv);
+
+  CLI::App app{
+      "trustagent: decides which TLS servers this endpoint trusts and keeps that up to date."};
+  app.set_version_flag("--version", TRUSTAGENT_VERSION);
+  app.add_option("--home", ctx.home,
+                 "Agent home (default $TRUSTAGENT_HOME, else /opt/trustagent)");
+  app.add_flag("--json", ctx.json, "Machine-readable output on stdout");
+  app.add_option("--ca-file", ctx.ca_files,
+                 "Extra CA source, absolute path; repeatable; also 'ca-file = PATH' in the config")
+      ->take_all();
+  app.add_option("--lock-timeout", ctx.lock_timeout,
+                 "Seconds to wait for another writer before exiting 4 (default 10)")
+      ->check(CLI::NonNegativeNumber);
+  app.set_config("--config", ctx.home + "/etc/trustagent.conf",
+                 "Settings file (INI); command-line flags override it", false);
+  // Settings for later features may already be in the file; they must not break today's commands.
+  app.allow_config_extras(CLI::config_extras_mode::ignore);
+  app.fallthrough();
+  app.require_subcommand(1);
+  app.footer(cli::kExitCodes);
+
+  cli::add_merge_command(app, ctx);
+  cli::add_list_command(app, ctx);
+  cli::add_add_command(app, ctx);
+  cli::add_remove_command(app, ctx);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    return rc == 0 ? 0 : 2;  // --help and --version are successes; every other parse error is usage
+  }
+  return ctx.exit_code;
+}

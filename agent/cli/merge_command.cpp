@@ -1,0 +1,42 @@
+#include <iostream>
+
+#include "agent/cli/context.h"
+#include "agent/cli/output.h"
+
+namespace cli {
+
+void add_merge_command(CLI::App& app, Context& ctx) {
+  struct Options {
+    bool force = false;
+    bool allow_empty = false;
+  };
+  auto opts = std::make_shared<Options>();
+  CLI::App* sub = app.add_subcommand(
+      "merge",
+      "Regenerate etc/cainfo-merged.pem from the sources if any changed (a stat per source when "
+      "nothing did). Sources, in order: cainfo.pem, cainfo-ss.pem, cainfo-reserve.pem, then each "
+      "--ca-file.");
+  sub->add_flag("--force", opts->force, "Regenerate even if nothing changed");
+  sub->add_flag("--allow-empty", opts->allow_empty,
+                "Publish an empty store even though the current one has anchors");
+  sub->footer(kExitCodes);
+  sub->callback([&ctx, opts] {
+    agent::StoreRequest request = ctx.store_request();
+    request.merge.force = opts->force;
+    request.merge.allow_empty = opts->allow_empty;
+    auto outcome = agent::sync_store(request);
+    if (!outcome) {
+      ctx.exit_code = fail(ctx, outcome.error());
+      return;
+    }
+    print_warnings(*outcome);
+    if (ctx.json) {
+      std::cout << merge_json(*outcome).dump(2) << "\n";
+    } else {
+      print_merge_text(*outcome);
+    }
+    ctx.exit_code = merge_exit_code(*outcome);
+  });
+}
+
+}  // namespace cli

@@ -1,0 +1,142 @@
+#include "agent/cli/output.h"
+
+#include <iostream>
+
+#include "trust/time_format.h"
+
+namespace cli {
+namespace {
+
+const char* code_name(trust::Code code) {
+  switch (code) {
+    case trust::Code::kOk:
+      return "ok";
+    case trust::Code::kRefused:
+      return "refused";
+    case trust::Code::kBadInput:
+      return "bad_input";
+    case trust::Code::kNetwork:
+      return "network";
+    case trust::Code::kLocked:
+      return "locked";
+  }
+  return "bad_input";
+}
+
+nlohmann::json changes_json(const std::vector<trust::AnchorChange>& changes) {
+  auto out = nlohmann::json::array();
+  for (const auto& c : changes) out.push_back({{"sha256", c.sha256}, {"subject", c.subject}});
+  return out;
+}
+
+}  // namespace
+
+int fail(const Context& ctx, const trust::Error& error) {
+  if (ctx.json) {
+    nlohmann::json j = {{"ok", false},
+                        {"error", {{"code", code_name(error.code)}, {"message", error.message}}}};
+    std::cout << j.dump(2) << "\n";
+  }
+  std::cerr << "trustagent: error: " << error.message << "\n";
+  return static_cast<int>(error.code);
+}
+
+nlohmann::json merge_json(const agent::StoreOutcome& outcome) {
+  const auto& r = outcome.report;
+  nlohmann::json j = {{"regenerated", r.regenerated},
+                      {"anchors", r.anchors},
+                      {"duplicates", r.duplicates},
+                      {"added", changes_json(r.added)},
+                      {"removed", changes_json(r.removed)}};
+  if (r.regenerated) j["reason"] = r.why;
+  auto sources = nlohmann::json::array();
+  for (const auto& s : r.sources) {
+    nlohmann::json src = {{"path", s.path}, {"status", s.status}, {"anchors", s.anchors}};
+    if (!s.reason.empty()) src["reason"] = s.reason;
+    sources.push_back(src);
+  }
+  j["sources"] = sources;
+  auto skipped = nlohmann::json::array();
+  for (const auto& s : r.skipped) {
+    skipped.push_back({{"file", s.file}, {"block", s.block}, {"reason", s.reason}});
+  }
+  j["skipped"] = skipped;
+  j["notes"] = r.notes;
+  auto hooks = nlohmann::json::array();
+  for (const auto& h : outcome.hooks) {
+    nlohmann::json hook = {{"name", h.name}, {"ok", h.ok()}, {"exit_code", h.exit_code}};
+    if (!h.ok()) hook["error"] = h.error;
+    hooks.push_back(hook);
+  }
+  j["hooks"] = hooks;
+  return j;
+}
+
+void print_merge_text(const agent::StoreOutcome& outcome) {
+  const auto& r = outcome.report;
+  if (r.regenerated) {
+    std::cout << "merged store regenerated (" << r.why << "): " << r.anchors << " anchors";
+  } else {
+    std::cout << "merged store up to date: " << r.anchors << " anchors";
+  }
+  if (r.duplicates) std::cout << ", " << r.duplicates << " duplicates merged";
+  std::cout << "\n";
+  // A first merge of a system bundle adds hundreds; the full lists are in --json and the hooks.
+  constexpr size_t kShown = 20;
+  auto show = [](const std::vector<trust::AnchorChange>& changes, const char* sign) {
+    for (size_t i = 0; i < changes.size() && i < kShown; ++i) {
+      std::cout << "  " << sign << " " << changes[i].sha256 << "  " << changes[i].subject << "\n";
+    }
+    if (changes.size() > kShown) {
+      std::cout << "  " << sign << " ... and " << changes.size() - kShown << " more (--json lists all)\n";
+    }
+  };
+  show(r.added, "+");
+  show(r.removed, "-");
+  for (const auto& s : r.sources) {
+    std::cout << "  source " << s.status << (s.status == "ok" ? "      " : " ") << s.path;
+    if (s.status == "ok") std::cout << " (" << s.anchors << " certificates)";
+    std::cout << "\n";
+  }
+  for (const auto& h : outcome.hooks) {
+    std::cout << "  hook " << h.name << ": " << (h.ok() ? "ok" : h.error) << "\n";
+  }
+}
+
+void print_warnings(const agent::StoreOutcome& outcome) {
+  for (const auto& n : outcome.report.notes) std::cerr << "trustagent: warning: " << n << "\n";
+  for (const auto& s : outcome.report.sources) {
+    if (s.status == "refused") {
+      std::cerr << "trustagent: error: " << s.path << ": refused: " << s.reason << "\n";
+    }
+  }
+  for (const auto& s : outcome.report.skipped) {
+    std::cerr << "trustagent: warning: " << s.file;
+    if (s.block) std::cerr << ": block " << s.block;
+    std::cerr << ": " << s.reason << "\n";
+  }
+  for (const auto& h : outcome.hooks) {
+    if (!h.ok()) std::cerr << "trustagent: warning: hook " << h.name << ": " << h.error << "\n";
+  }
+}
+
+int merge_exit_code(const agent::StoreOutcome& outcome) {
+  return outcome.report.clean() ? 0 : static_cast<int>(trust::Code::kBadInput);
+}
+
+nlohmann::json cert_json(const trust::CertInfo& i) {
+  return {{"sha256", i.sha256},
+          {"sha1", i.sha1},
+          {"subject", i.subject},
+          {"issuer", i.issuer},
+          {"serial", i.serial},
+          {"not_before", trust::to_iso8601(i.not_before)},
+          {"not_after", trust::to_iso8601(i.not_after)},
+          {"self_signed", i.self_signed},
+          {"is_ca", i.is_ca},
+          {"key_type", i.key_type},
+          {"key_bits", i.key_bits},
+          {"signature_algorithm", i.signature_algorithm}};
+}
+
+}  // namespace cli

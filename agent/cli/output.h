@@ -1,0 +1,27 @@
+// Rendering results for people (text) and scripts (--json), and the exit code that goes with them.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include "agent/cli/context.h"
+#include "agent/store_sync.h"
+#include "trust/certificate.h"
+#include "trust/result.h"
+
+namespace cli {
+
+// Prints the error (JSON on stdout with --json, always one line on stderr) and returns its code.
+int fail(const Context& ctx, const trust::Error& error);
+
+nlohmann::json merge_json(const agent::StoreOutcome& outcome);
+void print_merge_text(const agent::StoreOutcome& outcome);
+
+// Skipped blocks, refused sources and failed hooks as warning lines on stderr.
+void print_warnings(const agent::StoreOutcome& outcome);
+
+// 0 when every input was clean, 2 when something was skipped or refused.
+int merge_exit_code(const agent::StoreOutcome& outcome);
+
+nlohmann::json cert_json(const trust::CertInfo& info);
+
+}  // namespace cli

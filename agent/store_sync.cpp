@@ -1,0 +1,29 @@
+#include "agent/store_sync.h"
+
+#include "policy/source_list.h"
+#include "trust/atomic_file.h"
+#include "trust/file_lock.h"
+
+namespace agent {
+
+trust::Result<StoreOutcome> sync_store(const StoreRequest& request, const Mutation& mutate) {
+  trust::Layout layout = trust::Layout::at(request.home);
+  // Validate the source list before touching anything, so a usage error changes nothing.
+  auto sources = policy::build_source_list(layout, request.ca_files);
+  if (!sources) return sources.error();
+  if (auto made = trust::make_directories(layout.var_dir); !made) return made.error();
+  auto lock = trust::FileLock::acquire(layout.lock, request.lock_timeout_seconds);
+  if (!lock) return lock.error();
+
+  if (mutate) {
+    if (auto changed = mutate(layout); !changed) return changed.error();
+  }
+  auto report = trust::update_store(layout, *sources, request.merge);
+  if (!report) return report.error();
+  StoreOutcome outcome;
+  outcome.report = std::move(*report);
+  if (outcome.report.regenerated) outcome.hooks = run_hooks(layout, outcome.report);
+  return outcome;
+}
+
+}  // namespace agent

@@ -1,0 +1,33 @@
+// The one way every command brings the merged store up to date: take the writer lock, optionally
+// change an agent-managed source, merge (cheap when nothing changed), and run the hooks if the
+// store was regenerated.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "agent/hooks.h"
+#include "trust/layout.h"
+#include "trust/merge.h"
+#include "trust/result.h"
+
+namespace agent {
+
+struct StoreRequest {
+  std::string home;
+  std::vector<std::string> ca_files;
+  double lock_timeout_seconds = 10;
+  trust::MergeOptions merge;
+};
+
+struct StoreOutcome {
+  trust::MergeReport report;
+  std::vector<HookRun> hooks;
+};
+
+using Mutation = std::function<trust::Result<void>(const trust::Layout&)>;
+
+trust::Result<StoreOutcome> sync_store(const StoreRequest& request, const Mutation& mutate = {});
+
+}  // namespace agent

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs what trustagent needs to build and test, when it is missing (Debian 12, as root or with sudo).
+set -euo pipefail
+
+packages=(build-essential cmake ninja-build pkg-config openssl curl ca-certificates util-linux
+          libssl-dev libcurl4-openssl-dev libpugixml-dev libcli11-dev nlohmann-json3-dev
+          libgtest-dev libgmock-dev libbenchmark-dev)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

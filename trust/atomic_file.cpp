@@ -1,0 +1,128 @@
+#include "trust/atomic_file.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+
+namespace trust {
+namespace {
+
+constexpr std::string_view kTempMarker = ".tmp-";
+
+std::string dir_of(const std::string& path) {
+  auto slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+std::string base_of(const std::string& path) {
+  auto slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+Error io_error(const std::string& what, const std::string& path) {
+  return make_error(Code::kBadInput, path + ": " + what + ": " + std::strerror(errno));
+}
+
+int full_sync(int fd) {
+#ifdef __APPLE__
+  // fsync does not flush the drive's cache on Darwin; F_FULLFSYNC does.
+  if (::fcntl(fd, F_FULLFSYNC) == 0) return 0;
+#endif
+  return ::fsync(fd);
+}
+
+Result<void> sync_directory(const std::string& dir) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return io_error("cannot open directory to sync", dir);
+  int rc = full_sync(fd);
+  int saved = errno;
+  ::close(fd);
+  errno = saved;
+  if (rc != 0) return io_error("cannot sync directory", dir);
+  return {};
+}
+
+// Test-only seam: TRUSTAGENT_TEST_CRASH=<stage>:<file name> makes the process die at that stage
+// of writing that file, so crash safety is tested on the real code path.
+void maybe_crash(const char* stage, const std::string& path) {
+  const char* spec = std::getenv("TRUSTAGENT_TEST_CRASH");
+  if (spec == nullptr) return;
+  std::string want = std::string(stage) + ":" + base_of(path);
+  if (want == spec) ::_exit(86);
+}
+
+}  // namespace
+
+Result<void> write_file_atomic(const std::string& path, std::string_view content, mode_t mode) {
+  const std::string dir = dir_of(path);
+  std::string temp = dir + "/." + base_of(path) + std::string(kTempMarker) + "XXXXXX";
+  int fd = ::mkostemp(temp.data(), O_CLOEXEC);
+  if (fd < 0) return io_error("cannot create a temporary file", dir);
+
+  auto fail = [&](const char* what) -> Result<void> {
+    Error e = io_error(what, path);
+    ::close(fd);
+    ::unlink(temp.c_str());
+    return e;
+  };
+  if (::fchmod(fd, mode) != 0) return fail("cannot set permissions");
+  size_t written = 0;
+  while (written < content.size()) {
+    ssize_t n = ::write(fd, content.data() + written, content.size() - written);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return fail("cannot write");
+    written += static_cast<size_t>(n);
+  }
+  maybe_crash("after-write", path);
+  if (full_sync(fd) != 0) return fail("cannot sync");
+  maybe_crash("after-fsync", path);
+  if (::close(fd) != 0) {
+    Error e = io_error("cannot close", path);
+    ::unlink(temp.c_str());
+    return e;
+  }
+  if (::rename(temp.c_str(), path.c_str()) != 0) {
+    Error e = io_error("cannot replace", path);
+    ::unlink(temp.c_str());
+    return e;
+  }
+  maybe_crash("after-rename", path);
+  return sync_directory(dir);
+}
+
+Result<void> remove_file_durably(const std::string& path) {
+  if (::unlink(path.c_str()) != 0) {
+    if (errno == ENOENT) return {};
+    return io_error("cannot remove", path);
+  }
+  return sync_directory(dir_of(path));
+}
+
+void sweep_stale_temporaries(const std::string& dir) {
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) return;
+  while (dirent* entry = ::readdir(d)) {
+    std::string_view name = entry->d_name;
+    if (name.size() > 1 && name[0] == '.' && name.find(kTempMarker) != std::string_view::npos) {
+      ::unlinkat(::dirfd(d), entry->d_name, 0);
+    }
+  }
+  ::closedir(d);
+}
+
+Result<void> make_directories(const std::string& dir, mode_t mode) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return make_error(Code::kBadInput, dir + ": cannot create directory: " + ec.message());
+  (void)mode;  // created with the process umask; the agent runs with 022
+  return {};
+}
+
+}  // namespace trust

@@ -1,0 +1,26 @@
+// Replaces a file so that a crash at any instant leaves the old or the new content, never a mix:
+// temporary ".<name>.tmp-XXXXXX" in the same directory, fchmod, full write, fsync, rename over the
+// target, fsync the directory. On any error the temporary is removed and the target is untouched.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <string_view>
+
+#include "trust/result.h"
+
+namespace trust {
+
+Result<void> write_file_atomic(const std::string& path, std::string_view content,
+                               mode_t mode = 0644);
+
+// Removes the file and fsyncs its directory; a missing file is not an error.
+Result<void> remove_file_durably(const std::string& path);
+
+// Temporaries left by a process that died mid-write. Call with the writer lock held.
+void sweep_stale_temporaries(const std::string& dir);
+
+Result<void> make_directories(const std::string& dir, mode_t mode = 0755);
+
+}  // namespace trust

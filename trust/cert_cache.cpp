@@ -1,0 +1,106 @@
+#include "trust/cert_cache.h"
+
+#include <charconv>
+#include <string_view>
+#include <vector>
+
+#include "trust/atomic_file.h"
+#include "trust/source_reader.h"
+
+namespace trust {
+namespace {
+
+constexpr std::string_view kHeader = "trustagent-cert-cache 1";
+constexpr size_t kFields = 13;
+
+std::string clean(const std::string& s) {
+  std::string out = s;
+  for (char& c : out) {
+    if (c == '\t' || c == '\n' || c == '\r') c = ' ';
+  }
+  return out;
+}
+
+template <class T>
+bool to_number(std::string_view s, T& out, int base = 10) {
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out, base);
+  return ec == std::errc() && p == s.data() + s.size();
+}
+
+}  // namespace
+
+CertCache CertCache::load(const std::string& path) {
+  CertCache cache;
+  auto content = read_source_file(path);
+  if (!content) return cache;
+  std::string_view text = *content;
+  size_t eol = text.find('\n');
+  if (text.substr(0, eol) != kHeader) return cache;
+  size_t pos = eol == std::string_view::npos ? text.size() : eol + 1;
+  std::vector<std::string_view> f;
+  while (pos < text.size()) {
+    size_t end = text.find('\n', pos);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view line = text.substr(pos, end - pos);
+    pos = end + 1;
+    f.clear();
+    size_t start = 0;
+    for (size_t tab; (tab = line.find('\t', start)) != std::string_view::npos; start = tab + 1) {
+      f.push_back(line.substr(start, tab - start));
+    }
+    f.push_back(line.substr(start));
+    if (f.size() != kFields || f[0].size() != 64) continue;
+    CertInfo i;
+    int flags = 0;
+    if (!to_number(f[3], i.not_before) || !to_number(f[4], i.not_after) ||
+        !to_number(f[5], flags) || !to_number(f[7], i.key_bits) ||
+        !to_number(f[9], i.subject_hash, 16)) {
+      continue;
+    }
+    i.sha256 = f[0];
+    i.sha1 = f[1];
+    i.serial = f[2];
+    i.self_signed = flags & 1;
+    i.is_ca = flags & 2;
+    i.key_type = f[6];
+    i.signature_algorithm = f[8];
+    i.subject = f[10];
+    i.issuer = f[11];
+    // f[12] is reserved for future fields; an older reader ignores it.
+    std::string key = i.sha256;
+    cache.entries_.emplace(std::move(key), std::move(i));
+  }
+  return cache;
+}
+
+const CertInfo* CertCache::find(const std::string& sha256_hex) const {
+  auto it = entries_.find(sha256_hex);
+  return it == entries_.end() ? nullptr : &it->second;
+}
+
+void CertCache::insert(CertInfo info) {
+  std::string key = info.sha256;
+  entries_.insert_or_assign(std::move(key), std::move(info));
+  dirty_ = true;
+}
+
+Result<void> CertCache::save(const std::string& path,
+                             const std::unordered_set<std::string>& keep) const {
+  std::string out(kHeader);
+  out += '\n';
+  out.reserve(keep.size() * 300);
+  char hash[16];
+  for (const auto& [key, i] : entries_) {
+    if (!keep.count(key)) continue;
+    auto [end, ec] = std::to_chars(hash, hash + sizeof hash, i.subject_hash, 16);
+    (void)ec;
+    out += i.sha256 + '\t' + i.sha1 + '\t' + i.serial + '\t' + std::to_string(i.not_before) + '\t' +
+           std::to_string(i.not_after) + '\t' +
+           std::to_string((i.self_signed ? 1 : 0) | (i.is_ca ? 2 : 0)) + '\t' + clean(i.key_type) +
+           '\t' + std::to_string(i.key_bits) + '\t' + clean(i.signature_algorithm) + '\t' +
+           std::string(hash, end) + '\t' + clean(i.subject) + '\t' + clean(i.issuer) + "\t\n";
+  }
+  return write_file_atomic(path, out);
+}
+
+}  // namespace trust

@@ -1,0 +1,33 @@
+// Parsed metadata of every certificate trustagent has seen, keyed by the SHA-256 of its DER.
+// Parsing X.509 is what a merge costs; with this cache a regeneration decodes and hashes, and
+// parses only certificates it has not seen before. Entries exist only for DER that parsed, so a
+// hit also vouches that those exact bytes are a well-formed certificate.
+#pragma once
+
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "trust/certificate.h"
+#include "trust/result.h"
+
+namespace trust {
+
+class CertCache {
+ public:
+  // A missing or damaged cache is empty: it is only an accelerator, never a source of trust.
+  static CertCache load(const std::string& path);
+
+  const CertInfo* find(const std::string& sha256_hex) const;
+  void insert(CertInfo info);
+  bool dirty() const { return dirty_; }
+
+  // Writes only the entries in `keep` (the anchors of the store just written).
+  Result<void> save(const std::string& path, const std::unordered_set<std::string>& keep) const;
+
+ private:
+  std::unordered_map<std::string, CertInfo> entries_;
+  bool dirty_ = false;
+};
+
+}  // namespace trust

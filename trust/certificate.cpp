@@ -1,0 +1,121 @@
+#include "trust/certificate.h"
+
+#include <openssl/objects.h>
+#include <openssl/x509v3.h>
+
+#include <ctime>
+
+#include "trust/fingerprint.h"
+
+namespace trust {
+namespace {
+
+std::string name_to_string(const X509_NAME* name) {
+  ossl::Ptr<BIO> bio(BIO_new(BIO_s_mem()));
+  // RFC 2253 escaping keeps control characters (and so newlines) out of the text, while UTF-8
+  // stays readable instead of turning into \XX escapes.
+  const unsigned long flags = XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB;
+  if (!bio || X509_NAME_print_ex(bio.get(), name, 0, flags) < 0) {
+    ossl::drain_errors();
+    return "<unprintable name>";
+  }
+  char* data = nullptr;
+  long len = BIO_get_mem_data(bio.get(), &data);
+  return std::string(data, static_cast<size_t>(len));
+}
+
+int64_t to_epoch(const ASN1_TIME* t) {
+  std::tm tm{};
+  if (t == nullptr || ASN1_TIME_to_tm(t, &tm) != 1) {
+    ossl::drain_errors();
+    return 0;
+  }
+  return static_cast<int64_t>(timegm(&tm));
+}
+
+std::string serial_hex(const X509& x) {
+  ossl::Ptr<BIGNUM> bn(ASN1_INTEGER_to_BN(X509_get0_serialNumber(&x), nullptr));
+  if (!bn) return "";
+  char* hex = BN_bn2hex(bn.get());
+  std::string out = hex ? hex : "";
+  OPENSSL_free(hex);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string object_text(const ASN1_OBJECT* obj) {
+  int nid = OBJ_obj2nid(obj);
+  if (nid != NID_undef) return OBJ_nid2ln(nid);
+  char buf[128];
+  if (OBJ_obj2txt(buf, sizeof buf, obj, 1) <= 0) return "unknown";
+  return buf;
+}
+
+}  // namespace
+
+Result<Certificate> Certificate::from_der(std::string der) {
+  const auto* p = reinterpret_cast<const unsigned char*>(der.data());
+  ossl::Ptr<X509> x(d2i_X509(nullptr, &p, static_cast<long>(der.size())));
+  if (!x) {
+    std::string why = ossl::drain_errors();
+    return make_error(Code::kBadInput, "not a valid DER certificate" +
+                                           (why.empty() ? std::string() : " (" + why + ")"));
+  }
+  size_t consumed = static_cast<size_t>(p - reinterpret_cast<const unsigned char*>(der.data()));
+  if (consumed != der.size()) {
+    return make_error(Code::kBadInput, std::to_string(der.size() - consumed) +
+                                           " bytes of trailing data after the certificate");
+  }
+  return Certificate(std::move(x), std::move(der));
+}
+
+CertInfo Certificate::info() const {
+  X509* x = x509_.get();
+  CertInfo info;
+  info.sha256 = to_hex(sha256_of(der_));
+  info.sha1 = to_hex(sha1_of(der_));
+  info.subject = name_to_string(X509_get_subject_name(x));
+  info.issuer = name_to_string(X509_get_issuer_name(x));
+  info.serial = serial_hex(*x);
+  info.not_before = to_epoch(X509_get0_notBefore(x));
+  info.not_after = to_epoch(X509_get0_notAfter(x));
+  info.self_signed = X509_self_signed(x, 0) == 1;
+  int ca = X509_check_ca(x);
+  info.is_ca = ca == 1 || ca == 3;
+  if (EVP_PKEY* key = X509_get0_pubkey(x)) {
+    const char* type = EVP_PKEY_get0_type_name(key);
+    info.key_type = type ? type : "unknown";
+    info.key_bits = EVP_PKEY_get_bits(key);
+  } else {
+    ASN1_OBJECT* alg = nullptr;
+    X509_PUBKEY_get0_param(&alg, nullptr, nullptr, nullptr, X509_get_X509_PUBKEY(x));
+    info.key_type = alg ? object_text(alg) : "unknown";
+  }
+  const X509_ALGOR* sig_alg = nullptr;
+  X509_get0_signature(nullptr, &sig_alg, x);
+  const ASN1_OBJECT* sig_obj = nullptr;
+  if (sig_alg) X509_ALGOR_get0(&sig_obj, nullptr, nullptr, sig_alg);
+  info.signature_algorithm = sig_obj ? object_text(sig_obj) : "unknown";
+  int ok = 0;
+  info.subject_hash = X509_NAME_hash_ex(X509_get_subject_name(x), nullptr, nullptr, &ok);
+  ossl::drain_errors();  // the accessors above may leave benign errors for odd certificates
+  return info;
+}
+
+std::string to_pem(std::string_view der) {
+  std::string out = "-----BEGIN CERTIFICATE-----\n";
+  out.reserve(der.size() * 4 / 3 + 80);
+  // 48 input bytes give one 64-column line.
+  unsigned char line[65 + 1];
+  for (size_t pos = 0; pos < der.size(); pos += 48) {
+    size_t n = std::min<size_t>(48, der.size() - pos);
+    int len = EVP_EncodeBlock(line, reinterpret_cast<const unsigned char*>(der.data() + pos),
+                              static_cast<int>(n));
+    out.append(reinterpret_cast<char*>(line), static_cast<size_t>(len));
+    out += '\n';
+  }
+  out += "-----END CERTIFICATE-----\n";
+  return out;
+}
+
+}  // namespace trust

@@ -1,0 +1,52 @@
+// A certificate: its exact DER bytes plus the parsed OpenSSL object, and the metadata trustagent
+// shows and caches. CertInfo is plain data so merge state can keep it without re-parsing.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "trust/ossl.h"
+#include "trust/result.h"
+
+namespace trust {
+
+struct CertInfo {
+  std::string sha256;  // of the DER, lowercase hex
+  std::string sha1;
+  std::string subject;  // RFC 2253 order, UTF-8, control characters escaped
+  std::string issuer;
+  std::string serial;  // hex, "-" prefix when negative
+  int64_t not_before = 0;
+  int64_t not_after = 0;
+  bool self_signed = false;  // self-issued with matching key identifiers; signature not checked
+  bool is_ca = false;        // basicConstraints CA:TRUE, or a v1 self-signed root
+  std::string key_type;      // "RSA", "EC", "ED25519", or the algorithm OID when unknown
+  int key_bits = 0;
+  std::string signature_algorithm;
+  unsigned long subject_hash = 0;  // OpenSSL's X509_NAME_hash_ex, as used by hashed CApath dirs
+
+  bool operator==(const CertInfo&) const = default;
+};
+
+class Certificate {
+ public:
+  // Fails unless `der` is exactly one DER certificate with no trailing bytes.
+  static Result<Certificate> from_der(std::string der);
+
+  std::string_view der() const { return der_; }
+  const X509& x509() const { return *x509_; }
+  X509* x509_ptr() const { return x509_.get(); }
+  CertInfo info() const;
+
+ private:
+  Certificate(ossl::Ptr<X509> x509, std::string der) : x509_(std::move(x509)), der_(std::move(der)) {}
+
+  ossl::Ptr<X509> x509_;
+  std::string der_;
+};
+
+// PEM text ("-----BEGIN CERTIFICATE-----", 64-column base64, LF endings) for DER bytes.
+std::string to_pem(std::string_view der);
+
+}  // namespace trust

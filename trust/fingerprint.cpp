@@ -1,0 +1,89 @@
+#include "trust/fingerprint.h"
+
+#include <openssl/sha.h>
+
+#include <algorithm>
+#include <cctype>
+
+namespace trust {
+
+Sha256 sha256_of(std::string_view bytes) {
+  Sha256 out;
+  SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), out.data());
+  return out;
+}
+
+Sha1 sha1_of(std::string_view bytes) {
+  Sha1 out;
+  SHA1(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), out.data());
+  return out;
+}
+
+std::string to_hex(const unsigned char* data, size_t size) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out(size * 2, '\0');
+  for (size_t i = 0; i < size; ++i) {
+    out[2 * i] = kDigits[data[i] >> 4];
+    out[2 * i + 1] = kDigits[data[i] & 0xf];
+  }
+  return out;
+}
+
+namespace {
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+bool strip_prefix(std::string& s, std::string_view prefix) {
+  if (s.rfind(prefix, 0) != 0) return false;
+  s.erase(0, prefix.size());
+  return true;
+}
+
+}  // namespace
+
+Result<Fingerprint> parse_fingerprint(std::string_view text) {
+  std::string s = lower(text);
+  s.erase(0, s.find_first_not_of(" \t"));
+  s.erase(s.find_last_not_of(" \t\r\n") + 1);
+
+  enum class Claimed { kNone, kSha256, kSha1 } claimed = Claimed::kNone;
+  // "SHA256 Fingerprint=…" is what `openssl x509 -fingerprint` prints.
+  if (strip_prefix(s, "sha256 fingerprint=") || strip_prefix(s, "sha256:") ||
+      strip_prefix(s, "sha-256:") || strip_prefix(s, "sha256=")) {
+    claimed = Claimed::kSha256;
+  } else if (strip_prefix(s, "sha1 fingerprint=") || strip_prefix(s, "sha1:") ||
+             strip_prefix(s, "sha-1:") || strip_prefix(s, "sha1=")) {
+    claimed = Claimed::kSha1;
+  }
+
+  std::string hex;
+  for (char c : s) {
+    if (c == ':' || c == ' ' || c == '-') continue;
+    if (!std::isxdigit(static_cast<unsigned char>(c))) {
+      return make_error(Code::kBadInput, "'" + std::string(text) +
+                                             "' is not a fingerprint: unexpected character '" +
+                                             std::string(1, c) + "'");
+    }
+    hex += c;
+  }
+
+  Fingerprint fp;
+  if (hex.size() == 64 && claimed != Claimed::kSha1) {
+    fp.algorithm = Fingerprint::Algorithm::kSha256;
+  } else if (hex.size() == 40 && claimed != Claimed::kSha256) {
+    fp.algorithm = Fingerprint::Algorithm::kSha1;
+  } else {
+    return make_error(Code::kBadInput,
+                      "'" + std::string(text) + "' is not a fingerprint: expected 64 (SHA-256) or " +
+                          "40 (SHA-1) hex digits, got " + std::to_string(hex.size()));
+  }
+  fp.hex = std::move(hex);
+  return fp;
+}
+
+}  // namespace trust

@@ -1,0 +1,27 @@
+#include "trust/layout.h"
+
+namespace trust {
+
+Layout Layout::at(const std::string& home_in) {
+  std::string home = home_in;
+  while (home.size() > 1 && home.back() == '/') home.pop_back();
+  Layout l;
+  l.home = home;
+  l.etc_dir = home + "/etc";
+  l.var_dir = home + "/var";
+  l.state_dir = l.var_dir + "/state";
+  l.policies_dir = l.var_dir + "/policies";
+  l.hooks_dir = l.etc_dir + "/hooks.d";
+  l.config = l.etc_dir + "/trustagent.conf";
+  l.cainfo = l.etc_dir + "/cainfo.pem";
+  l.cainfo_ss = l.etc_dir + "/cainfo-ss.pem";
+  l.cainfo_reserve = l.etc_dir + "/cainfo-reserve.pem";
+  l.merged = l.etc_dir + "/cainfo-merged.pem";
+  l.merged_index = l.etc_dir + "/cainfo-merged.idx";
+  l.merge_state = l.state_dir + "/merge.state";
+  l.cert_cache = l.state_dir + "/certs.cache";
+  l.lock = l.var_dir + "/lock";
+  return l;
+}
+
+}  // namespace trust

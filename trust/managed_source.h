@@ -1,0 +1,37 @@
+// Edits the agent-managed sources (cainfo.pem, cainfo-ss.pem, cainfo-reserve.pem): append
+// certificates that are not there yet, or take one out. Admin-owned CA files are never written.
+// Callers hold the writer lock; every write is atomic.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "trust/certificate.h"
+#include "trust/fingerprint.h"
+#include "trust/merge.h"
+#include "trust/result.h"
+
+namespace trust {
+
+struct AddOutcome {
+  std::string target;
+  std::vector<CertInfo> added, already_present;
+  std::vector<Skipped> skipped;  // blocks of the imported file that were not certificates
+};
+
+// Imports every certificate of `file` (any accepted format) into `target`, appending only those
+// not already there. Fails with kBadInput if `file` holds no certificate.
+Result<AddOutcome> add_to_managed_source(const std::string& file, const std::string& target);
+
+struct RemoveOutcome {
+  std::vector<std::string> files;  // managed sources it was taken out of
+  CertInfo removed;
+};
+
+// Takes the certificate with this fingerprint out of every managed source that has it. A source
+// left with no certificate is deleted, so an intentionally emptied store is not mistaken for a
+// broken one. Fails with kBadInput when no managed source has it.
+Result<RemoveOutcome> remove_from_managed_sources(const std::vector<std::string>& managed,
+                                                  const Fingerprint& fingerprint);
+
+}  // namespace trust

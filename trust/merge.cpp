@@ -1,0 +1,324 @@
+#include "trust/merge.h"
+
+#include <sys/stat.h>
+
+#include <unordered_map>
+#include <unordered_set>
+
+#include "trust/atomic_file.h"
+#include "trust/cert_cache.h"
+#include "trust/fingerprint.h"
+#include "trust/merge_state.h"
+#include "trust/source_check.h"
+#include "trust/source_reader.h"
+#include "trust/store_index.h"
+
+namespace trust {
+namespace {
+
+using Presence = SourceProbe::Presence;
+
+std::string hash_hex(std::string_view bytes) { return to_hex(sha256_of(bytes)); }
+
+std::optional<FileStamp> stat_file(const std::string& path) {
+  SourceProbe probe = probe_source(path);
+  if (probe.presence != Presence::kPresent) return std::nullopt;
+  return probe.stamp;
+}
+
+const char* status_name(Presence p) {
+  switch (p) {
+    case Presence::kPresent:
+      return "ok";
+    case Presence::kMissing:
+      return "missing";
+    case Presence::kRefused:
+      return "refused";
+  }
+  return "refused";
+}
+
+MergeReport report_from_state(const MergeState& state) {
+  MergeReport r;
+  r.anchors = state.anchors;
+  r.duplicates = state.duplicates;
+  r.skipped = state.skipped;
+  for (const auto& s : state.sources) r.sources.push_back(s.report);
+  return r;
+}
+
+// The anchors of the previous store, to report what a regeneration added and removed.
+std::vector<AnchorChange> previous_anchors(const Layout& layout) {
+  std::vector<AnchorChange> out;
+  if (auto index = load_index(layout.merged_index)) {
+    for (auto& e : index->entries) out.push_back({e.sha256, e.subject});
+  }
+  return out;
+}
+
+struct Probed {
+  SourceProbe probe;
+  std::optional<std::string> content;  // read while checking for change, reused by the merge
+  std::string content_sha256;
+};
+
+// Decides whether the store must be regenerated; returns the reason, or "" for no.
+std::string why_regenerate(const Layout& layout, const std::vector<SourceSpec>& specs,
+                           const std::optional<MergeState>& state, std::vector<Probed>& probed,
+                           bool& stamps_moved, MergeReport& report) {
+  if (!state) return "no record of a previous merge";
+  if (state->sources.size() != specs.size()) return "the list of sources changed";
+  for (size_t i = 0; i < specs.size(); ++i) {
+    if (state->sources[i].report.path != specs[i].path) return "the list of sources changed";
+  }
+  for (size_t i = 0; i < specs.size(); ++i) {
+    const SourceState& was = state->sources[i];
+    Probed& now = probed[i];
+    std::string status = status_name(now.probe.presence);
+    if (status == "ok" && was.report.status == "refused" && was.content_sha256.empty()) {
+      // It passed the checks last time too but could not be read; unchanged while that holds.
+      auto content = read_source_file(specs[i].path);
+      if (!content) continue;
+      return specs[i].display + " became readable";
+    }
+    if (status != was.report.status) {
+      return specs[i].display + (status == "missing"   ? " disappeared"
+                                 : status == "refused" ? " is now refused"
+                                                       : " appeared");
+    }
+    if (now.probe.presence != Presence::kPresent || now.probe.stamp == was.stamp) continue;
+    auto content = read_source_file(specs[i].path);
+    if (!content) return specs[i].display + " became unreadable";
+    now.content_sha256 = hash_hex(*content);
+    now.content = std::move(*content);
+    if (now.content_sha256 != was.content_sha256) return specs[i].display + " changed";
+    stamps_moved = true;
+  }
+  auto merged = stat_file(layout.merged);
+  if (!merged) return "the merged store is missing";
+  if (!(*merged == state->merged_stamp)) {
+    auto content = read_source_file(layout.merged);
+    if (!content || hash_hex(*content) != state->merged_sha256) {
+      report.notes.push_back(layout.merged +
+                             " differed from what trustagent last wrote (edited by hand or an "
+                             "interrupted write); regenerated from the sources");
+      return "the merged store was modified";
+    }
+    stamps_moved = true;
+  }
+  auto index = stat_file(layout.merged_index);
+  if (!index) return "the store index is missing";
+  if (!(*index == state->index_stamp)) {
+    auto loaded = load_index(layout.merged_index);
+    if (!loaded || loaded->store_sha256 != state->merged_sha256) return "the store index is stale";
+    stamps_moved = true;
+  }
+  return "";
+}
+
+}  // namespace
+
+bool MergeReport::clean() const {
+  if (!skipped.empty()) return false;
+  for (const auto& s : sources) {
+    if (s.status == "refused") return false;
+  }
+  return true;
+}
+
+Result<MergeReport> update_store(const Layout& layout, const std::vector<SourceSpec>& specs,
+                                 const MergeOptions& options) {
+  if (auto made = make_directories(layout.etc_dir); !made) return made.error();
+  if (auto made = make_directories(layout.state_dir); !made) return made.error();
+  sweep_stale_temporaries(layout.etc_dir);
+  sweep_stale_temporaries(layout.state_dir);
+
+  MergeReport report;
+  std::optional<MergeState> state = load_merge_state(layout.merge_state);
+  std::vector<Probed> probed(specs.size());
+  for (size_t i = 0; i < specs.size(); ++i) probed[i].probe = probe_source(specs[i].path);
+
+  bool stamps_moved = false;
+  std::string why = options.force ? "forced"
+                                  : why_regenerate(layout, specs, state, probed, stamps_moved, report);
+  if (why.empty()) {
+    MergeReport unchanged = report_from_state(*state);
+    if (stamps_moved) {
+      // Touched but identical: remember the new stamps so the next check is a stat again.
+      MergeState next = *state;
+      for (size_t i = 0; i < specs.size(); ++i) {
+        if (probed[i].probe.presence == Presence::kPresent) next.sources[i].stamp = probed[i].probe.stamp;
+      }
+      if (auto s = stat_file(layout.merged)) next.merged_stamp = *s;
+      if (auto s = stat_file(layout.merged_index)) next.index_stamp = *s;
+      if (auto saved = save_merge_state(layout.merge_state, next); !saved) return saved.error();
+    }
+    return unchanged;
+  }
+  report.regenerated = true;
+  report.why = why;
+
+  // Read every source and find its certificates. Parsing happens only for certificates the cache
+  // has not seen.
+  CertCache cache = CertCache::load(layout.cert_cache);
+  MergeState next;
+  std::vector<StoreEntry> anchors;
+  std::unordered_map<std::string, size_t> position;  // sha256 -> index in anchors
+  std::vector<std::string> ders;                     // owns the bytes StoreEntry points into
+  std::vector<std::vector<RawCert>> per_source(specs.size());
+  bool any_present = false;
+  for (size_t i = 0; i < specs.size(); ++i) {
+    SourceState s;
+    s.report.path = specs[i].path;
+    s.report.display = specs[i].display;
+    Probed& p = probed[i];
+    s.report.status = status_name(p.probe.presence);
+    s.report.reason = p.probe.reason;
+    s.stamp = p.probe.stamp;
+    if (p.probe.presence == Presence::kPresent) {
+      any_present = true;
+      if (!p.content) {
+        auto content = read_source_file(specs[i].path);
+        if (content) {
+          p.content_sha256 = hash_hex(*content);
+          p.content = std::move(*content);
+        } else {
+          s.report.status = "refused";
+          s.report.reason = content.error().message;
+        }
+      }
+    } else if (p.probe.presence == Presence::kRefused) {
+      any_present = true;
+    }
+    if (p.content) {
+      s.content_sha256 = p.content_sha256;
+      ReadResult read = split_certificates(*p.content);
+      for (auto& w : read.warnings) report.skipped.push_back({specs[i].display, w.block, w.reason});
+      for (auto& raw : read.certs) {
+        std::string hex = to_hex(raw.sha256);
+        if (cache.find(hex) == nullptr) {
+          auto cert = Certificate::from_der(raw.der);
+          if (!cert) {
+            report.skipped.push_back({specs[i].display, raw.block,
+                                      "malformed certificate (" + cert.error().message + "), skipped"});
+            continue;
+          }
+          cache.insert(cert->info());
+        }
+        ++s.report.anchors;
+        per_source[i].push_back(std::move(raw));
+      }
+    }
+    next.sources.push_back(std::move(s));
+  }
+  for (size_t i = 0; i < specs.size(); ++i) {
+    for (auto& raw : per_source[i]) {
+      std::string hex = to_hex(raw.sha256);
+      auto [it, inserted] = position.emplace(hex, anchors.size());
+      if (!inserted) {
+        auto& srcs = anchors[it->second].sources;
+        if (srcs.back() != specs[i].display) srcs.push_back(specs[i].display);
+        ++report.duplicates;
+        continue;
+      }
+      StoreEntry e;
+      e.info = cache.find(hex);
+      e.der = raw.der;
+      e.sources.push_back(specs[i].display);
+      anchors.push_back(std::move(e));
+    }
+  }
+
+  std::vector<AnchorChange> before = previous_anchors(layout);
+  if (anchors.empty() && !before.empty() && any_present && !options.allow_empty) {
+    std::string problems;
+    for (const auto& s : next.sources) {
+      if (s.report.status == "missing") continue;
+      if (!problems.empty()) problems += ", ";
+      problems += s.report.display + (s.report.status == "refused" ? " (refused: " + s.report.reason + ")"
+                                                                  : " (no certificates)");
+    }
+    return make_error(Code::kBadInput,
+                      "refusing to replace a store of " + std::to_string(before.size()) +
+                          " anchors with an empty one: " + problems + "; " + layout.merged +
+                          " is unchanged (merge --allow-empty if this is intended)");
+  }
+
+  RenderedStore rendered = render_store(anchors, [&] {
+    std::vector<SourceReport> r;
+    for (const auto& s : next.sources) r.push_back(s.report);
+    return r;
+  }());
+  std::string store_sha256 = hash_hex(rendered.text);
+
+  std::unordered_set<std::string> now;
+  for (const auto& e : rendered.index) now.insert(e.sha256);
+  std::unordered_set<std::string> was;
+  for (const auto& b : before) {
+    was.insert(b.sha256);
+    if (!now.count(b.sha256)) report.removed.push_back(b);
+  }
+  for (const auto& e : rendered.index) {
+    if (!was.count(e.sha256)) report.added.push_back({e.sha256, e.subject});
+  }
+
+  // Store first, then its index, then the records that describe them: a crash in between is
+  // detected at the next run (stamps differ) and repaired by regenerating.
+  if (auto w = write_file_atomic(layout.merged, rendered.text); !w) return w.error();
+  if (auto w = write_file_atomic(layout.merged_index, render_index(rendered.index, store_sha256)); !w) {
+    return w.error();
+  }
+  if (cache.dirty() || options.force) {
+    if (auto w = cache.save(layout.cert_cache, now); !w) return w.error();
+  }
+  next.merged_sha256 = store_sha256;
+  if (auto s = stat_file(layout.merged)) next.merged_stamp = *s;
+  if (auto s = stat_file(layout.merged_index)) next.index_stamp = *s;
+  next.anchors = static_cast<int>(anchors.size());
+  next.duplicates = report.duplicates;
+  next.skipped = report.skipped;
+  if (auto w = save_merge_state(layout.merge_state, next); !w) return w.error();
+
+  report.anchors = next.anchors;
+  for (const auto& s : next.sources) report.sources.push_back(s.report);
+  return report;
+}
+
+Result<std::vector<Anchor>> load_anchors(const Layout& layout) {
+  auto index = load_index(layout.merged_index);
+  if (!index) {
+    return make_error(Code::kBadInput, layout.merged_index + ": missing or damaged; run merge --force");
+  }
+  CertCache cache = CertCache::load(layout.cert_cache);
+  std::optional<std::string> store;
+  std::vector<Anchor> out;
+  for (const auto& e : index->entries) {
+    Anchor a;
+    a.index = e.index;
+    a.sources = e.sources;
+    if (const CertInfo* info = cache.find(e.sha256)) {
+      a.info = *info;
+    } else {
+      // The cache is an accelerator only: fall back to the certificate in the store.
+      if (!store) {
+        auto content = read_source_file(layout.merged);
+        if (!content) return content.error();
+        store = std::move(*content);
+      }
+      if (e.offset + e.length > store->size()) {
+        return make_error(Code::kBadInput, layout.merged_index + ": stale; run merge --force");
+      }
+      ReadResult read = read_certificates(std::string_view(*store).substr(e.offset, e.length));
+      if (read.certs.size() != 1) {
+        return make_error(Code::kBadInput, layout.merged_index + ": stale; run merge --force");
+      }
+      auto cert = Certificate::from_der(read.certs[0].der);
+      if (!cert) return cert.error();
+      a.info = cert->info();
+    }
+    out.push_back(std::move(a));
+  }
+  return out;
+}
+
+}  // namespace trust

@@ -1,0 +1,80 @@
+// Regenerates the merged store <home>/etc/cainfo-merged.pem (and its index) from the sources, in
+// source order, de-duplicated by DER bytes, annotated, atomically, and only when needed:
+//
+//  - nothing changed: one stat per source, the merged file and its index; no file is read;
+//  - a source's stat moved: its content is hashed, and the store regenerates only if it differs;
+//  - a source appeared, disappeared or was refused, the source list changed, or the merged file is
+//    missing or not what was last written (edited by hand): the store regenerates;
+//  - force: always regenerates.
+//
+// It never publishes an empty store by accident: if the sources that exist all read as empty or
+// unreadable while the current store has anchors, the current store is kept and an error returned.
+//
+// The caller holds the writer lock (FileLock on layout.lock).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "trust/certificate.h"
+#include "trust/layout.h"
+#include "trust/result.h"
+
+namespace trust {
+
+struct SourceSpec {
+  std::string path;     // absolute
+  std::string display;  // "cainfo.pem" for the agent's own files, the path otherwise
+};
+
+struct SourceReport {
+  std::string path, display;
+  std::string status;  // "ok", "missing" or "refused"
+  std::string reason;  // why refused or unreadable
+  int anchors = 0;     // certificates read from it (before de-duplication)
+};
+
+struct Skipped {
+  std::string file;
+  int block = 0;  // 0: the whole file
+  std::string reason;
+};
+
+struct AnchorChange {
+  std::string sha256, subject;
+};
+
+struct MergeOptions {
+  bool force = false;
+  bool allow_empty = false;  // publish an empty store even if the current one has anchors
+};
+
+struct MergeReport {
+  bool regenerated = false;
+  std::string why;  // what made it regenerate
+  int anchors = 0;
+  int duplicates = 0;
+  std::vector<AnchorChange> added, removed;
+  std::vector<SourceReport> sources;
+  std::vector<Skipped> skipped;
+  std::vector<std::string> notes;  // e.g. the merged file had been edited by hand
+
+  // False when some input was refused, unreadable or had blocks skipped: the merge of the good
+  // parts happened, and the CLI exits 2 so that scripts notice.
+  bool clean() const;
+};
+
+Result<MergeReport> update_store(const Layout& layout, const std::vector<SourceSpec>& sources,
+                                 const MergeOptions& options);
+
+// One anchor of the current store, in store order (1-based index).
+struct Anchor {
+  int index = 0;
+  CertInfo info;
+  std::vector<std::string> sources;  // display names
+};
+
+// The anchors of the store as last written, from its index and the metadata cache.
+Result<std::vector<Anchor>> load_anchors(const Layout& layout);
+
+}  // namespace trust

@@ -1,0 +1,108 @@
+#include "trust/merge_state.h"
+
+#include <sstream>
+
+#include "trust/atomic_file.h"
+#include "trust/source_reader.h"
+
+namespace trust {
+namespace {
+
+constexpr std::string_view kHeader = "trustagent-merge-state 1";
+
+std::vector<std::string> split_tabs(const std::string& line) {
+  std::vector<std::string> out;
+  std::string field;
+  std::istringstream in(line);
+  while (std::getline(in, field, '\t')) out.push_back(field);
+  if (!line.empty() && line.back() == '\t') out.emplace_back();
+  return out;
+}
+
+void write_stamp(std::ostream& out, const FileStamp& s) {
+  out << s.dev << ' ' << s.ino << ' ' << s.size << ' ' << s.mtime_ns << ' ' << s.ctime_ns << ' '
+      << s.mode << ' ' << s.uid;
+}
+
+bool read_stamp(std::istream& in, FileStamp& s) {
+  return static_cast<bool>(in >> s.dev >> s.ino >> s.size >> s.mtime_ns >> s.ctime_ns >> s.mode >>
+                           s.uid);
+}
+
+std::string one_line(std::string s) {
+  for (char& c : s) {
+    if (c == '\t' || c == '\n' || c == '\r') c = ' ';
+  }
+  return s;
+}
+
+}  // namespace
+
+std::optional<MergeState> load_merge_state(const std::string& path) {
+  auto content = read_source_file(path, 64 << 20);
+  if (!content) return std::nullopt;
+  std::istringstream in(*content);
+  std::string line;
+  if (!std::getline(in, line) || line != kHeader) return std::nullopt;
+  MergeState state;
+  bool have_merged = false;
+  while (std::getline(in, line)) {
+    auto fields = split_tabs(line);
+    if (fields.empty()) continue;
+    std::istringstream head(fields[0]);
+    std::string kind;
+    head >> kind;
+    if (kind == "merged") {
+      if (!(head >> state.merged_sha256) || !read_stamp(head, state.merged_stamp) ||
+          !read_stamp(head, state.index_stamp) || !(head >> state.anchors >> state.duplicates)) {
+        return std::nullopt;
+      }
+      have_merged = true;
+    } else if (kind == "source" && fields.size() == 4) {
+      SourceState s;
+      if (!(head >> s.report.status >> s.content_sha256 >> s.report.anchors) ||
+          !read_stamp(head, s.stamp)) {
+        return std::nullopt;
+      }
+      if (s.content_sha256 == "-") s.content_sha256.clear();
+      s.report.path = fields[1];
+      s.report.display = fields[2];
+      s.report.reason = fields[3];
+      state.sources.push_back(std::move(s));
+    } else if (kind == "skipped" && fields.size() == 3) {
+      Skipped sk;
+      if (!(head >> sk.block)) return std::nullopt;
+      sk.file = fields[1];
+      sk.reason = fields[2];
+      state.skipped.push_back(std::move(sk));
+    } else {
+      return std::nullopt;  // damaged: the caller regenerates, which rewrites it
+    }
+  }
+  if (!have_merged) return std::nullopt;
+  return state;
+}
+
+Result<void> save_merge_state(const std::string& path, const MergeState& state) {
+  std::ostringstream out;
+  out << kHeader << '\n';
+  out << "merged " << state.merged_sha256 << ' ';
+  write_stamp(out, state.merged_stamp);
+  out << ' ';
+  write_stamp(out, state.index_stamp);
+  out << ' ' << state.anchors << ' ' << state.duplicates << '\n';
+  for (const auto& s : state.sources) {
+    out << "source " << s.report.status << ' '
+        << (s.content_sha256.empty() ? "-" : s.content_sha256) << ' ' << s.report.anchors << ' ';
+    write_stamp(out, s.stamp);
+    out << '\t' << one_line(s.report.path) << '\t' << one_line(s.report.display) << '\t'
+        << one_line(s.report.reason) << '\n';
+  }
+  for (const auto& sk : state.skipped) {
+    out << "skipped " << sk.block << '\t' << one_line(sk.file) << '\t' << one_line(sk.reason)
+        << '\n';
+  }
+  return write_file_atomic(path, out.str());
+}
+
+}  // namespace trust

@@ -1,0 +1,73 @@
+// One home for every OpenSSL deleter: std::unique_ptr owns each handle, nothing is freed by hand.
+#pragma once
+
+#include <openssl/bio.h>
+#include <openssl/bn.h>
+#include <openssl/evp.h>
+#include <openssl/pkcs7.h>
+#include <openssl/x509.h>
+
+#include <memory>
+#include <string>
+
+namespace trust::ossl {
+
+template <class T>
+struct Free;
+template <>
+struct Free<X509> {
+  void operator()(X509* p) const { X509_free(p); }
+};
+template <>
+struct Free<BIO> {
+  void operator()(BIO* p) const { BIO_free(p); }
+};
+template <>
+struct Free<PKCS7> {
+  void operator()(PKCS7* p) const { PKCS7_free(p); }
+};
+template <>
+struct Free<EVP_PKEY> {
+  void operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); }
+};
+template <>
+struct Free<EVP_PKEY_CTX> {
+  void operator()(EVP_PKEY_CTX* p) const { EVP_PKEY_CTX_free(p); }
+};
+template <>
+struct Free<EVP_MD_CTX> {
+  void operator()(EVP_MD_CTX* p) const { EVP_MD_CTX_free(p); }
+};
+template <>
+struct Free<EVP_ENCODE_CTX> {
+  void operator()(EVP_ENCODE_CTX* p) const { EVP_ENCODE_CTX_free(p); }
+};
+template <>
+struct Free<X509_NAME> {
+  void operator()(X509_NAME* p) const { X509_NAME_free(p); }
+};
+template <>
+struct Free<X509_EXTENSION> {
+  void operator()(X509_EXTENSION* p) const { X509_EXTENSION_free(p); }
+};
+template <>
+struct Free<ASN1_TIME> {
+  void operator()(ASN1_TIME* p) const { ASN1_TIME_free(p); }
+};
+template <>
+struct Free<BIGNUM> {
+  void operator()(BIGNUM* p) const { BN_free(p); }
+};
+template <>
+struct Free<STACK_OF(X509)> {
+  void operator()(STACK_OF(X509) * p) const { sk_X509_pop_free(p, X509_free); }
+};
+
+template <class T>
+using Ptr = std::unique_ptr<T, Free<T>>;
+
+// Drains the thread's OpenSSL error queue into one line ("" when empty), so no failure leaves
+// stale errors behind for the next caller to misreport.
+std::string drain_errors();
+
+}  // namespace trust::ossl

@@ -1,0 +1,114 @@
+#include "trust/source_check.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstdlib>
+#include <cstring>
+#include <sstream>
+
+namespace trust {
+namespace {
+
+std::string dir_of(const std::string& path) {
+  auto slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+std::string octal_mode(mode_t mode) {
+  std::ostringstream out;
+  out << '0' << std::oct << (mode & 07777);
+  return out.str();
+}
+
+bool owner_ok(const struct stat& st) { return st.st_uid == 0 || st.st_uid == ::geteuid(); }
+
+bool check_owner_and_mode(const std::string& what, const struct stat& st, bool is_dir,
+                          std::string* reason) {
+  if (!owner_ok(st)) {
+    *reason = what + " is owned by uid " + std::to_string(st.st_uid) +
+              " (must be root or the agent's user)";
+    return false;
+  }
+  bool sticky = is_dir && (st.st_mode & S_ISVTX);
+  if ((st.st_mode & (S_IWGRP | S_IWOTH)) && !sticky) {
+    *reason = what + " is writable by group or others (mode " + octal_mode(st.st_mode) +
+              "; chmod go-w to fix)";
+    return false;
+  }
+  return true;
+}
+
+bool check_directory(const std::string& dir, std::string* reason) {
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) != 0) {
+    *reason = "directory " + dir + ": " + std::strerror(errno);
+    return false;
+  }
+  return check_owner_and_mode("directory " + dir, st, true, reason);
+}
+
+FileStamp stamp_of(const struct stat& st) {
+  FileStamp s;
+  s.dev = st.st_dev;
+  s.ino = st.st_ino;
+  s.size = st.st_size;
+#ifdef __APPLE__
+  s.mtime_ns = st.st_mtimespec.tv_sec * 1000000000LL + st.st_mtimespec.tv_nsec;
+  s.ctime_ns = st.st_ctimespec.tv_sec * 1000000000LL + st.st_ctimespec.tv_nsec;
+#else
+  s.mtime_ns = st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
+  s.ctime_ns = st.st_ctim.tv_sec * 1000000000LL + st.st_ctim.tv_nsec;
+#endif
+  s.mode = st.st_mode;
+  s.uid = st.st_uid;
+  return s;
+}
+
+}  // namespace
+
+SourceProbe probe_source(const std::string& path) {
+  SourceProbe probe;
+  auto refuse = [&](std::string reason) {
+    probe.presence = SourceProbe::Presence::kRefused;
+    probe.reason = std::move(reason);
+    return probe;
+  };
+  struct stat link_st {};
+  if (::lstat(path.c_str(), &link_st) != 0) {
+    if (errno == ENOENT || errno == ENOTDIR) return probe;  // missing
+    return refuse(std::string("cannot stat: ") + std::strerror(errno));
+  }
+  std::string file = path;
+  std::string reason;
+  if (S_ISLNK(link_st.st_mode)) {
+    if (!check_directory(dir_of(path), &reason)) return refuse(reason);
+    char resolved[PATH_MAX];
+    if (::realpath(path.c_str(), resolved) == nullptr) {
+      return refuse(std::string("symlink cannot be followed: ") + std::strerror(errno));
+    }
+    file = resolved;
+  }
+  struct stat st {};
+  if (::stat(file.c_str(), &st) != 0) return refuse(std::string("cannot stat: ") + std::strerror(errno));
+  if (S_ISDIR(st.st_mode)) return refuse("is a directory, not a file");
+  if (!S_ISREG(st.st_mode)) return refuse("not a regular file");
+  std::string what = file == path ? std::string("file") : "symlink target " + file;
+  if (!check_owner_and_mode(what, st, false, &reason)) return refuse(reason);
+  if (!check_directory(dir_of(file), &reason)) return refuse(reason);
+  probe.presence = SourceProbe::Presence::kPresent;
+  probe.stamp = stamp_of(st);
+  return probe;
+}
+
+bool is_trusted_path(const std::string& path, std::string* reason) {
+  SourceProbe probe = probe_source(path);
+  if (probe.presence == SourceProbe::Presence::kPresent) return true;
+  *reason = probe.presence == SourceProbe::Presence::kMissing ? "missing" : probe.reason;
+  return false;
+}
+
+}  // namespace trust

@@ -1,0 +1,36 @@
+// Strict sources, after OpenSSH's StrictModes: a trust source that another local user could write
+// would let that user add a trust anchor. A source (after following symlinks), the directory it is
+// in, and the directory of any symlink to it must be owned by root or the agent's user and not be
+// writable by group or others (a sticky directory such as /tmp is accepted for the directory).
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+
+namespace trust {
+
+// What stat says about a file; equal stamps mean the file has not been touched.
+struct FileStamp {
+  uint64_t dev = 0, ino = 0;
+  int64_t size = 0, mtime_ns = 0, ctime_ns = 0;
+  uint32_t mode = 0, uid = 0;
+
+  bool operator==(const FileStamp&) const = default;
+};
+
+struct SourceProbe {
+  enum class Presence { kPresent, kMissing, kRefused };
+  Presence presence = Presence::kMissing;
+  FileStamp stamp;     // of the file itself, when present
+  std::string reason;  // why refused
+};
+
+// A stat or two per call: this is the whole cost of the no-change check.
+SourceProbe probe_source(const std::string& path);
+
+// The same ownership and mode rules for something trustagent executes (hooks).
+bool is_trusted_path(const std::string& path, std::string* reason);
+
+}  // namespace trust

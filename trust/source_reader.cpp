@@ -1,0 +1,293 @@
+#include "trust/source_reader.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "trust/certificate.h"
+#include "trust/ossl.h"
+
+namespace trust {
+namespace {
+
+constexpr std::string_view kBegin = "-----BEGIN ";
+constexpr std::string_view kDashes = "-----";
+
+// Total length (header + content) of the DER element at the start of `der`, or 0 when the
+// header is malformed or claims more bytes than there are.
+size_t der_element_length(std::string_view der) {
+  if (der.size() < 2) return 0;
+  auto b = [&](size_t i) { return static_cast<unsigned char>(der[i]); };
+  size_t header = 2;
+  size_t length = b(1);
+  if (length & 0x80) {
+    size_t octets = length & 0x7f;
+    if (octets == 0 || octets > 4 || der.size() < 2 + octets) return 0;
+    length = 0;
+    for (size_t i = 0; i < octets; ++i) length = (length << 8) | b(2 + i);
+    header += octets;
+  }
+  if (length > der.size() - header) return 0;
+  return header + length;
+}
+
+// The byte after the outer SEQUENCE header: 0x30 for a certificate (TBSCertificate), 0x06 for a
+// PKCS#7 ContentInfo (content type OID), 0x02 for a private key (version INTEGER).
+int inner_tag(std::string_view der) {
+  if (der.size() < 2 || static_cast<unsigned char>(der[0]) != 0x30) return -1;
+  size_t header = 2;
+  if (static_cast<unsigned char>(der[1]) & 0x80) header += static_cast<unsigned char>(der[1]) & 0x7f;
+  if (der.size() <= header) return -1;
+  return static_cast<unsigned char>(der[header]);
+}
+
+std::string printable(std::string_view s) {
+  std::string out;
+  for (char c : s.substr(0, 40)) out += (c >= 0x20 && c < 0x7f) ? c : '?';
+  return out;
+}
+
+// Strict base64: whitespace is ignored, any other non-alphabet character fails the block.
+bool decode_base64(std::string_view body, std::string& out) {
+  std::string clean;
+  clean.reserve(body.size());
+  for (char c : body) {
+    if (c == ' ' || c == '\t' || c == '\r' || c == '\n') continue;
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '/' || c == '=')) {
+      return false;
+    }
+    clean += c;
+  }
+  if (clean.empty() || clean.size() % 4 != 0) return false;
+  size_t pad = 0;
+  if (clean.back() == '=') pad = clean[clean.size() - 2] == '=' ? 2 : 1;
+  if (clean.find('=') < clean.size() - pad) return false;
+  out.resize(clean.size() / 4 * 3);
+  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(clean.data()),
+                          static_cast<int>(clean.size()));
+  if (n < 0) {
+    ossl::drain_errors();
+    return false;
+  }
+  out.resize(static_cast<size_t>(n) - pad);
+  return true;
+}
+
+// PEM encapsulated headers ("Proc-Type: 4,ENCRYPTED") sit before a blank line; drop them.
+std::string_view strip_pem_headers(std::string_view body) {
+  size_t first_line_end = body.find('\n');
+  std::string_view first = body.substr(0, first_line_end);
+  if (first.find(':') == std::string_view::npos) return body;
+  size_t blank = body.find("\n\n");
+  if (blank == std::string_view::npos) blank = body.find("\n\r\n");
+  return blank == std::string_view::npos ? std::string_view() : body.substr(blank + 1);
+}
+
+void read_pkcs7(std::string_view der, int block, ReadResult& out) {
+  const auto* p = reinterpret_cast<const unsigned char*>(der.data());
+  ossl::Ptr<PKCS7> p7(d2i_PKCS7(nullptr, &p, static_cast<long>(der.size())));
+  if (!p7) {
+    ossl::drain_errors();
+    out.warnings.push_back({block, "malformed PKCS#7 bundle, skipped"});
+    return;
+  }
+  STACK_OF(X509)* certs = nullptr;
+  if (OBJ_obj2nid(p7->type) == NID_pkcs7_signed && p7->d.sign != nullptr) {
+    certs = p7->d.sign->cert;
+  } else if (OBJ_obj2nid(p7->type) == NID_pkcs7_signedAndEnveloped && p7->d.signed_and_enveloped) {
+    certs = p7->d.signed_and_enveloped->cert;
+  }
+  int count = certs ? sk_X509_num(certs) : 0;
+  if (count == 0) {
+    out.warnings.push_back({block, "PKCS#7 bundle holds no certificates"});
+    return;
+  }
+  for (int i = 0; i < count; ++i) {
+    unsigned char* buf = nullptr;
+    int len = i2d_X509(sk_X509_value(certs, i), &buf);
+    if (len <= 0) {
+      ossl::drain_errors();
+      out.warnings.push_back({block, "PKCS#7 bundle: certificate " + std::to_string(i + 1) +
+                                         " cannot be encoded, skipped"});
+      continue;
+    }
+    RawCert cert;
+    cert.der.assign(reinterpret_cast<char*>(buf), static_cast<size_t>(len));
+    OPENSSL_free(buf);
+    cert.sha256 = sha256_of(cert.der);
+    cert.block = block;
+    out.certs.push_back(std::move(cert));
+  }
+}
+
+// One decoded DER object that claims to be a certificate (or, as some exporters emit, a PKCS#7
+// bundle under a CERTIFICATE label).
+void take_der(std::string der, int block, bool trusted_aux, ReadResult& out) {
+  int tag = inner_tag(der);
+  if (tag == 0x06) return read_pkcs7(der, block, out);
+  if (tag == 0x02) {
+    out.warnings.push_back({block, "looks like a private key, skipped (never copied)"});
+    return;
+  }
+  size_t length = der_element_length(der);
+  if (tag != 0x30 || length == 0) {
+    out.warnings.push_back({block, "malformed certificate (bad DER structure), skipped"});
+    return;
+  }
+  if (length != der.size()) {
+    // TRUSTED CERTIFICATE carries OpenSSL trust settings after the certificate; the store keeps
+    // only the certificate, so those settings are dropped (anchors are trusted for everything).
+    if (!trusted_aux) {
+      out.warnings.push_back({block, "malformed certificate (trailing data after it), skipped"});
+      return;
+    }
+    der.resize(length);
+  }
+  RawCert cert;
+  cert.sha256 = sha256_of(der);
+  cert.der = std::move(der);
+  cert.block = block;
+  out.certs.push_back(std::move(cert));
+}
+
+bool ends_with(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+void take_pem_block(std::string_view label, std::string_view body, int block, ReadResult& out) {
+  bool is_cert = label == "CERTIFICATE" || label == "X509 CERTIFICATE";
+  bool is_trusted = label == "TRUSTED CERTIFICATE";
+  bool is_pkcs7 = label == "PKCS7" || label == "PKCS #7 SIGNED DATA" || label == "CMS";
+  if (ends_with(label, "PRIVATE KEY")) {
+    // Never decoded: the key's bytes go nowhere, not even into a buffer we keep.
+    out.warnings.push_back({block, "private key, skipped (never copied)"});
+    return;
+  }
+  if (!is_cert && !is_trusted && !is_pkcs7) {
+    std::string what = label == "X509 CRL" ? "certificate revocation list"
+                       : ends_with(label, "CERTIFICATE REQUEST")
+                           ? "certificate request"
+                           : "not a certificate (" + printable(label) + ")";
+    out.warnings.push_back({block, what + ", skipped"});
+    return;
+  }
+  std::string der;
+  if (!decode_base64(strip_pem_headers(body), der)) {
+    out.warnings.push_back({block, "invalid base64, skipped"});
+    return;
+  }
+  if (is_pkcs7) return read_pkcs7(der, block, out);
+  take_der(std::move(der), block, is_trusted, out);
+}
+
+void split_pem(std::string_view text, ReadResult& out) {
+  int block = 0;
+  size_t pos = 0;
+  while ((pos = text.find(kBegin, pos)) != std::string_view::npos) {
+    ++block;
+    size_t label_start = pos + kBegin.size();
+    size_t label_end = text.find(kDashes, label_start);
+    size_t line_end = text.find('\n', label_start);
+    if (label_end == std::string_view::npos || label_end > line_end) {
+      out.warnings.push_back({block, "malformed BEGIN line, skipped"});
+      pos = label_start;
+      continue;
+    }
+    std::string_view label = text.substr(label_start, label_end - label_start);
+    std::string end_marker = "-----END " + std::string(label) + "-----";
+    size_t body_start = label_end + kDashes.size();
+    size_t end = text.find(end_marker, body_start);
+    size_t next_begin = text.find(kBegin, body_start);
+    if (end == std::string_view::npos || (next_begin != std::string_view::npos && next_begin < end)) {
+      out.warnings.push_back({block, printable(label) + " block is truncated (no END line), skipped"});
+      pos = body_start;
+      continue;
+    }
+    take_pem_block(label, text.substr(body_start, end - body_start), block, out);
+    pos = end + end_marker.size();
+  }
+}
+
+}  // namespace
+
+ReadResult split_certificates(std::string_view content) {
+  ReadResult out;
+  if (content.substr(0, 3) == "\xEF\xBB\xBF") content.remove_prefix(3);
+  if (content.find(kBegin) != std::string_view::npos) {
+    split_pem(content, out);
+    return out;
+  }
+  if (content.find_first_not_of(" \t\r\n") == std::string_view::npos) return out;  // empty
+  if (static_cast<unsigned char>(content[0]) == 0x30) {
+    take_der(std::string(content), 1, false, out);
+    // A whole-file DER object that is not a certificate is a file-level problem, not a block's.
+    for (auto& w : out.warnings) {
+      w.block = 0;
+      w.reason = "not a DER certificate or PKCS#7 bundle: " + w.reason;
+    }
+    return out;
+  }
+  out.warnings.push_back({0, "no certificate found (not PEM, DER or PKCS#7)"});
+  return out;
+}
+
+ReadResult read_certificates(std::string_view content) {
+  ReadResult split = split_certificates(content);
+  ReadResult out;
+  out.warnings = std::move(split.warnings);
+  for (auto& raw : split.certs) {
+    auto cert = Certificate::from_der(raw.der);
+    if (!cert) {
+      out.warnings.push_back({raw.block, "malformed certificate (" + cert.error().message +
+                                             "), skipped"});
+      continue;
+    }
+    out.certs.push_back(std::move(raw));
+  }
+  return out;
+}
+
+Result<std::string> read_source_file(const std::string& path, size_t max_bytes) {
+  // O_NONBLOCK keeps a FIFO from hanging the open; the fstat below then refuses it.
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+  if (fd < 0) {
+    return make_error(Code::kBadInput, path + ": cannot open: " + std::strerror(errno));
+  }
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    return make_error(Code::kBadInput, path + ": cannot stat: " + std::strerror(errno));
+  }
+  if (S_ISDIR(st.st_mode)) return make_error(Code::kBadInput, path + ": is a directory, not a file");
+  if (!S_ISREG(st.st_mode)) return make_error(Code::kBadInput, path + ": not a regular file");
+  if (static_cast<size_t>(st.st_size) > max_bytes) {
+    return make_error(Code::kBadInput, path + ": " + std::to_string(st.st_size) +
+                                           " bytes is larger than the " +
+                                           std::to_string(max_bytes >> 20) + " MiB limit");
+  }
+  std::string content(static_cast<size_t>(st.st_size), '\0');
+  size_t got = 0;
+  while (got < content.size()) {
+    ssize_t n = ::read(fd, content.data() + got, content.size() - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return make_error(Code::kBadInput, path + ": cannot read: " + std::strerror(errno));
+    if (n == 0) break;  // shrank while reading: take what is there
+    got += static_cast<size_t>(n);
+  }
+  content.resize(got);
+  return content;
+}
+
+std::string describe(const std::string& file, const ReadWarning& warning) {
+  if (warning.block == 0) return file + ": " + warning.reason;
+  return file + ": block " + std::to_string(warning.block) + ": " + warning.reason;
+}
+
+}  // namespace trust

@@ -1,0 +1,47 @@
+// Finds the certificates in one source file's bytes: PEM CERTIFICATE / TRUSTED CERTIFICATE blocks
+// among any other text (CRLF, UTF-8 BOM), a bare DER certificate, or a PKCS#7 bundle (PEM or DER).
+//
+// Everything else is skipped with a warning naming the block: private keys (never decoded, never
+// copied), CRLs, requests, unknown blocks, and malformed blocks. The rest of the file still counts.
+//
+// split_certificates() does not parse X.509 (parsing is the expensive step, done once per new
+// certificate by the merge through its metadata cache); read_certificates() parses every one.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "trust/fingerprint.h"
+#include "trust/result.h"
+
+namespace trust {
+
+struct RawCert {
+  std::string der;
+  Sha256 sha256{};
+  int block = 0;  // 1-based PEM block number; 1 for a DER file; the bundle's block for PKCS#7
+};
+
+struct ReadWarning {
+  int block = 0;  // 0 when the warning is about the whole file
+  std::string reason;
+};
+
+struct ReadResult {
+  std::vector<RawCert> certs;
+  std::vector<ReadWarning> warnings;
+};
+
+ReadResult split_certificates(std::string_view content);
+ReadResult read_certificates(std::string_view content);
+
+// Reads a source file without following it into FIFOs or devices and without reading more than
+// `max_bytes`. The error names the path.
+inline constexpr size_t kMaxSourceBytes = size_t{128} << 20;
+Result<std::string> read_source_file(const std::string& path, size_t max_bytes = kMaxSourceBytes);
+
+// "cainfo.pem: block 3: private key, skipped (never copied)"
+std::string describe(const std::string& file, const ReadWarning& warning);
+
+}  // namespace trust
