@@ -92,8 +92,10 @@ HookRun run_one(const std::string& path, const std::string& name, FILE* input,
   }
   if (WIFEXITED(status)) {
     run.exit_code = WEXITSTATUS(status);
-    if (run.exit_code == 127) run.error = "could not be executed (exit 127)";
-    else if (run.exit_code != 0) run.error = "exited with status " + std::to_string(run.exit_code);
+    if (run.exit_code == 127)
+      run.error = "could not be executed (exit 127)";
+    else if (run.exit_code != 0)
+      run.error = "exited with status " + std::to_string(run.exit_code);
   } else {
     run.exit_code = -1;
     run.error = "killed by signal " + std::to_string(WTERMSIG(status));
@@ -114,8 +116,8 @@ std::vector<HookRun> run_hooks(const trust::Layout& layout, const trust::MergeRe
   if (::stat(layout.hooks_dir.c_str(), &dir_st) == 0 &&
       ((dir_st.st_mode & (S_IWGRP | S_IWOTH)) ||
        (dir_st.st_uid != 0 && dir_st.st_uid != ::geteuid()))) {
-    runs.push_back({"hooks.d", -1, false,
-                    layout.hooks_dir + " is writable by another user; no hook was run"});
+    runs.push_back(
+        {"hooks.d", -1, false, layout.hooks_dir + " is writable by another user; no hook was run"});
     return runs;
   }
 

@@ -40,7 +40,8 @@ class Certificate {
   CertInfo info() const;
 
  private:
-  Certificate(ossl::Ptr<X509> x509, std::string der) : x509_(std::move(x509)), der_(std::move(der)) {}
+  Certificate(ossl::Ptr<X509> x509, std::string der)
+      : x509_(std::move(x509)), der_(std::move(der)) {}
 
   ossl::Ptr<X509> x509_;
   std::string der_;

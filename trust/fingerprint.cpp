@@ -78,9 +78,10 @@ Result<Fingerprint> parse_fingerprint(std::string_view text) {
   } else if (hex.size() == 40 && claimed != Claimed::kSha256) {
     fp.algorithm = Fingerprint::Algorithm::kSha1;
   } else {
-    return make_error(Code::kBadInput,
-                      "'" + std::string(text) + "' is not a fingerprint: expected 64 (SHA-256) or " +
-                          "40 (SHA-1) hex digits, got " + std::to_string(hex.size()));
+    return make_error(Code::kBadInput, "'" + std::string(text) +
+                                           "' is not a fingerprint: expected 64 (SHA-256) or " +
+                                           "40 (SHA-1) hex digits, got " +
+                                           std::to_string(hex.size()));
   }
   fp.hex = std::move(hex);
   return fp;

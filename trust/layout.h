@@ -8,11 +8,11 @@ namespace trust {
 struct Layout {
   std::string home;
   std::string etc_dir, var_dir, state_dir, policies_dir, hooks_dir;
-  std::string config;                                 // etc/trustagent.conf
-  std::string cainfo, cainfo_ss, cainfo_reserve;      // agent-managed sources
-  std::string merged, merged_index;                   // etc/cainfo-merged.pem and .idx
-  std::string merge_state, cert_cache;                // var/state/
-  std::string lock;                                   // var/lock
+  std::string config;                             // etc/trustagent.conf
+  std::string cainfo, cainfo_ss, cainfo_reserve;  // agent-managed sources
+  std::string merged, merged_index;               // etc/cainfo-merged.pem and .idx
+  std::string merge_state, cert_cache;            // var/state/
+  std::string lock;                               // var/lock
 
   static Layout at(const std::string& home);
 };

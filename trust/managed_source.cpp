@@ -38,8 +38,8 @@ Result<AddOutcome> add_to_managed_source(const std::string& file, const std::str
   out.target = target;
   for (const auto& w : incoming.warnings) out.skipped.push_back({file, w.block, w.reason});
   if (incoming.certs.empty()) {
-    std::string why = incoming.warnings.empty() ? "the file is empty"
-                                                : describe(file, incoming.warnings.front());
+    std::string why =
+        incoming.warnings.empty() ? "the file is empty" : describe(file, incoming.warnings.front());
     return make_error(Code::kBadInput, file + ": no certificate to add (" + why + ")");
   }
 
@@ -99,9 +99,8 @@ Result<RemoveOutcome> remove_from_managed_sources(const std::vector<std::string>
     if (!written) return written.error();
   }
   if (out.files.empty()) {
-    return make_error(Code::kBadInput,
-                      "no certificate with fingerprint " + fingerprint.hex +
-                          " in the agent-managed sources");
+    return make_error(Code::kBadInput, "no certificate with fingerprint " + fingerprint.hex +
+                                           " in the agent-managed sources");
   }
   return out;
 }

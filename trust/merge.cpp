@@ -139,15 +139,16 @@ Result<MergeReport> update_store(const Layout& layout, const std::vector<SourceS
   for (size_t i = 0; i < specs.size(); ++i) probed[i].probe = probe_source(specs[i].path);
 
   bool stamps_moved = false;
-  std::string why = options.force ? "forced"
-                                  : why_regenerate(layout, specs, state, probed, stamps_moved, report);
+  std::string why =
+      options.force ? "forced" : why_regenerate(layout, specs, state, probed, stamps_moved, report);
   if (why.empty()) {
     MergeReport unchanged = report_from_state(*state);
     if (stamps_moved) {
       // Touched but identical: remember the new stamps so the next check is a stat again.
       MergeState next = *state;
       for (size_t i = 0; i < specs.size(); ++i) {
-        if (probed[i].probe.presence == Presence::kPresent) next.sources[i].stamp = probed[i].probe.stamp;
+        if (probed[i].probe.presence == Presence::kPresent)
+          next.sources[i].stamp = probed[i].probe.stamp;
       }
       if (auto s = stat_file(layout.merged)) next.merged_stamp = *s;
       if (auto s = stat_file(layout.merged_index)) next.index_stamp = *s;
@@ -199,8 +200,9 @@ Result<MergeReport> update_store(const Layout& layout, const std::vector<SourceS
         if (cache.find(hex) == nullptr) {
           auto cert = Certificate::from_der(raw.der);
           if (!cert) {
-            report.skipped.push_back({specs[i].display, raw.block,
-                                      "malformed certificate (" + cert.error().message + "), skipped"});
+            report.skipped.push_back(
+                {specs[i].display, raw.block,
+                 "malformed certificate (" + cert.error().message + "), skipped"});
             continue;
           }
           cache.insert(cert->info());
@@ -235,8 +237,9 @@ Result<MergeReport> update_store(const Layout& layout, const std::vector<SourceS
     for (const auto& s : next.sources) {
       if (s.report.status == "missing") continue;
       if (!problems.empty()) problems += ", ";
-      problems += s.report.display + (s.report.status == "refused" ? " (refused: " + s.report.reason + ")"
-                                                                  : " (no certificates)");
+      problems +=
+          s.report.display + (s.report.status == "refused" ? " (refused: " + s.report.reason + ")"
+                                                           : " (no certificates)");
     }
     return make_error(Code::kBadInput,
                       "refusing to replace a store of " + std::to_string(before.size()) +
@@ -244,11 +247,7 @@ Result<MergeReport> update_store(const Layout& layout, const std::vector<SourceS
                           " is unchanged (merge --allow-empty if this is intended)");
   }
 
-  RenderedStore rendered = render_store(anchors, [&] {
-    std::vector<SourceReport> r;
-    for (const auto& s : next.sources) r.push_back(s.report);
-    return r;
-  }());
+  RenderedStore rendered = render_store(anchors);
   std::string store_sha256 = hash_hex(rendered.text);
 
   std::unordered_set<std::string> now;
@@ -262,11 +261,22 @@ Result<MergeReport> update_store(const Layout& layout, const std::vector<SourceS
     if (!was.count(e.sha256)) report.added.push_back({e.sha256, e.subject});
   }
 
-  // Store first, then its index, then the records that describe them: a crash in between is
-  // detected at the next run (stamps differ) and repaired by regenerating.
-  if (auto w = write_file_atomic(layout.merged, rendered.text); !w) return w.error();
-  if (auto w = write_file_atomic(layout.merged_index, render_index(rendered.index, store_sha256)); !w) {
-    return w.error();
+  // Identical bytes on disk already (a source that adds nothing, a touched file): keep the file,
+  // its inode and its readers undisturbed, and tell no hook. --force rewrites regardless.
+  bool already_current = !options.force && state && store_sha256 == state->merged_sha256 &&
+                         stat_file(layout.merged) == state->merged_stamp &&
+                         stat_file(layout.merged_index) == state->index_stamp;
+  if (already_current) {
+    report.regenerated = false;
+    report.why.clear();
+  } else {
+    // Store first, then its index, then the records that describe them: a crash in between is
+    // detected at the next run (stamps differ) and repaired by regenerating.
+    if (auto w = write_file_atomic(layout.merged, rendered.text); !w) return w.error();
+    if (auto w = write_file_atomic(layout.merged_index, render_index(rendered.index, store_sha256));
+        !w) {
+      return w.error();
+    }
   }
   if (cache.dirty() || options.force) {
     if (auto w = cache.save(layout.cert_cache, now); !w) return w.error();
@@ -287,7 +297,8 @@ Result<MergeReport> update_store(const Layout& layout, const std::vector<SourceS
 Result<std::vector<Anchor>> load_anchors(const Layout& layout) {
   auto index = load_index(layout.merged_index);
   if (!index) {
-    return make_error(Code::kBadInput, layout.merged_index + ": missing or damaged; run merge --force");
+    return make_error(Code::kBadInput,
+                      layout.merged_index + ": missing or damaged; run merge --force");
   }
   CertCache cache = CertCache::load(layout.cert_cache);
   std::optional<std::string> store;

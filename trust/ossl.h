@@ -59,6 +59,10 @@ struct Free<BIGNUM> {
   void operator()(BIGNUM* p) const { BN_free(p); }
 };
 template <>
+struct Free<X509_CRL> {
+  void operator()(X509_CRL* p) const { X509_CRL_free(p); }
+};
+template <>
 struct Free<STACK_OF(X509)> {
   void operator()(STACK_OF(X509) * p) const { sk_X509_pop_free(p, X509_free); }
 };

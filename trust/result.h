@@ -1,5 +1,6 @@
 // Errors are values: every fallible library function returns Result<T>. Exceptions never cross a
-// library boundary; a broken invariant is a bug and aborts. Code doubles as the process exit status.
+// library boundary; a broken invariant is a bug and aborts. Code doubles as the process exit
+// status.
 #pragma once
 
 #include <string>
@@ -13,7 +14,7 @@ enum class Code : int {
   kRefused = 1,   // refused by a rule, or verification failed
   kBadInput = 2,  // usage error, malformed or unacceptable input
   kNetwork = 3,
-  kLocked = 4,    // another writer holds <home>/var/lock
+  kLocked = 4,  // another writer holds <home>/var/lock
 };
 
 struct Error {
@@ -25,7 +26,7 @@ struct Error {
 template <class T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value) : v_(std::move(value)) {}      // NOLINT(google-explicit-constructor)
   Result(Error error) : v_(std::move(error)) {}  // NOLINT(google-explicit-constructor)
 
   bool has_value() const { return v_.index() == 0; }

@@ -93,7 +93,8 @@ SourceProbe probe_source(const std::string& path) {
     file = resolved;
   }
   struct stat st {};
-  if (::stat(file.c_str(), &st) != 0) return refuse(std::string("cannot stat: ") + std::strerror(errno));
+  if (::stat(file.c_str(), &st) != 0)
+    return refuse(std::string("cannot stat: ") + std::strerror(errno));
   if (S_ISDIR(st.st_mode)) return refuse("is a directory, not a file");
   if (!S_ISREG(st.st_mode)) return refuse("not a regular file");
   std::string what = file == path ? std::string("file") : "symlink target " + file;

@@ -39,7 +39,8 @@ size_t der_element_length(std::string_view der) {
 int inner_tag(std::string_view der) {
   if (der.size() < 2 || static_cast<unsigned char>(der[0]) != 0x30) return -1;
   size_t header = 2;
-  if (static_cast<unsigned char>(der[1]) & 0x80) header += static_cast<unsigned char>(der[1]) & 0x7f;
+  if (static_cast<unsigned char>(der[1]) & 0x80)
+    header += static_cast<unsigned char>(der[1]) & 0x7f;
   if (der.size() <= header) return -1;
   return static_cast<unsigned char>(der[header]);
 }
@@ -202,8 +203,10 @@ void split_pem(std::string_view text, ReadResult& out) {
     size_t body_start = label_end + kDashes.size();
     size_t end = text.find(end_marker, body_start);
     size_t next_begin = text.find(kBegin, body_start);
-    if (end == std::string_view::npos || (next_begin != std::string_view::npos && next_begin < end)) {
-      out.warnings.push_back({block, printable(label) + " block is truncated (no END line), skipped"});
+    if (end == std::string_view::npos ||
+        (next_begin != std::string_view::npos && next_begin < end)) {
+      out.warnings.push_back(
+          {block, printable(label) + " block is truncated (no END line), skipped"});
       pos = body_start;
       continue;
     }
@@ -221,7 +224,11 @@ ReadResult split_certificates(std::string_view content) {
     split_pem(content, out);
     return out;
   }
-  if (content.find_first_not_of(" \t\r\n") == std::string_view::npos) return out;  // empty
+  if (content.find_first_not_of(" \t\r\n") == std::string_view::npos) {
+    // The agent never writes an empty source, so one is a truncated or mistaken file.
+    out.warnings.push_back({0, "empty file, no certificates"});
+    return out;
+  }
   if (static_cast<unsigned char>(content[0]) == 0x30) {
     take_der(std::string(content), 1, false, out);
     // A whole-file DER object that is not a certificate is a file-level problem, not a block's.
@@ -242,8 +249,8 @@ ReadResult read_certificates(std::string_view content) {
   for (auto& raw : split.certs) {
     auto cert = Certificate::from_der(raw.der);
     if (!cert) {
-      out.warnings.push_back({raw.block, "malformed certificate (" + cert.error().message +
-                                             "), skipped"});
+      out.warnings.push_back(
+          {raw.block, "malformed certificate (" + cert.error().message + "), skipped"});
       continue;
     }
     out.certs.push_back(std::move(raw));
@@ -265,7 +272,8 @@ Result<std::string> read_source_file(const std::string& path, size_t max_bytes) 
   if (::fstat(fd, &st) != 0) {
     return make_error(Code::kBadInput, path + ": cannot stat: " + std::strerror(errno));
   }
-  if (S_ISDIR(st.st_mode)) return make_error(Code::kBadInput, path + ": is a directory, not a file");
+  if (S_ISDIR(st.st_mode))
+    return make_error(Code::kBadInput, path + ": is a directory, not a file");
   if (!S_ISREG(st.st_mode)) return make_error(Code::kBadInput, path + ": not a regular file");
   if (static_cast<size_t>(st.st_size) > max_bytes) {
     return make_error(Code::kBadInput, path + ": " + std::to_string(st.st_size) +

@@ -34,8 +34,8 @@ struct RenderedStore {
   std::vector<IndexEntry> index;
 };
 
-RenderedStore render_store(const std::vector<StoreEntry>& anchors,
-                           const std::vector<SourceReport>& sources);
+// Only anchors and their annotations: a source that contributes nothing leaves the bytes alone.
+RenderedStore render_store(const std::vector<StoreEntry>& anchors);
 
 std::string render_index(const std::vector<IndexEntry>& index, const std::string& store_sha256);
 

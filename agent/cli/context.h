@@ -29,9 +29,11 @@ struct Context {
 
 // Shown at the end of every command's --help.
 inline constexpr const char* kExitCodes =
-    "Common options (before or after the command): --home DIR, --json, --ca-file PATH (repeatable),\n"
+    "Common options (before or after the command): --home DIR, --json, --ca-file PATH "
+    "(repeatable),\n"
     "--lock-timeout SECONDS, --config FILE.\n"
-    "Exit codes: 0 success; 1 refused or verification failed; 2 usage error or bad input (the good\n"
+    "Exit codes: 0 success; 1 refused or verification failed; 2 usage error or bad input (the "
+    "good\n"
     "parts were still merged); 3 network error; 4 another writer holds the lock.";
 
 void add_merge_command(CLI::App& app, Context& ctx);

@@ -30,8 +30,7 @@ int main(int argc, char** argv) {
   CLI::App app{
       "trustagent: decides which TLS servers this endpoint trusts and keeps that up to date."};
   app.set_version_flag("--version", TRUSTAGENT_VERSION);
-  app.add_option("--home", ctx.home,
-                 "Agent home (default $TRUSTAGENT_HOME, else /opt/trustagent)");
+  app.add_option("--home", ctx.home, "Agent home (default $TRUSTAGENT_HOME, else /opt/trustagent)");
   app.add_flag("--json", ctx.json, "Machine-readable output on stdout");
   app.add_option("--ca-file", ctx.ca_files,
                  "Extra CA source, absolute path; repeatable; also 'ca-file = PATH' in the config")

@@ -88,7 +88,8 @@ void print_merge_text(const agent::StoreOutcome& outcome) {
       std::cout << "  " << sign << " " << changes[i].sha256 << "  " << changes[i].subject << "\n";
     }
     if (changes.size() > kShown) {
-      std::cout << "  " << sign << " ... and " << changes.size() - kShown << " more (--json lists all)\n";
+      std::cout << "  " << sign << " ... and " << changes.size() - kShown
+                << " more (--json lists all)\n";
     }
   };
   show(r.added, "+");

@@ -44,9 +44,10 @@ void add_remove_command(CLI::App& app, Context& ctx) {
       if (!r) {
         std::string admin = admin_source_of(layout, *fp);
         if (!admin.empty()) {
-          return trust::Result<void>(trust::make_error(
-              trust::Code::kRefused, "anchor " + fp->hex + " comes from " + admin +
-                                         ", which is not agent-managed; trustagent never edits it"));
+          return trust::Result<void>(
+              trust::make_error(trust::Code::kRefused,
+                                "anchor " + fp->hex + " comes from " + admin +
+                                    ", which is not agent-managed; trustagent never edits it"));
         }
         return trust::Result<void>(r.error());
       }

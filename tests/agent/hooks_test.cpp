@@ -1,0 +1,92 @@
+#include "agent/hooks.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <chrono>
+
+#include "tests/support/temp_home.h"
+
+namespace agent {
+namespace {
+
+using testing_support::read_file;
+
+class Hooks : public ::testing::Test {
+ protected:
+  std::string hook(const std::string& name, const std::string& script, mode_t mode = 0755) {
+    std::string path = home_.write("etc/hooks.d/" + name, "#!/bin/sh\n" + script);
+    ::chmod(path.c_str(), mode);
+    return path;
+  }
+
+  testing_support::TempHome home_;
+  trust::Layout layout_ = trust::Layout::at(home_.path());
+  trust::MergeReport report_ = [] {
+    trust::MergeReport r;
+    r.regenerated = true;
+    r.anchors = 2;
+    r.added = {{"aa11", "CN=New"}};
+    r.removed = {{"bb22", "CN=Old"}};
+    return r;
+  }();
+};
+
+TEST_F(Hooks, RunInNameOrderWithChangesOnStdinAndCountsInEnvironment) {
+  std::string log = home_.path() + "/log";
+  hook("20-second", "echo second >> " + log + "\n");
+  hook("10-first", "cat >> " + log +
+                       "\necho \"$TRUSTAGENT_ANCHORS $TRUSTAGENT_ADDED "
+                       "$TRUSTAGENT_REMOVED $TRUSTAGENT_STORE\" >> " +
+                       log + "\n");
+  hook("README", "exit 0\n", 0644);  // not executable: ignored
+  auto runs = run_hooks(layout_, report_);
+  ASSERT_EQ(runs.size(), 2u);
+  EXPECT_EQ(runs[0].name, "10-first");
+  EXPECT_TRUE(runs[0].ok());
+  EXPECT_EQ(read_file(log),
+            "added aa11 CN=New\nremoved bb22 CN=Old\n2 1 1 " + layout_.merged + "\nsecond\n");
+}
+
+TEST_F(Hooks, FailingHookIsReportedAndOthersStillRun) {
+  hook("10-fails", "exit 3\n");
+  hook("20-ok", "exit 0\n");
+  auto runs = run_hooks(layout_, report_);
+  ASSERT_EQ(runs.size(), 2u);
+  EXPECT_EQ(runs[0].exit_code, 3);
+  EXPECT_EQ(runs[0].error, "exited with status 3");
+  EXPECT_TRUE(runs[1].ok());
+}
+
+TEST_F(Hooks, SlowHookIsKilledAtTheTimeout) {
+  hook("10-slow", "sleep 30\n");
+  auto start = std::chrono::steady_clock::now();
+  auto runs = run_hooks(layout_, report_, std::chrono::milliseconds(300));
+  double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  ASSERT_EQ(runs.size(), 1u);
+  EXPECT_TRUE(runs[0].timed_out);
+  EXPECT_LT(took, 5.0);
+}
+
+TEST_F(Hooks, HookWritableByOthersIsNotRun) {
+  std::string marker = home_.path() + "/ran";
+  hook("10-open", "touch " + marker + "\n", 0777);
+  auto runs = run_hooks(layout_, report_);
+  ASSERT_EQ(runs.size(), 1u);
+  EXPECT_FALSE(runs[0].ok());
+  EXPECT_NE(runs[0].error.find("writable by group or others"), std::string::npos);
+  EXPECT_FALSE(testing_support::file_exists(marker));
+}
+
+TEST_F(Hooks, WritableHooksDirectoryRunsNothing) {
+  std::string marker = home_.path() + "/ran";
+  hook("10-ok", "touch " + marker + "\n");
+  ::chmod(layout_.hooks_dir.c_str(), 0777);
+  auto runs = run_hooks(layout_, report_);
+  ASSERT_EQ(runs.size(), 1u);
+  EXPECT_FALSE(runs[0].ok());
+  EXPECT_FALSE(testing_support::file_exists(marker));
+}
+
+}  // namespace
+}  // namespace agent

@@ -1,0 +1,139 @@
+#include "tests/support/cert_factory.h"
+
+#include <openssl/ec.h>
+#include <openssl/pem.h>
+#include <openssl/rsa.h>
+#include <openssl/x509v3.h>
+
+#include <atomic>
+#include <stdexcept>
+
+#include "trust/fingerprint.h"
+
+namespace testing_support {
+namespace {
+
+using trust::ossl::Ptr;
+
+void check(bool ok, const char* what) {
+  if (!ok)
+    throw std::runtime_error(std::string("cert_factory: ") + what + ": " +
+                             trust::ossl::drain_errors());
+}
+
+Ptr<EVP_PKEY> make_key(KeyKind kind) {
+  EVP_PKEY* raw = kind == KeyKind::kEc256 ? EVP_EC_gen("P-256") : EVP_RSA_gen(2048);
+  check(raw != nullptr, "key generation");
+  return Ptr<EVP_PKEY>(raw);
+}
+
+std::string bio_text(BIO* bio) {
+  char* data = nullptr;
+  long len = BIO_get_mem_data(bio, &data);
+  return std::string(data, static_cast<size_t>(len));
+}
+
+void add_ext(X509* cert, X509* issuer, int nid, const char* value) {
+  X509V3_CTX ctx;
+  X509V3_set_ctx_nodb(&ctx);
+  X509V3_set_ctx(&ctx, issuer, cert, nullptr, nullptr, 0);
+  Ptr<X509_EXTENSION> ext(X509V3_EXT_conf_nid(nullptr, &ctx, nid, value));
+  check(ext != nullptr, "extension");
+  check(X509_add_ext(cert, ext.get(), -1) == 1, "add extension");
+}
+
+}  // namespace
+
+std::string Issued::pem() const {
+  Ptr<BIO> bio(BIO_new(BIO_s_mem()));
+  PEM_write_bio_X509(bio.get(), cert.get());
+  return bio_text(bio.get());
+}
+
+std::string Issued::der() const {
+  unsigned char* buf = nullptr;
+  int len = i2d_X509(cert.get(), &buf);
+  std::string out(reinterpret_cast<char*>(buf), static_cast<size_t>(len));
+  OPENSSL_free(buf);
+  return out;
+}
+
+std::string Issued::key_pem() const {
+  Ptr<BIO> bio(BIO_new(BIO_s_mem()));
+  PEM_write_bio_PrivateKey(bio.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr);
+  return bio_text(bio.get());
+}
+
+std::string Issued::key_der() const {
+  unsigned char* buf = nullptr;
+  int len = i2d_PrivateKey(key.get(), &buf);
+  std::string out(reinterpret_cast<char*>(buf), static_cast<size_t>(len));
+  OPENSSL_free(buf);
+  return out;
+}
+
+std::string Issued::sha256() const { return trust::to_hex(trust::sha256_of(der())); }
+
+Issued make_cert(const CertSpec& spec, const Issued* issuer) {
+  static std::atomic<long> serial{1000};
+  Issued out;
+  out.key = make_key(spec.key);
+  out.cert.reset(X509_new());
+  X509* x = out.cert.get();
+  check(X509_set_version(x, 2) == 1, "version");
+  ASN1_INTEGER_set(X509_get_serialNumber(x), serial++);
+  X509_gmtime_adj(X509_getm_notBefore(x), spec.not_before_days * 86400L);
+  X509_gmtime_adj(X509_getm_notAfter(x), spec.not_after_days * 86400L);
+  X509_set_pubkey(x, out.key.get());
+  X509_NAME* name = X509_get_subject_name(x);
+  X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC,
+                             reinterpret_cast<const unsigned char*>("trustagent tests"), -1, -1, 0);
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8,
+                             reinterpret_cast<const unsigned char*>(spec.common_name.c_str()), -1,
+                             -1, 0);
+  X509* signer_cert = issuer ? issuer->cert.get() : x;
+  EVP_PKEY* signer_key = issuer ? issuer->key.get() : out.key.get();
+  X509_set_issuer_name(x, X509_get_subject_name(signer_cert));
+  add_ext(x, signer_cert, NID_basic_constraints, spec.is_ca ? "critical,CA:TRUE" : "CA:FALSE");
+  add_ext(
+      x, signer_cert, NID_key_usage,
+      spec.is_ca ? "critical,keyCertSign,cRLSign" : "critical,digitalSignature,keyEncipherment");
+  add_ext(x, signer_cert, NID_subject_key_identifier, "hash");
+  if (issuer) add_ext(x, signer_cert, NID_authority_key_identifier, "keyid:always");
+  if (!spec.dns_names.empty()) {
+    std::string san;
+    for (const auto& n : spec.dns_names) san += (san.empty() ? "DNS:" : ",DNS:") + n;
+    add_ext(x, signer_cert, NID_subject_alt_name, san.c_str());
+  }
+  check(X509_sign(x, signer_key, EVP_sha256()) > 0, "sign");
+  return out;
+}
+
+std::string make_pkcs7(const std::vector<const Issued*>& certs, bool pem) {
+  Ptr<PKCS7> p7(PKCS7_new());
+  check(PKCS7_set_type(p7.get(), NID_pkcs7_signed) == 1, "pkcs7 type");
+  check(PKCS7_content_new(p7.get(), NID_pkcs7_data) == 1, "pkcs7 content");
+  for (const Issued* c : certs) check(PKCS7_add_certificate(p7.get(), c->cert.get()) == 1, "add");
+  Ptr<BIO> bio(BIO_new(BIO_s_mem()));
+  check((pem ? PEM_write_bio_PKCS7(bio.get(), p7.get()) : i2d_PKCS7_bio(bio.get(), p7.get())) == 1,
+        "pkcs7 write");
+  return bio_text(bio.get());
+}
+
+std::string make_crl_pem(const Issued& issuer) {
+  Ptr<X509_CRL> crl(X509_CRL_new());
+  X509_CRL_set_version(crl.get(), 1);
+  X509_CRL_set_issuer_name(crl.get(), X509_get_subject_name(issuer.cert.get()));
+  Ptr<ASN1_TIME> now(ASN1_TIME_new());
+  X509_gmtime_adj(now.get(), 0);
+  X509_CRL_set1_lastUpdate(crl.get(), now.get());
+  Ptr<ASN1_TIME> next(ASN1_TIME_new());
+  X509_gmtime_adj(next.get(), 86400L * 30);
+  X509_CRL_set1_nextUpdate(crl.get(), next.get());
+  check(X509_CRL_sign(crl.get(), issuer.key.get(), EVP_sha256()) > 0, "crl sign");
+  Ptr<BIO> bio(BIO_new(BIO_s_mem()));
+  PEM_write_bio_X509_CRL(bio.get(), crl.get());
+  return bio_text(bio.get());
+}
+
+}  // namespace testing_support

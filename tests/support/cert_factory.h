@@ -1,0 +1,42 @@
+// Test certificates made at test time with the OpenSSL API, valid relative to now so they never
+// rot: RSA or EC keys, CA and leaf, self-signed or issued, expired or not yet valid.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "trust/ossl.h"
+
+namespace testing_support {
+
+enum class KeyKind { kEc256, kRsa2048 };
+
+struct Issued {
+  trust::ossl::Ptr<X509> cert;
+  trust::ossl::Ptr<EVP_PKEY> key;
+  std::string pem() const;
+  std::string der() const;
+  std::string key_pem() const;  // PKCS#8 "PRIVATE KEY"
+  std::string key_der() const;
+  std::string sha256() const;  // lowercase hex of the DER
+};
+
+struct CertSpec {
+  std::string common_name = "test";
+  bool is_ca = false;
+  long not_before_days = -1;  // relative to now
+  long not_after_days = 365;
+  KeyKind key = KeyKind::kEc256;
+  std::vector<std::string> dns_names = {};
+};
+
+// Self-signed when issuer is null.
+Issued make_cert(const CertSpec& spec, const Issued* issuer = nullptr);
+
+// A PKCS#7 bundle of the certificates, PEM ("-----BEGIN PKCS7-----") or DER.
+std::string make_pkcs7(const std::vector<const Issued*>& certs, bool pem);
+
+// A CRL issued by `issuer`, PEM.
+std::string make_crl_pem(const Issued& issuer);
+
+}  // namespace testing_support

@@ -1,0 +1,21 @@
+// Runs the real trustagent binary, as a user would, and captures what it printed.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace testing_support {
+
+struct CliResult {
+  int exit_code = -1;
+  std::string out, err;
+};
+
+// `env` entries ("NAME=value") are added to the environment; `prefix` (e.g. a setpriv command)
+// runs before the binary.
+CliResult run_cli(const std::vector<std::string>& args, const std::vector<std::string>& env = {},
+                  const std::string& prefix = "");
+
+std::string trustagent_binary();
+
+}  // namespace testing_support

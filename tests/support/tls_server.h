@@ -1,0 +1,25 @@
+// A real TLS server on loopback for tests: `openssl s_server -www` on an ephemeral port (port 0,
+// read back from its "ACCEPT" line, never guessed), stopped when the object goes away.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+
+namespace testing_support {
+
+class TlsServer {
+ public:
+  TlsServer(const std::string& cert_file, const std::string& key_file);
+  ~TlsServer();
+  TlsServer(const TlsServer&) = delete;
+  TlsServer& operator=(const TlsServer&) = delete;
+
+  int port() const { return port_; }  // 0 when it failed to start
+
+ private:
+  pid_t pid_ = -1;
+  int port_ = 0;
+};
+
+}  // namespace testing_support
