@@ -165,7 +165,6 @@ Result<MergeReport> update_store(const Layout& layout, const std::vector<SourceS
   MergeState next;
   std::vector<StoreEntry> anchors;
   std::unordered_map<std::string, size_t> position;  // sha256 -> index in anchors
-  std::vector<std::string> ders;                     // owns the bytes StoreEntry points into
   std::vector<std::vector<RawCert>> per_source(specs.size());
   bool any_present = false;
   for (size_t i = 0; i < specs.size(); ++i) {
@@ -194,6 +193,8 @@ Result<MergeReport> update_store(const Layout& layout, const std::vector<SourceS
     if (p.content) {
       s.content_sha256 = p.content_sha256;
       ReadResult read = split_certificates(*p.content);
+      // The certificates now hold their own bytes; drop the file's (tens of MB at 10,000 anchors).
+      p.content.reset();
       for (auto& w : read.warnings) report.skipped.push_back({specs[i].display, w.block, w.reason});
       for (auto& raw : read.certs) {
         std::string hex = to_hex(raw.sha256);
@@ -228,6 +229,25 @@ Result<MergeReport> update_store(const Layout& layout, const std::vector<SourceS
       e.der = raw.der;
       e.sources.push_back(specs[i].display);
       anchors.push_back(std::move(e));
+    }
+  }
+
+  // A source that gave anchors last time and still exists but now yields none was truncated or
+  // damaged, not emptied on purpose (the agent deletes a managed source it empties, and an admin
+  // removes a file from the configuration). Dropping its anchors could cut the endpoint off.
+  if (state && !options.allow_empty) {
+    for (size_t i = 0; i < specs.size(); ++i) {
+      const SourceReport& now = next.sources[i].report;
+      if (probed[i].probe.presence != Presence::kPresent || now.anchors > 0) continue;
+      for (const auto& was : state->sources) {
+        if (was.report.path != now.path || was.report.anchors == 0) continue;
+        std::string now_is = now.status == "refused" ? "is now unreadable (" + now.reason + ")"
+                                                     : "now holds none";
+        return make_error(Code::kBadInput,
+                          now.display + " held " + std::to_string(was.report.anchors) +
+                              " certificates at the last merge and " + now_is + "; refusing to drop them: " + layout.merged +
+                              " is unchanged (fix the source, or merge --allow-empty if intended)");
+      }
     }
   }
 

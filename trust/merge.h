@@ -7,8 +7,10 @@
 //    missing or not what was last written (edited by hand): the store regenerates;
 //  - force: always regenerates.
 //
-// It never publishes an empty store by accident: if the sources that exist all read as empty or
-// unreadable while the current store has anchors, the current store is kept and an error returned.
+// It never drops anchors by accident: if a source that gave certificates at the last merge still
+// exists but now yields none (empty, garbage, unreadable), or if the sources that exist all read as
+// empty while the current store has anchors, the current store is kept and an error returned.
+// A source refused by the ownership and mode rules is different: its anchors are dropped at once.
 //
 // The caller holds the writer lock (FileLock on layout.lock).
 #pragma once
@@ -46,7 +48,7 @@ struct AnchorChange {
 
 struct MergeOptions {
   bool force = false;
-  bool allow_empty = false;  // publish an empty store even if the current one has anchors
+  bool allow_empty = false;  // let a source, or the whole store, lose all its anchors
 };
 
 struct MergeReport {

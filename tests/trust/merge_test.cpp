@@ -184,14 +184,40 @@ TEST_F(Merge, NeverReplacesAStoreWithAnAccidentallyEmptyOne) {
     auto r = merge();
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error().code, Code::kBadInput);
-    EXPECT_NE(r.error().message.find("refusing to replace a store of 2 anchors"), std::string::npos)
+    EXPECT_NE(r.error().message.find("refusing to drop them"), std::string::npos)
         << r.error().message;
     EXPECT_EQ(read_file(layout_.merged), good);
   }
+  // Without the record of the last merge, the store-wide rule still holds.
+  std::filesystem::remove(layout_.merge_state);
+  auto no_state = merge();
+  ASSERT_FALSE(no_state);
+  EXPECT_NE(no_state.error().message.find("refusing to replace a store of 2 anchors with an empty one"),
+            std::string::npos);
+  EXPECT_EQ(read_file(layout_.merged), good);
   auto allowed = merge({.allow_empty = true});
   ASSERT_TRUE(allowed);
   EXPECT_EQ(allowed->anchors, 0);
   EXPECT_EQ(allowed->removed.size(), 2u);
+}
+
+TEST_F(Merge, OneSourceLosingAllItsAnchorsKeepsTheStore) {
+  home_.write(layout_.cainfo, a_.pem() + b_.pem());
+  home_.write(layout_.cainfo_ss, c_.pem());
+  ASSERT_TRUE(merge());
+  std::string good = read_file(layout_.merged);
+  home_.write(layout_.cainfo, "");  // truncated by a broken upgrade
+  auto r = merge();
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, Code::kBadInput);
+  EXPECT_NE(r.error().message.find("cainfo.pem held 2 certificates at the last merge and now holds "
+                                   "none; refusing to drop them"),
+            std::string::npos)
+      << r.error().message;
+  EXPECT_EQ(read_file(layout_.merged), good);
+  auto allowed = merge({.allow_empty = true});
+  ASSERT_TRUE(allowed);
+  EXPECT_EQ(allowed->anchors, 1);
 }
 
 TEST_F(Merge, AllSourcesGoneIsAnIntentionallyEmptyStore) {
