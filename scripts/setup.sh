@@ -2,7 +2,7 @@
 # Installs what trustagent needs to build and test, when it is missing (Debian 12, as root or with sudo).
 set -euo pipefail
 
-packages=(build-essential cmake ninja-build pkg-config openssl curl ca-certificates util-linux
+packages=(build-essential cmake ninja-build pkg-config openssl curl ca-certificates util-linux time
           libssl-dev libcurl4-openssl-dev libpugixml-dev libcli11-dev nlohmann-json3-dev
           libgtest-dev libgmock-dev libbenchmark-dev)
 

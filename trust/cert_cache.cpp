@@ -49,7 +49,9 @@ CertCache CertCache::load(const std::string& path) {
       f.push_back(line.substr(start, tab - start));
     }
     f.push_back(line.substr(start));
-    if (f.size() != kFields || f[0].size() != 64) continue;
+    if (f.size() != kFields) continue;
+    auto key = sha256_from_hex(f[0]);
+    if (!key) continue;
     CertInfo i;
     int flags = 0;
     if (!to_number(f[3], i.not_before) || !to_number(f[4], i.not_after) ||
@@ -67,25 +69,28 @@ CertCache CertCache::load(const std::string& path) {
     i.subject = f[10];
     i.issuer = f[11];
     // f[12] is reserved for future fields; an older reader ignores it.
-    std::string key = i.sha256;
-    cache.entries_.emplace(std::move(key), std::move(i));
+    cache.entries_.emplace(*key, std::move(i));
   }
   return cache;
 }
 
-const CertInfo* CertCache::find(const std::string& sha256_hex) const {
-  auto it = entries_.find(sha256_hex);
+const CertInfo* CertCache::find(const Sha256& sha256) const {
+  auto it = entries_.find(sha256);
   return it == entries_.end() ? nullptr : &it->second;
 }
 
-void CertCache::insert(CertInfo info) {
-  std::string key = info.sha256;
-  entries_.insert_or_assign(std::move(key), std::move(info));
+const CertInfo* CertCache::find(const std::string& sha256_hex) const {
+  auto key = sha256_from_hex(sha256_hex);
+  return key ? find(*key) : nullptr;
+}
+
+void CertCache::insert(const Sha256& sha256, CertInfo info) {
+  entries_.insert_or_assign(sha256, std::move(info));
   dirty_ = true;
 }
 
 Result<void> CertCache::save(const std::string& path,
-                             const std::unordered_set<std::string>& keep) const {
+                             const std::unordered_set<Sha256, DigestHash>& keep) const {
   std::string out(kHeader);
   out += '\n';
   out.reserve(keep.size() * 300);

@@ -9,6 +9,7 @@
 #include <unordered_set>
 
 #include "trust/certificate.h"
+#include "trust/fingerprint.h"
 #include "trust/result.h"
 
 namespace trust {
@@ -18,15 +19,17 @@ class CertCache {
   // A missing or damaged cache is empty: it is only an accelerator, never a source of trust.
   static CertCache load(const std::string& path);
 
+  const CertInfo* find(const Sha256& sha256) const;
   const CertInfo* find(const std::string& sha256_hex) const;
-  void insert(CertInfo info);
+  void insert(const Sha256& sha256, CertInfo info);
   bool dirty() const { return dirty_; }
 
   // Writes only the entries in `keep` (the anchors of the store just written).
-  Result<void> save(const std::string& path, const std::unordered_set<std::string>& keep) const;
+  Result<void> save(const std::string& path,
+                    const std::unordered_set<Sha256, DigestHash>& keep) const;
 
  private:
-  std::unordered_map<std::string, CertInfo> entries_;
+  std::unordered_map<Sha256, CertInfo, DigestHash> entries_;
   bool dirty_ = false;
 };
 

@@ -103,18 +103,22 @@ CertInfo Certificate::info() const {
 }
 
 std::string to_pem(std::string_view der) {
-  std::string out = "-----BEGIN CERTIFICATE-----\n";
-  out.reserve(der.size() * 4 / 3 + 80);
-  // 48 input bytes give one 64-column line.
-  unsigned char line[65 + 1];
-  for (size_t pos = 0; pos < der.size(); pos += 48) {
-    size_t n = std::min<size_t>(48, der.size() - pos);
-    int len = EVP_EncodeBlock(line, reinterpret_cast<const unsigned char*>(der.data() + pos),
-                              static_cast<int>(n));
-    out.append(reinterpret_cast<char*>(line), static_cast<size_t>(len));
+  static constexpr std::string_view kHead = "-----BEGIN CERTIFICATE-----\n";
+  static constexpr std::string_view kTail = "-----END CERTIFICATE-----\n";
+  // One EVP_EncodeBlock call for the whole certificate, then cut into 64-column lines.
+  std::string b64(4 * ((der.size() + 2) / 3) + 1, '\0');
+  int len = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(b64.data()),
+                            reinterpret_cast<const unsigned char*>(der.data()),
+                            static_cast<int>(der.size()));
+  b64.resize(static_cast<size_t>(len));
+  std::string out;
+  out.reserve(kHead.size() + b64.size() + b64.size() / 64 + 1 + kTail.size());
+  out += kHead;
+  for (size_t pos = 0; pos < b64.size(); pos += 64) {
+    out.append(b64, pos, 64);
     out += '\n';
   }
-  out += "-----END CERTIFICATE-----\n";
+  out += kTail;
   return out;
 }
 

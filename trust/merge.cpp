@@ -164,7 +164,7 @@ Result<MergeReport> update_store(const Layout& layout, const std::vector<SourceS
   CertCache cache = CertCache::load(layout.cert_cache);
   MergeState next;
   std::vector<StoreEntry> anchors;
-  std::unordered_map<std::string, size_t> position;  // sha256 -> index in anchors
+  std::unordered_map<Sha256, size_t, DigestHash> position;  // index in anchors
   std::vector<std::vector<RawCert>> per_source(specs.size());
   bool any_present = false;
   for (size_t i = 0; i < specs.size(); ++i) {
@@ -177,6 +177,15 @@ Result<MergeReport> update_store(const Layout& layout, const std::vector<SourceS
     s.stamp = p.probe.stamp;
     if (p.probe.presence == Presence::kPresent) {
       any_present = true;
+      // Untouched since the last merge (same stamp): its recorded hash still holds.
+      if (!p.content && state && i < state->sources.size() &&
+          state->sources[i].report.path == specs[i].path &&
+          state->sources[i].stamp == p.probe.stamp && !state->sources[i].content_sha256.empty()) {
+        if (auto content = read_source_file(specs[i].path)) {
+          p.content = std::move(*content);
+          p.content_sha256 = state->sources[i].content_sha256;
+        }
+      }
       if (!p.content) {
         auto content = read_source_file(specs[i].path);
         if (content) {
@@ -197,8 +206,7 @@ Result<MergeReport> update_store(const Layout& layout, const std::vector<SourceS
       p.content.reset();
       for (auto& w : read.warnings) report.skipped.push_back({specs[i].display, w.block, w.reason});
       for (auto& raw : read.certs) {
-        std::string hex = to_hex(raw.sha256);
-        if (cache.find(hex) == nullptr) {
+        if (cache.find(raw.sha256) == nullptr) {
           auto cert = Certificate::from_der(raw.der);
           if (!cert) {
             report.skipped.push_back(
@@ -206,7 +214,7 @@ Result<MergeReport> update_store(const Layout& layout, const std::vector<SourceS
                  "malformed certificate (" + cert.error().message + "), skipped"});
             continue;
           }
-          cache.insert(cert->info());
+          cache.insert(raw.sha256, cert->info());
         }
         ++s.report.anchors;
         per_source[i].push_back(std::move(raw));
@@ -216,8 +224,7 @@ Result<MergeReport> update_store(const Layout& layout, const std::vector<SourceS
   }
   for (size_t i = 0; i < specs.size(); ++i) {
     for (auto& raw : per_source[i]) {
-      std::string hex = to_hex(raw.sha256);
-      auto [it, inserted] = position.emplace(hex, anchors.size());
+      auto [it, inserted] = position.emplace(raw.sha256, anchors.size());
       if (!inserted) {
         auto& srcs = anchors[it->second].sources;
         if (srcs.back() != specs[i].display) srcs.push_back(specs[i].display);
@@ -225,7 +232,7 @@ Result<MergeReport> update_store(const Layout& layout, const std::vector<SourceS
         continue;
       }
       StoreEntry e;
-      e.info = cache.find(hex);
+      e.info = cache.find(raw.sha256);
       e.der = raw.der;
       e.sources.push_back(specs[i].display);
       anchors.push_back(std::move(e));
@@ -241,11 +248,12 @@ Result<MergeReport> update_store(const Layout& layout, const std::vector<SourceS
       if (probed[i].probe.presence != Presence::kPresent || now.anchors > 0) continue;
       for (const auto& was : state->sources) {
         if (was.report.path != now.path || was.report.anchors == 0) continue;
-        std::string now_is = now.status == "refused" ? "is now unreadable (" + now.reason + ")"
-                                                     : "now holds none";
+        std::string now_is =
+            now.status == "refused" ? "is now unreadable (" + now.reason + ")" : "now holds none";
         return make_error(Code::kBadInput,
                           now.display + " held " + std::to_string(was.report.anchors) +
-                              " certificates at the last merge and " + now_is + "; refusing to drop them: " + layout.merged +
+                              " certificates at the last merge and " + now_is +
+                              "; refusing to drop them: " + layout.merged +
                               " is unchanged (fix the source, or merge --allow-empty if intended)");
       }
     }
@@ -270,12 +278,14 @@ Result<MergeReport> update_store(const Layout& layout, const std::vector<SourceS
   RenderedStore rendered = render_store(anchors);
   std::string store_sha256 = hash_hex(rendered.text);
 
-  std::unordered_set<std::string> now;
-  for (const auto& e : rendered.index) now.insert(e.sha256);
+  std::unordered_set<Sha256, DigestHash> now;
+  for (const auto& [digest, at] : position) now.insert(digest);
   std::unordered_set<std::string> was;
+  std::unordered_set<std::string> now_hex;
+  for (const auto& e : rendered.index) now_hex.insert(e.sha256);
   for (const auto& b : before) {
     was.insert(b.sha256);
-    if (!now.count(b.sha256)) report.removed.push_back(b);
+    if (!now_hex.count(b.sha256)) report.removed.push_back(b);
   }
   for (const auto& e : rendered.index) {
     if (!was.count(e.sha256)) report.added.push_back({e.sha256, e.subject});

@@ -81,36 +81,43 @@ std::string render_index(const std::vector<IndexEntry>& index, const std::string
 std::optional<LoadedIndex> load_index(const std::string& path) {
   auto content = read_source_file(path);
   if (!content) return std::nullopt;
-  std::istringstream in(*content);
-  std::string line;
-  if (!std::getline(in, line)) return std::nullopt;
-  std::istringstream head(line);
-  std::string magic, version;
+  std::string_view text = *content;
+  auto next_line = [&text]() -> std::optional<std::string_view> {
+    if (text.empty()) return std::nullopt;
+    size_t eol = text.find('\n');
+    std::string_view line = text.substr(0, eol);
+    text.remove_prefix(eol == std::string_view::npos ? text.size() : eol + 1);
+    return line;
+  };
+  auto head = next_line();
+  if (!head || head->substr(0, kIndexHeader.size()) != kIndexHeader) return std::nullopt;
+  std::istringstream header{std::string(head->substr(kIndexHeader.size()))};
   LoadedIndex loaded;
   size_t count = 0;
-  if (!(head >> magic >> version >> loaded.store_sha256 >> count) ||
-      magic + " " + version != kIndexHeader) {
-    return std::nullopt;
-  }
-  while (std::getline(in, line)) {
-    std::vector<std::string> f;
-    std::string field;
-    std::istringstream fields(line);
-    while (std::getline(fields, field, '\t')) f.push_back(field);
+  if (!(header >> loaded.store_sha256 >> count)) return std::nullopt;
+  loaded.entries.reserve(count);
+  std::vector<std::string_view> f;
+  while (auto line = next_line()) {
+    f.clear();
+    size_t start = 0;
+    for (size_t tab; (tab = line->find('\t', start)) != std::string_view::npos; start = tab + 1) {
+      f.push_back(line->substr(start, tab - start));
+    }
+    f.push_back(line->substr(start));
     if (f.size() < 7) return std::nullopt;
     IndexEntry e;
-    try {
-      e.index = std::stoi(f[0]);
-      e.subject_hash = std::stoul(f[3], nullptr, 16);
-      e.offset = std::stoull(f[4]);
-      e.length = std::stoull(f[5]);
-    } catch (const std::exception&) {
+    auto number = [](std::string_view s, auto& out, int base = 10) {
+      auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out, base);
+      return ec == std::errc() && p == s.data() + s.size();
+    };
+    if (!number(f[0], e.index) || !number(f[3], e.subject_hash, 16) || !number(f[4], e.offset) ||
+        !number(f[5], e.length)) {
       return std::nullopt;
     }
     e.sha256 = f[1];
     e.sha1 = f[2];
     e.subject = f[6];
-    e.sources.assign(f.begin() + 7, f.end());
+    for (size_t i = 7; i < f.size(); ++i) e.sources.emplace_back(f[i]);
     loaded.entries.push_back(std::move(e));
   }
   if (loaded.entries.size() != count) return std::nullopt;

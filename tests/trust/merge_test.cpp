@@ -192,8 +192,9 @@ TEST_F(Merge, NeverReplacesAStoreWithAnAccidentallyEmptyOne) {
   std::filesystem::remove(layout_.merge_state);
   auto no_state = merge();
   ASSERT_FALSE(no_state);
-  EXPECT_NE(no_state.error().message.find("refusing to replace a store of 2 anchors with an empty one"),
-            std::string::npos);
+  EXPECT_NE(
+      no_state.error().message.find("refusing to replace a store of 2 anchors with an empty one"),
+      std::string::npos);
   EXPECT_EQ(read_file(layout_.merged), good);
   auto allowed = merge({.allow_empty = true});
   ASSERT_TRUE(allowed);
