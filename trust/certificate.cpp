@@ -3,6 +3,7 @@
 #include <openssl/objects.h>
 #include <openssl/x509v3.h>
 
+#include <cstdio>
 #include <ctime>
 
 #include "trust/fingerprint.h"
@@ -100,6 +101,48 @@ CertInfo Certificate::info() const {
   info.subject_hash = X509_NAME_hash_ex(X509_get_subject_name(x), nullptr, nullptr, &ok);
   ossl::drain_errors();  // the accessors above may leave benign errors for odd certificates
   return info;
+}
+
+std::vector<std::string> host_names(X509& x) {
+  std::vector<std::string> out;
+  auto* names =
+      static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(&x, NID_subject_alt_name, nullptr, nullptr));
+  for (int i = 0; names && i < sk_GENERAL_NAME_num(names); ++i) {
+    const GENERAL_NAME* n = sk_GENERAL_NAME_value(names, i);
+    if (n->type == GEN_DNS) {
+      const ASN1_STRING* s = n->d.dNSName;
+      std::string dns(reinterpret_cast<const char*>(ASN1_STRING_get0_data(s)),
+                      static_cast<size_t>(ASN1_STRING_length(s)));
+      for (char& c : dns) {
+        if (static_cast<unsigned char>(c) < 0x20) c = '?';  // a NUL in a name is an attack
+      }
+      out.push_back("DNS:" + dns);
+    } else if (n->type == GEN_IPADD) {
+      const ASN1_OCTET_STRING* ip = n->d.iPAddress;
+      char buf[64] = "";
+      const unsigned char* b = ASN1_STRING_get0_data(ip);
+      if (ASN1_STRING_length(ip) == 4) {
+        std::snprintf(buf, sizeof buf, "%u.%u.%u.%u", b[0], b[1], b[2], b[3]);
+      } else if (ASN1_STRING_length(ip) == 16) {
+        char* p = buf;
+        for (int k = 0; k < 16; k += 2)
+          p += std::snprintf(p, 6, k ? ":%x" : "%x", b[k] << 8 | b[k + 1]);
+      }
+      out.push_back(std::string("IP:") + buf);
+    }
+  }
+  GENERAL_NAMES_free(names);
+  int cn = X509_NAME_get_index_by_NID(X509_get_subject_name(&x), NID_commonName, -1);
+  if (cn >= 0) {
+    ASN1_STRING* s = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(X509_get_subject_name(&x), cn));
+    unsigned char* utf8 = nullptr;
+    int len = ASN1_STRING_to_UTF8(&utf8, s);
+    if (len >= 0)
+      out.push_back("CN=" + std::string(reinterpret_cast<char*>(utf8), static_cast<size_t>(len)));
+    OPENSSL_free(utf8);
+  }
+  ossl::drain_errors();
+  return out;
 }
 
 std::string to_pem(std::string_view der) {

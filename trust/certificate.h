@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "trust/ossl.h"
 #include "trust/result.h"
@@ -46,6 +47,9 @@ class Certificate {
   ossl::Ptr<X509> x509_;
   std::string der_;
 };
+
+// The names a host is matched against, as "DNS:name" or "IP:address", then "CN=name".
+std::vector<std::string> host_names(X509& x);
 
 // PEM text ("-----BEGIN CERTIFICATE-----", 64-column base64, LF endings) for DER bytes.
 std::string to_pem(std::string_view der);

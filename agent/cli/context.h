@@ -16,6 +16,7 @@ struct Context {
   bool json = false;
   std::vector<std::string> ca_files;
   double lock_timeout = 10;
+  std::string server;  // host[:port] of the agent's server, from the config or --server
   int exit_code = 0;
 
   agent::StoreRequest store_request() const {
@@ -31,7 +32,7 @@ struct Context {
 inline constexpr const char* kExitCodes =
     "Common options (before or after the command): --home DIR, --json, --ca-file PATH "
     "(repeatable),\n"
-    "--lock-timeout SECONDS, --config FILE.\n"
+    "--lock-timeout SECONDS, --server HOST[:PORT], --config FILE.\n"
     "Exit codes: 0 success; 1 refused or verification failed; 2 usage error or bad input (the "
     "good\n"
     "parts were still merged); 3 network error; 4 another writer holds the lock.";
@@ -40,5 +41,6 @@ void add_merge_command(CLI::App& app, Context& ctx);
 void add_list_command(CLI::App& app, Context& ctx);
 void add_add_command(CLI::App& app, Context& ctx);
 void add_remove_command(CLI::App& app, Context& ctx);
+void add_connect_command(CLI::App& app, Context& ctx);
 
 }  // namespace cli

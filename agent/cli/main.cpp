@@ -1,5 +1,6 @@
 // trustagent: the thin command-line layer. Every behaviour lives in the libraries; this file only
 // wires options to them.
+#include <curl/curl.h>
 #include <openssl/crypto.h>
 
 #include <cstdlib>
@@ -24,6 +25,7 @@ std::string home_from(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   OPENSSL_init_crypto(OPENSSL_INIT_LOAD_CONFIG, nullptr);
+  curl_global_init(CURL_GLOBAL_DEFAULT);
   cli::Context ctx;
   ctx.home = home_from(argc, argv);
 
@@ -38,6 +40,8 @@ int main(int argc, char** argv) {
   app.add_option("--lock-timeout", ctx.lock_timeout,
                  "Seconds to wait for another writer before exiting 4 (default 10)")
       ->check(CLI::NonNegativeNumber);
+  app.add_option("--server", ctx.server,
+                 "The agent's server, host[:port]; also 'server = …' in the config");
   app.set_config("--config", ctx.home + "/etc/trustagent.conf",
                  "Settings file (INI); command-line flags override it", false);
   // Settings for later features may already be in the file; they must not break today's commands.
@@ -50,6 +54,7 @@ int main(int argc, char** argv) {
   cli::add_list_command(app, ctx);
   cli::add_add_command(app, ctx);
   cli::add_remove_command(app, ctx);
+  cli::add_connect_command(app, ctx);
 
   try {
     app.parse(argc, argv);

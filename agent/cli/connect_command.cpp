@@ -1,0 +1,117 @@
+#include <iostream>
+
+#include "agent/cli/context.h"
+#include "agent/cli/output.h"
+#include "agent/connector.h"
+#include "trust/time_format.h"
+
+namespace cli {
+
+void add_connect_command(CLI::App& app, Context& ctx) {
+  struct Options {
+    std::string url;
+    std::vector<std::string> pins;
+    bool no_verify_host = false;
+    bool no_verify_peer = false;
+    double timeout = 10;
+  };
+  auto opts = std::make_shared<Options>();
+  CLI::App* sub = app.add_subcommand(
+      "connect",
+      "Connect once to URL (https://host[:port]/path, host[:port] or [v6]:port; default: the "
+      "configured 'server'), verifying against the merged store in one handshake, and report which "
+      "anchor authenticated the server and the HTTP status.");
+  sub->add_option("URL", opts->url, "Server to connect to");
+  sub->add_option("--pin", opts->pins,
+                  "Accept only a leaf with this fingerprint (SHA-256 or SHA-1) or public key "
+                  "(sha256//BASE64); repeatable, any one matching is enough");
+  sub->add_flag("--no-verify-host", opts->no_verify_host, "Do not check the host name (warned)");
+  sub->add_flag("--no-verify-peer", opts->no_verify_peer,
+                "Do not verify the chain at all (warned every time)");
+  sub->add_option("--timeout", opts->timeout, "Seconds for the whole connection (default 10)")
+      ->check(CLI::PositiveNumber);
+  sub->footer(kExitCodes);
+  sub->callback([&ctx, opts] {
+    agent::ConnectRequest request;
+    request.target = opts->url.empty() ? ctx.server : opts->url;
+    request.layout = trust::Layout::at(ctx.home);
+    request.verify_peer = !opts->no_verify_peer;
+    request.verify_host = !opts->no_verify_host;
+    request.timeout_seconds = opts->timeout;
+    for (const auto& text : opts->pins) {
+      auto pin = trust::parse_pin(text);
+      if (!pin) {
+        ctx.exit_code = fail(ctx, pin.error());
+        return;
+      }
+      request.pins.push_back(*pin);
+    }
+    if (opts->no_verify_peer) {
+      std::cerr << "trustagent: WARNING: --no-verify-peer: the server is NOT authenticated; anyone "
+                   "on the path can impersonate it\n";
+    } else if (opts->no_verify_host) {
+      std::cerr << "trustagent: WARNING: --no-verify-host: any server with a trusted certificate "
+                   "is accepted, whatever its name\n";
+    }
+    auto synced = agent::sync_store(ctx.store_request());
+    if (!synced) {
+      ctx.exit_code = fail(ctx, synced.error());
+      return;
+    }
+    print_warnings(*synced);
+    auto outcome = agent::connect(request);
+    if (!outcome) {
+      ctx.exit_code = fail(ctx, outcome.error());
+      return;
+    }
+    ctx.exit_code = static_cast<int>(outcome->exit_code());
+    auto chain = nlohmann::json::array();
+    for (const auto& c : outcome->chain) {
+      chain.push_back({{"subject", c.info.subject},
+                       {"issuer", c.info.issuer},
+                       {"sha256", c.info.sha256},
+                       {"sha1", c.info.sha1},
+                       {"not_before", trust::to_iso8601(c.info.not_before)},
+                       {"not_after", trust::to_iso8601(c.info.not_after)}});
+    }
+    if (ctx.json) {
+      nlohmann::json j = {{"ok", outcome->ok}, {"url", outcome->url}, {"chain", chain}};
+      if (outcome->ok) {
+        j["http_status"] = outcome->http_status;
+        if (outcome->anchor) {
+          j["anchor"] = {{"index", outcome->anchor->index},
+                         {"sha256", outcome->anchor->sha256},
+                         {"subject", outcome->anchor->subject}};
+        } else {
+          j["anchor"] = nullptr;  // not verified (--no-verify-peer)
+        }
+      } else {
+        j["error"] = {{"code", outcome->code}, {"message", outcome->message}};
+      }
+      std::cout << j.dump(2) << "\n";
+    }
+    if (!outcome->ok)
+      std::cerr << "trustagent: error: " << outcome->url << ": " << outcome->message << "\n";
+    if (!ctx.json) {
+      std::ostream& out = outcome->ok ? std::cout : std::cerr;
+      if (outcome->ok) {
+        out << "connected to " << outcome->url << " (HTTP " << outcome->http_status << ")\n";
+        if (outcome->anchor) {
+          out << "authenticated by anchor [" << outcome->anchor->index << "] "
+              << outcome->anchor->subject << "\n  sha256 " << outcome->anchor->sha256 << "\n";
+        } else {
+          out << "NOT authenticated (--no-verify-peer)\n";
+        }
+      }
+      if (!outcome->chain.empty()) out << "chain the server presented:\n";
+      for (size_t i = 0; i < outcome->chain.size(); ++i) {
+        const auto& c = outcome->chain[i].info;
+        out << "  [" << i << "] " << c.subject << "\n      issuer " << c.issuer << "\n      valid  "
+            << trust::to_iso8601(c.not_before) << " to " << trust::to_iso8601(c.not_after)
+            << "\n      sha256 " << c.sha256 << "\n";
+      }
+    }
+  });
+}
+
+}  // namespace cli

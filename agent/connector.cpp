@@ -1,0 +1,320 @@
+#include "agent/connector.h"
+
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <cstring>
+#include <memory>
+
+#include "agent/curl.h"
+#include "trust/fingerprint.h"
+#include "trust/ossl.h"
+#include "trust/time_format.h"
+
+namespace agent {
+namespace {
+
+constexpr size_t kMaxBody = 1 << 20;  // connect only wants the status; never buffer a flood
+
+struct Target {
+  std::string url, host;  // host without IPv6 brackets
+  int port = 443;
+  bool is_ip = false;
+};
+
+trust::Result<Target> parse_target(const std::string& text) {
+  if (text.empty()) {
+    return trust::make_error(trust::Code::kBadInput,
+                             "no server to connect to: give a URL or set 'server' in the config");
+  }
+  std::string url = text;
+  if (url.find("://") == std::string::npos) url = "https://" + url;
+  curl::Url u(curl_url());
+  char* part = nullptr;
+  auto bad = [&](const std::string& why) {
+    return trust::make_error(trust::Code::kBadInput,
+                             "'" + text + "' is not a usable address: " + why);
+  };
+  if (curl_url_set(u.get(), CURLUPART_URL, url.c_str(), 0) != CURLUE_OK)
+    return bad("cannot parse it");
+  if (curl_url_get(u.get(), CURLUPART_SCHEME, &part, 0) != CURLUE_OK) return bad("no scheme");
+  std::string scheme = part;
+  curl_free(part);
+  if (scheme != "https") return bad("only https is supported");
+  Target t;
+  if (curl_url_get(u.get(), CURLUPART_HOST, &part, 0) != CURLUE_OK) return bad("no host");
+  t.host = part;
+  curl_free(part);
+  if (curl_url_get(u.get(), CURLUPART_PORT, &part, CURLU_DEFAULT_PORT) == CURLUE_OK) {
+    t.port = std::atoi(part);
+    curl_free(part);
+  }
+  if (curl_url_get(u.get(), CURLUPART_URL, &part, 0) != CURLUE_OK) return bad("cannot rebuild it");
+  t.url = part;
+  curl_free(part);
+  if (t.host.size() > 2 && t.host.front() == '[') {
+    t.host = t.host.substr(1, t.host.size() - 2);
+    t.is_ip = true;
+  } else {
+    unsigned char buf[16];
+    t.is_ip = ::inet_pton(AF_INET, t.host.c_str(), buf) == 1;
+  }
+  return t;
+}
+
+std::string der_of(X509* x) {
+  unsigned char* buf = nullptr;
+  int len = i2d_X509(x, &buf);
+  if (len <= 0) return "";
+  std::string out(reinterpret_cast<char*>(buf), static_cast<size_t>(len));
+  OPENSSL_free(buf);
+  return out;
+}
+
+// Everything the handshake's verification saw, for the report afterwards.
+struct Capture {
+  const ConnectRequest* request = nullptr;
+  const Target* target = nullptr;
+  trust::AnchorIndex* index = nullptr;
+  bool called = false;
+  std::vector<std::string> presented, verified;  // DER, leaf first
+  std::string code, message;
+};
+
+std::string describe(X509* x) {
+  auto cert = trust::Certificate::from_der(der_of(x));
+  return cert ? cert->info().subject : "<unparsable certificate>";
+}
+
+void explain_chain_failure(Capture& cap, X509_STORE_CTX* ctx) {
+  int err = X509_STORE_CTX_get_error(ctx);
+  X509* at = X509_STORE_CTX_get_current_cert(ctx);
+  std::string who = at ? describe(at) : "the server's certificate";
+  switch (err) {
+    case X509_V_ERR_CERT_HAS_EXPIRED:
+      cap.code = "expired";
+      cap.message = who + " expired on " +
+                    trust::to_iso8601(trust::Certificate::from_der(der_of(at))->info().not_after);
+      return;
+    case X509_V_ERR_CERT_NOT_YET_VALID:
+      cap.code = "not_yet_valid";
+      cap.message = who + " is not valid before " +
+                    trust::to_iso8601(trust::Certificate::from_der(der_of(at))->info().not_before);
+      return;
+    default:
+      break;
+  }
+  cap.code = "untrusted";
+  // Name the issuer the store lacks, and say whether anchors of that name exist with other keys.
+  X509* top = cap.presented.empty() ? at : nullptr;
+  STACK_OF(X509)* sent = X509_STORE_CTX_get0_untrusted(ctx);
+  if (sent && sk_X509_num(sent) > 0) top = sk_X509_value(sent, sk_X509_num(sent) - 1);
+  if (top == nullptr) top = X509_STORE_CTX_get0_cert(ctx);
+  const X509_NAME* issuer = X509_get_issuer_name(top);
+  auto top_info = trust::Certificate::from_der(der_of(top));
+  std::string issuer_text = top_info ? top_info->info().issuer : "?";
+  cap.message = "no anchor in the store for issuer '" + issuer_text + "' (" +
+                X509_verify_cert_error_string(err) + ")";
+  if (cap.index != nullptr) {
+    int ok = 0;
+    unsigned long hash = X509_NAME_hash_ex(issuer, nullptr, nullptr, &ok);
+    auto same_name =
+        ok ? cap.index->find_by_subject_hash(hash) : std::vector<trust::IndexedAnchor>{};
+    if (!same_name.empty()) {
+      cap.message += "; the store has " + std::to_string(same_name.size()) +
+                     " anchor(s) with that name, e.g. [" + std::to_string(same_name[0].index) +
+                     "] sha256 " + same_name[0].sha256 +
+                     ", but none signed this chain (different key)";
+    }
+  }
+  trust::ossl::drain_errors();
+}
+
+int verify_callback(X509_STORE_CTX* ctx, void* arg) {
+  auto& cap = *static_cast<Capture*>(arg);
+  const ConnectRequest& req = *cap.request;
+  cap.called = true;
+  X509* leaf = X509_STORE_CTX_get0_cert(ctx);
+  cap.presented.clear();
+  STACK_OF(X509)* sent = X509_STORE_CTX_get0_untrusted(ctx);
+  for (int i = 0; sent && i < sk_X509_num(sent); ++i)
+    cap.presented.push_back(der_of(sk_X509_value(sent, i)));
+  if (cap.presented.empty() || cap.presented.front() != der_of(leaf)) {
+    cap.presented.insert(cap.presented.begin(), der_of(leaf));
+  }
+  if (req.handshake_only) return 1;
+
+  if (req.verify_peer) {
+    X509_STORE_CTX_set_flags(ctx, X509_V_FLAG_PARTIAL_CHAIN);
+    if (X509_verify_cert(ctx) <= 0) {
+      explain_chain_failure(cap, ctx);
+      return 0;
+    }
+    STACK_OF(X509)* chain = X509_STORE_CTX_get0_chain(ctx);
+    for (int i = 0; chain && i < sk_X509_num(chain); ++i)
+      cap.verified.push_back(der_of(sk_X509_value(chain, i)));
+    if (req.verify_host) {
+      const Target& t = *cap.target;
+      bool match = t.is_ip ? X509_check_ip_asc(leaf, t.host.c_str(), 0) == 1
+                           : X509_check_host(leaf, t.host.c_str(), t.host.size(), 0, nullptr) == 1;
+      if (!match) {
+        std::string names;
+        for (const auto& n : trust::host_names(*leaf)) names += (names.empty() ? "" : ", ") + n;
+        cap.code = "hostname_mismatch";
+        cap.message = "the certificate is for " + (names.empty() ? std::string("no name") : names) +
+                      ", not for '" + t.host + "'";
+        X509_STORE_CTX_set_error(ctx, X509_V_ERR_HOSTNAME_MISMATCH);
+        return 0;
+      }
+    }
+  }
+  if (!req.pins.empty()) {
+    bool any = std::any_of(req.pins.begin(), req.pins.end(),
+                           [&](const trust::Pin& p) { return trust::pin_matches(p, *leaf); });
+    if (!any) {
+      std::string wanted;
+      for (const auto& p : req.pins) wanted += (wanted.empty() ? "" : "; ") + p.text();
+      cap.code = "pin_mismatch";
+      cap.message = "the server's certificate matches no pin: pinned " + wanted + "; server has " +
+                    trust::leaf_pins(*leaf);
+      X509_STORE_CTX_set_error(ctx, X509_V_ERR_APPLICATION_VERIFICATION);
+      return 0;
+    }
+  }
+  return 1;
+}
+
+CURLcode ssl_ctx_callback(CURL*, void* ssl_ctx, void* arg) {
+  auto& cap = *static_cast<Capture*>(arg);
+  auto* ctx = static_cast<SSL_CTX*>(ssl_ctx);
+  // A store of our own replaces whatever curl set up: only the merged store is trusted.
+  X509_STORE* store = X509_STORE_new();
+  if (store == nullptr) return CURLE_OUT_OF_MEMORY;
+  X509_STORE_set_flags(store, X509_V_FLAG_PARTIAL_CHAIN);
+  if (cap.index != nullptr && !cap.index->attach(store)) {
+    X509_STORE_free(store);
+    return CURLE_SSL_CACERT_BADFILE;
+  }
+  SSL_CTX_set_cert_store(ctx, store);
+  SSL_CTX_set_cert_verify_callback(ctx, verify_callback, &cap);
+  return CURLE_OK;
+}
+
+size_t discard_body(char*, size_t size, size_t count, void* seen) {
+  auto& total = *static_cast<size_t*>(seen);
+  total += size * count;
+  return total > kMaxBody ? 0 : size * count;
+}
+
+std::string network_message(CURLcode rc, const Target& t, const char* detail, double timeout) {
+  std::string where =
+      (t.is_ip && t.host.find(':') != std::string::npos ? "[" + t.host + "]" : t.host) + ":" +
+      std::to_string(t.port);
+  switch (rc) {
+    case CURLE_COULDNT_RESOLVE_HOST:
+      return "cannot resolve " + t.host + " (" + detail + ")";
+    case CURLE_COULDNT_CONNECT:
+      return where + ": cannot connect (" + detail + ")";
+    case CURLE_OPERATION_TIMEDOUT:
+      return where + ": no answer within " + std::to_string(timeout).substr(0, 4) + " s (" +
+             detail + ")";
+    default:
+      return where + ": " + detail;
+  }
+}
+
+}  // namespace
+
+trust::Code ConnectOutcome::exit_code() const {
+  if (ok) return trust::Code::kOk;
+  return code == "network" ? trust::Code::kNetwork : trust::Code::kRefused;
+}
+
+trust::Result<ConnectOutcome> connect(const ConnectRequest& request) {
+  auto target = parse_target(request.target);
+  if (!target) return target.error();
+  ConnectOutcome out;
+  out.url = target->url;
+  out.host = target->host;
+  out.port = target->port;
+
+  std::shared_ptr<trust::AnchorIndex> index;
+  if (!request.handshake_only && request.verify_peer) {
+    if (auto opened = trust::AnchorIndex::open(request.layout)) index = *opened;
+  }
+  Capture cap;
+  cap.request = &request;
+  cap.target = &*target;
+  cap.index = index.get();
+
+  curl::Easy easy(curl_easy_init());
+  if (!easy) return trust::make_error(trust::Code::kBadInput, "cannot initialise libcurl");
+  CURL* h = easy.get();
+  char error_buffer[CURL_ERROR_SIZE] = "";
+  size_t body = 0;
+  long timeout_ms = static_cast<long>(request.timeout_seconds * 1000);
+  curl_easy_setopt(h, CURLOPT_URL, target->url.c_str());
+  curl_easy_setopt(h, CURLOPT_ERRORBUFFER, error_buffer);
+  curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
+  curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms);
+  curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https");
+  curl_easy_setopt(h, CURLOPT_USERAGENT, "trustagent/" TRUSTAGENT_VERSION);
+  // OpenSSL honours our verification callback only in VERIFY_PEER mode; the callback itself
+  // applies --no-verify-peer / --no-verify-host, so curl is told to verify in every case.
+  curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+  curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST,
+                   request.verify_host && request.verify_peer && !request.handshake_only ? 2L : 0L);
+  curl_easy_setopt(h, CURLOPT_CAINFO, nullptr);
+  curl_easy_setopt(h, CURLOPT_CAPATH, nullptr);
+  curl_easy_setopt(h, CURLOPT_SSL_SESSIONID_CACHE, 0L);  // a resumed session skips verification
+  curl_easy_setopt(h, CURLOPT_SSL_CTX_FUNCTION, ssl_ctx_callback);
+  curl_easy_setopt(h, CURLOPT_SSL_CTX_DATA, &cap);
+  if (request.handshake_only) {
+    curl_easy_setopt(h, CURLOPT_CONNECT_ONLY, 1L);
+  } else {
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard_body);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &body);
+  }
+
+  CURLcode rc = curl_easy_perform(h);
+  for (const auto& der : cap.presented) {
+    auto cert = trust::Certificate::from_der(der);
+    if (cert) out.chain.push_back({cert->info(), der});
+  }
+  out.anchors_parsed = index ? index->parsed() : 0;
+  curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &out.http_status);
+
+  bool body_capped = rc == CURLE_WRITE_ERROR && out.http_status > 0;
+  if (rc != CURLE_OK && !body_capped) {
+    if (!cap.code.empty()) {
+      out.code = cap.code;
+      out.message = cap.message;
+    } else if (rc == CURLE_COULDNT_RESOLVE_HOST || rc == CURLE_COULDNT_CONNECT ||
+               rc == CURLE_OPERATION_TIMEDOUT || rc == CURLE_RECV_ERROR || rc == CURLE_SEND_ERROR ||
+               rc == CURLE_GOT_NOTHING || (rc == CURLE_SSL_CONNECT_ERROR && !cap.called)) {
+      out.code = "network";
+      out.message =
+          network_message(rc, *target, error_buffer[0] ? error_buffer : curl_easy_strerror(rc),
+                          request.timeout_seconds);
+    } else {
+      out.code = "tls_error";
+      out.message = target->host + ":" + std::to_string(target->port) + ": " +
+                    (error_buffer[0] ? error_buffer : curl_easy_strerror(rc));
+    }
+    return out;
+  }
+  out.ok = true;
+  if (index) {
+    for (const auto& der : cap.verified) {
+      auto hit = index->find_by_sha256(trust::to_hex(trust::sha256_of(der)));
+      if (hit && (!out.anchor || hit->index < out.anchor->index)) out.anchor = hit;
+    }
+  }
+  return out;
+}
+
+}  // namespace agent

@@ -1,0 +1,60 @@
+// The one way the agent talks to a server: libcurl with OpenSSL, verifying against the merged store
+// in ONE handshake however many anchors it holds, and telling afterwards which anchor, in store
+// order, authenticated the server.
+//
+// The store is handed to OpenSSL through CURLOPT_SSL_CTX_FUNCTION with an index-backed lookup
+// (trust/anchor_index.h) and partial-chain trust, so any anchor (root, intermediate, or a pinned
+// self-signed or CA-issued leaf) authenticates the server, and only anchors whose subject matches
+// an issuer being looked for are ever parsed. Nothing else is trusted: no system bundle.
+//
+// Proxies, IPv6, SNI and timeouts behave as in curl (https_proxy / no_proxy are honoured).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "trust/anchor_index.h"
+#include "trust/certificate.h"
+#include "trust/layout.h"
+#include "trust/pin.h"
+#include "trust/result.h"
+
+namespace agent {
+
+struct ConnectRequest {
+  std::string target;  // "https://host[:port]/path", "host[:port]", "[::1]:8443"
+  trust::Layout layout;
+  bool verify_peer = true;
+  bool verify_host = true;
+  std::vector<trust::Pin> pins;  // any one matching the leaf is enough
+  double timeout_seconds = 10;
+  bool handshake_only = false;  // fetch: no HTTP request, nothing verified, chain captured
+};
+
+struct PresentedCert {
+  trust::CertInfo info;
+  std::string der;
+};
+
+struct ConnectOutcome {
+  bool ok = false;
+  std::string url, host;
+  int port = 0;
+  long http_status = 0;
+  std::optional<trust::IndexedAnchor> anchor;  // the lowest store position that authenticated
+  std::vector<PresentedCert> chain;            // as the server sent it, leaf first
+  // On failure: untrusted, expired, not_yet_valid, hostname_mismatch, pin_mismatch, tls_error,
+  // network.
+  std::string code;
+  std::string message;
+  int anchors_parsed = 0;  // how many anchors the verification decoded
+
+  trust::Code exit_code() const;
+};
+
+// Fails (kBadInput) only for a target that is not an https URL or host[:port]; every outcome of
+// actually connecting, good or bad, is a ConnectOutcome.
+trust::Result<ConnectOutcome> connect(const ConnectRequest& request);
+
+}  // namespace agent

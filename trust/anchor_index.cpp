@@ -1,0 +1,181 @@
+#include "trust/anchor_index.h"
+
+#include <sys/stat.h>
+
+#include <charconv>
+#include <cstring>
+#include <map>
+
+#include "trust/fingerprint.h"
+#include "trust/merge_state.h"
+#include "trust/ossl.h"
+#include "trust/source_reader.h"
+
+namespace trust {
+namespace {
+
+constexpr std::string_view kHeader = "trustagent-index 1 ";
+
+int get_by_subject(X509_LOOKUP* lookup, X509_LOOKUP_TYPE type, const X509_NAME* name,
+                   X509_OBJECT* ret) {
+  if (type != X509_LU_X509 || name == nullptr) return 0;
+  auto* self = static_cast<AnchorIndex*>(X509_LOOKUP_get_method_data(lookup));
+  return self->add_matching(X509_LOOKUP_get_store(lookup), *name, ret);
+}
+
+// One method for the process; OpenSSL keeps a pointer to it in every store that uses it.
+X509_LOOKUP_METHOD* index_method() {
+  static X509_LOOKUP_METHOD* method = [] {
+    X509_LOOKUP_METHOD* m = X509_LOOKUP_meth_new("trustagent store index");
+    X509_LOOKUP_meth_set_get_by_subject(m, get_by_subject);
+    return m;
+  }();
+  return method;
+}
+
+std::string hash_hex(unsigned long hash) {
+  char buf[16];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, hash, 16);
+  (void)ec;
+  return std::string(buf, end);
+}
+
+template <class T>
+bool number(std::string_view s, T& out, int base = 10) {
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out, base);
+  return ec == std::errc() && p == s.data() + s.size();
+}
+
+}  // namespace
+
+Result<std::shared_ptr<AnchorIndex>> AnchorIndex::open(const Layout& layout) {
+  auto store = MappedFile::open(layout.merged);
+  if (!store) return store.error();
+  auto index = MappedFile::open(layout.merged_index);
+  std::optional<MappedFile> mapped;
+  if (index) mapped.emplace(std::move(*index));
+  std::shared_ptr<AnchorIndex> self(new AnchorIndex(std::move(*store), std::move(mapped)));
+  // The index is trusted only if it names the store that the last merge wrote and the store has
+  // not been touched since: checking that costs a stat, hashing 10,000 anchors would not.
+  std::string_view bytes = self->index_ ? self->index_->bytes() : std::string_view();
+  auto state = load_merge_state(layout.merge_state);
+  struct stat st {};
+  bool store_untouched = false;
+  if (state && ::stat(layout.merged.c_str(), &st) == 0) {
+    store_untouched = static_cast<int64_t>(st.st_size) == state->merged_stamp.size &&
+                      st.st_ino == state->merged_stamp.ino;
+  }
+  self->stale_ = !self->index_ || !state || !store_untouched ||
+                 bytes.substr(0, kHeader.size()) != kHeader ||
+                 bytes.substr(kHeader.size(), 64) != state->merged_sha256;
+  return self;
+}
+
+std::vector<AnchorIndex::Line> AnchorIndex::lines_matching(const std::string& field) const {
+  std::vector<Line> out;
+  if (stale_) return out;
+  std::string needle = "\t" + field + "\t";
+  std::string_view text = index_->bytes();
+  for (size_t hit = text.find(needle); hit != std::string_view::npos;
+       hit = text.find(needle, hit + 1)) {
+    size_t start = text.rfind('\n', hit);
+    start = start == std::string_view::npos ? 0 : start + 1;
+    size_t end = text.find('\n', hit);
+    std::string_view line = text.substr(start, end - start);
+    std::string_view f[7];
+    size_t from = 0;
+    int n = 0;
+    for (; n < 7; ++n) {
+      size_t tab = line.find('\t', from);
+      f[n] = line.substr(from, tab == std::string_view::npos ? std::string_view::npos : tab - from);
+      if (tab == std::string_view::npos) break;
+      from = tab + 1;
+    }
+    Line l;
+    if (n < 6 || !number(f[0], l.index) || !number(f[3], l.subject_hash, 16) ||
+        !number(f[4], l.offset) || !number(f[5], l.length)) {
+      continue;
+    }
+    // The needle may have matched another column (an offset that looks like a hash).
+    if (f[1] != field && f[3] != field) continue;
+    l.sha256 = f[1];
+    l.subject = f[6];
+    out.push_back(std::move(l));
+    hit = end == std::string_view::npos ? text.size() - 1 : end;
+  }
+  return out;
+}
+
+std::optional<IndexedAnchor> AnchorIndex::find_by_sha256(const std::string& sha256_hex) const {
+  for (const auto& a : loaded_) {
+    if (a.sha256 == sha256_hex) return a;
+  }
+  for (auto& l : lines_matching(sha256_hex)) {
+    if (l.sha256 == sha256_hex) return IndexedAnchor{l.index, l.sha256, l.subject};
+  }
+  return std::nullopt;
+}
+
+std::vector<IndexedAnchor> AnchorIndex::find_by_subject_hash(unsigned long subject_hash) const {
+  std::vector<IndexedAnchor> out;
+  for (auto& l : lines_matching(hash_hex(subject_hash))) {
+    if (l.subject_hash == subject_hash) out.push_back({l.index, l.sha256, l.subject});
+  }
+  return out;
+}
+
+int AnchorIndex::add_matching(X509_STORE* store, const X509_NAME& name, X509_OBJECT* ret) {
+  int ok = 0;
+  unsigned long hash = X509_NAME_hash_ex(&name, nullptr, nullptr, &ok);
+  if (!ok) {
+    ossl::drain_errors();
+    return 0;
+  }
+  int found = 0;
+  for (auto& l : lines_matching(hash_hex(hash))) {
+    if (l.subject_hash != hash || l.offset + l.length > store_.bytes().size()) continue;
+    if (added_.count(l.offset)) continue;
+    ReadResult read = split_certificates(store_.bytes().substr(l.offset, l.length));
+    if (read.certs.size() != 1) continue;
+    const auto* p = reinterpret_cast<const unsigned char*>(read.certs[0].der.data());
+    ossl::Ptr<X509> x(d2i_X509(nullptr, &p, static_cast<long>(read.certs[0].der.size())));
+    ++parsed_;
+    if (!x || X509_NAME_cmp(X509_get_subject_name(x.get()), &name) != 0) continue;
+    added_.insert(l.offset);
+    // Every anchor with this name goes into the store, so the verifier can pick the one whose key
+    // signed the certificate (two anchors share a name during a rollover).
+    X509_STORE_add_cert(store, x.get());
+    if (!found && ret != nullptr) X509_OBJECT_set1_X509(ret, x.get());
+    found = 1;
+  }
+  ossl::drain_errors();
+  return found;
+}
+
+Result<void> AnchorIndex::attach(X509_STORE* store) {
+  if (stale_) {
+    // Never trust less than the store says: load every anchor of it, in order.
+    ReadResult read = split_certificates(store_.bytes());
+    for (const auto& raw : read.certs) {
+      const auto* p = reinterpret_cast<const unsigned char*>(raw.der.data());
+      ossl::Ptr<X509> x(d2i_X509(nullptr, &p, static_cast<long>(raw.der.size())));
+      ++parsed_;
+      if (!x) continue;
+      X509_STORE_add_cert(store, x.get());
+      char* subject = X509_NAME_oneline(X509_get_subject_name(x.get()), nullptr, 0);
+      loaded_.push_back(
+          {static_cast<int>(loaded_.size()) + 1, to_hex(raw.sha256), subject ? subject : ""});
+      OPENSSL_free(subject);
+    }
+    ossl::drain_errors();
+    return {};
+  }
+  X509_LOOKUP* lookup = X509_STORE_add_lookup(store, index_method());
+  if (lookup == nullptr) {
+    return make_error(Code::kBadInput, "cannot attach the store index: " + ossl::drain_errors());
+  }
+  X509_LOOKUP_set_method_data(lookup, this);
+  return {};
+}
+
+}  // namespace trust
