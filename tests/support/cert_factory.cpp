@@ -100,9 +100,10 @@ Issued make_cert(const CertSpec& spec, const Issued* issuer) {
       spec.is_ca ? "critical,keyCertSign,cRLSign" : "critical,digitalSignature,keyEncipherment");
   add_ext(x, signer_cert, NID_subject_key_identifier, "hash");
   if (issuer) add_ext(x, signer_cert, NID_authority_key_identifier, "keyid:always");
-  if (!spec.dns_names.empty()) {
+  if (!spec.dns_names.empty() || !spec.ip_addresses.empty()) {
     std::string san;
     for (const auto& n : spec.dns_names) san += (san.empty() ? "DNS:" : ",DNS:") + n;
+    for (const auto& ip : spec.ip_addresses) san += (san.empty() ? "IP:" : ",IP:") + ip;
     add_ext(x, signer_cert, NID_subject_alt_name, san.c_str());
   }
   check(X509_sign(x, signer_key, EVP_sha256()) > 0, "sign");

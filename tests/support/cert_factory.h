@@ -28,6 +28,7 @@ struct CertSpec {
   long not_after_days = 365;
   KeyKind key = KeyKind::kEc256;
   std::vector<std::string> dns_names = {};
+  std::vector<std::string> ip_addresses = {};
 };
 
 // Self-signed when issuer is null.

@@ -10,12 +10,14 @@
 #include <filesystem>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "tests/support/temp_home.h"
 
 namespace testing_support {
 
-TlsServer::TlsServer(const std::string& cert_file, const std::string& key_file) {
+TlsServer::TlsServer(const std::string& cert_file, const std::string& key_file,
+                     const std::string& chain_file) {
   // Its output goes to a file, not a pipe: a pipe we stop reading would kill it with SIGPIPE.
   std::string log = (std::filesystem::temp_directory_path() / "ta-s_server-XXXXXX").string();
   int fd = ::mkstemp(log.data());
@@ -26,8 +28,15 @@ TlsServer::TlsServer(const std::string& cert_file, const std::string& key_file) 
     ::dup2(fd, STDERR_FILENO);
     int devnull = ::open("/dev/null", O_RDONLY);
     ::dup2(devnull, STDIN_FILENO);
-    ::execlp("openssl", "openssl", "s_server", "-accept", "0", "-cert", cert_file.c_str(), "-key",
-             key_file.c_str(), "-www", static_cast<char*>(nullptr));
+    std::vector<const char*> argv = {"openssl", "s_server",       "-accept",
+                                     "0",       "-cert",          cert_file.c_str(),
+                                     "-key",    key_file.c_str(), "-www"};
+    if (!chain_file.empty()) {
+      argv.push_back("-cert_chain");
+      argv.push_back(chain_file.c_str());
+    }
+    argv.push_back(nullptr);
+    ::execvp("openssl", const_cast<char* const*>(argv.data()));
     ::_exit(127);
   }
   ::close(fd);

@@ -10,7 +10,9 @@ namespace testing_support {
 
 class TlsServer {
  public:
-  TlsServer(const std::string& cert_file, const std::string& key_file);
+  // `chain_file`, if given, holds the intermediates the server sends after its certificate.
+  TlsServer(const std::string& cert_file, const std::string& key_file,
+            const std::string& chain_file = "");
   ~TlsServer();
   TlsServer(const TlsServer&) = delete;
   TlsServer& operator=(const TlsServer&) = delete;
