@@ -43,6 +43,18 @@ Result<AddOutcome> add_to_managed_source(const std::string& file, const std::str
     return make_error(Code::kBadInput, file + ": no certificate to add (" + why + ")");
   }
 
+  std::vector<std::string> ders;
+  for (auto& raw : incoming.certs) ders.push_back(std::move(raw.der));
+  auto added = add_ders_to_managed_source(ders, target);
+  if (!added) return added.error();
+  added->skipped = std::move(out.skipped);
+  return added;
+}
+
+Result<AddOutcome> add_ders_to_managed_source(const std::vector<std::string>& ders,
+                                              const std::string& target) {
+  AddOutcome out;
+  out.target = target;
   std::string existing;
   if (exists(target)) {
     auto current = read_source_file(target);
@@ -53,15 +65,15 @@ Result<AddOutcome> add_to_managed_source(const std::string& file, const std::str
   for (const auto& c : split_certificates(existing).certs) present.insert(to_hex(c.sha256));
 
   std::string appended;
-  for (const auto& raw : incoming.certs) {
-    auto cert = Certificate::from_der(raw.der);
-    if (!cert) continue;  // read_certificates already validated it
+  for (const auto& der : ders) {
+    auto cert = Certificate::from_der(der);
+    if (!cert) return make_error(Code::kBadInput, "not a certificate: " + cert.error().message);
     CertInfo info = cert->info();
     if (!present.insert(info.sha256).second) {
       out.already_present.push_back(std::move(info));
       continue;
     }
-    appended += annotated_pem(info, raw.der);
+    appended += annotated_pem(info, der);
     out.added.push_back(std::move(info));
   }
   if (appended.empty()) return out;

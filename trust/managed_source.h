@@ -23,6 +23,10 @@ struct AddOutcome {
 // not already there. Fails with kBadInput if `file` holds no certificate.
 Result<AddOutcome> add_to_managed_source(const std::string& file, const std::string& target);
 
+// The same for certificates already in hand (DER), e.g. one a server presented.
+Result<AddOutcome> add_ders_to_managed_source(const std::vector<std::string>& ders,
+                                              const std::string& target);
+
 struct RemoveOutcome {
   std::vector<std::string> files;  // managed sources it was taken out of
   CertInfo removed;

@@ -65,15 +65,7 @@ void add_connect_command(CLI::App& app, Context& ctx) {
       return;
     }
     ctx.exit_code = static_cast<int>(outcome->exit_code());
-    auto chain = nlohmann::json::array();
-    for (const auto& c : outcome->chain) {
-      chain.push_back({{"subject", c.info.subject},
-                       {"issuer", c.info.issuer},
-                       {"sha256", c.info.sha256},
-                       {"sha1", c.info.sha1},
-                       {"not_before", trust::to_iso8601(c.info.not_before)},
-                       {"not_after", trust::to_iso8601(c.info.not_after)}});
-    }
+    nlohmann::json chain = chain_json(outcome->chain);
     if (ctx.json) {
       nlohmann::json j = {{"ok", outcome->ok}, {"url", outcome->url}, {"chain", chain}};
       if (outcome->ok) {
@@ -103,13 +95,7 @@ void add_connect_command(CLI::App& app, Context& ctx) {
           out << "NOT authenticated (--no-verify-peer)\n";
         }
       }
-      if (!outcome->chain.empty()) out << "chain the server presented:\n";
-      for (size_t i = 0; i < outcome->chain.size(); ++i) {
-        const auto& c = outcome->chain[i].info;
-        out << "  [" << i << "] " << c.subject << "\n      issuer " << c.issuer << "\n      valid  "
-            << trust::to_iso8601(c.not_before) << " to " << trust::to_iso8601(c.not_after)
-            << "\n      sha256 " << c.sha256 << "\n";
-      }
+      print_chain(out, outcome->chain);
     }
   });
 }

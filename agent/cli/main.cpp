@@ -55,6 +55,7 @@ int main(int argc, char** argv) {
   cli::add_add_command(app, ctx);
   cli::add_remove_command(app, ctx);
   cli::add_connect_command(app, ctx);
+  cli::add_fetch_command(app, ctx);
 
   try {
     app.parse(argc, argv);

@@ -141,3 +141,33 @@ nlohmann::json cert_json(const trust::CertInfo& i) {
 }
 
 }  // namespace cli
+
+namespace cli {
+
+nlohmann::json chain_json(const std::vector<agent::PresentedCert>& chain) {
+  auto out = nlohmann::json::array();
+  for (const auto& c : chain) {
+    out.push_back({{"subject", c.info.subject},
+                   {"issuer", c.info.issuer},
+                   {"sha256", c.info.sha256},
+                   {"sha1", c.info.sha1},
+                   {"not_before", trust::to_iso8601(c.info.not_before)},
+                   {"not_after", trust::to_iso8601(c.info.not_after)},
+                   {"self_signed", c.info.self_signed}});
+  }
+  return out;
+}
+
+void print_chain(std::ostream& out, const std::vector<agent::PresentedCert>& chain) {
+  if (chain.empty()) return;
+  out << "chain the server presented:\n";
+  for (size_t i = 0; i < chain.size(); ++i) {
+    const auto& c = chain[i].info;
+    out << "  [" << i + 1 << "] " << c.subject << (c.self_signed ? "  (self-signed)" : "")
+        << "\n      issuer " << c.issuer << "\n      valid  " << trust::to_iso8601(c.not_before)
+        << " to " << trust::to_iso8601(c.not_after) << "\n      sha256 " << c.sha256
+        << "\n      sha1   " << c.sha1 << "\n";
+  }
+}
+
+}  // namespace cli

@@ -3,7 +3,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include <ostream>
+
 #include "agent/cli/context.h"
+#include "agent/connector.h"
 #include "agent/store_sync.h"
 #include "trust/certificate.h"
 #include "trust/result.h"
@@ -23,5 +26,9 @@ void print_warnings(const agent::StoreOutcome& outcome);
 int merge_exit_code(const agent::StoreOutcome& outcome);
 
 nlohmann::json cert_json(const trust::CertInfo& info);
+
+// The chain a server presented: JSON objects, or numbered text blocks from [1] (the leaf).
+nlohmann::json chain_json(const std::vector<agent::PresentedCert>& chain);
+void print_chain(std::ostream& out, const std::vector<agent::PresentedCert>& chain);
 
 }  // namespace cli

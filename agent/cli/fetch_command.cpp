@@ -1,0 +1,148 @@
+#include <unistd.h>
+
+#include <iostream>
+
+#include "agent/cli/context.h"
+#include "agent/cli/output.h"
+#include "agent/fetch.h"
+#include "trust/managed_source.h"
+
+namespace cli {
+namespace {
+
+// On a terminal, a person decides; the prompt goes to stderr so --json output stays clean.
+bool ask_person(const trust::CertInfo& cert) {
+  std::cerr << "\nTrust " << cert.subject << "\n  sha256 " << cert.sha256 << "\n  sha1   "
+            << cert.sha1 << "\nCompare the fingerprint with the server's through another channel.\n"
+            << "Trust this certificate? [y/N] " << std::flush;
+  std::string answer;
+  if (!std::getline(std::cin, answer)) return false;
+  return answer == "y" || answer == "Y" || answer == "yes" || answer == "YES";
+}
+
+}  // namespace
+
+void add_fetch_command(CLI::App& app, Context& ctx) {
+  struct Options {
+    std::string target;
+    bool site = false;
+    std::string pick;
+    std::string fingerprint;
+    bool tofu = false;
+    bool yes = false;
+    double timeout = 10;
+  };
+  auto opts = std::make_shared<Options>();
+  CLI::App* sub = app.add_subcommand(
+      "fetch",
+      "Get a server's certificate without trusting it, show the chain it presents, and store the "
+      "picked certificate in cainfo.pem (or cainfo-ss.pem with --site), then merge. Trust is never "
+      "silent: on a terminal it asks; without one it needs a matching --fingerprint or an explicit "
+      "--trust-on-first-use.");
+  sub->add_option("HOST", opts->target, "host[:port] (443 by default), or an https URL")
+      ->required();
+  sub->add_flag("--site", opts->site, "Store into cainfo-ss.pem (a site server)");
+  sub->add_option("--pick", opts->pick,
+                  "Which certificate: leaf, root (the last one sent) or N (1 = the leaf); default: "
+                  "the leaf if self-signed, else the last one sent");
+  sub->add_option("--fingerprint", opts->fingerprint,
+                  "Store only if the picked certificate has this SHA-256 or SHA-1 fingerprint");
+  sub->add_flag("--trust-on-first-use", opts->tofu,
+                "Without a terminal, store whatever the server presents (you accept the risk)");
+  sub->add_flag("--yes", opts->yes, "On a terminal, answer yes instead of asking");
+  sub->add_option("--timeout", opts->timeout, "Seconds for the connection (default 10)")
+      ->check(CLI::PositiveNumber);
+  sub->footer(kExitCodes);
+  sub->callback([&ctx, opts] {
+    std::optional<trust::Fingerprint> expected;
+    if (!opts->fingerprint.empty()) {
+      auto fp = trust::parse_fingerprint(opts->fingerprint);
+      if (!fp) {
+        ctx.exit_code = fail(ctx, fp.error());
+        return;
+      }
+      expected = *fp;
+    }
+    auto synced = agent::sync_store(ctx.store_request());
+    if (!synced) {
+      ctx.exit_code = fail(ctx, synced.error());
+      return;
+    }
+    print_warnings(*synced);
+    auto chain = agent::fetch_chain(opts->target, opts->timeout);
+    if (!chain) {
+      ctx.exit_code = fail(ctx, chain.error());
+      return;
+    }
+    auto picked = agent::pick_certificate(*chain, opts->pick);
+    if (!picked) {
+      ctx.exit_code = fail(ctx, picked.error());
+      return;
+    }
+    const agent::PresentedCert& cert = (*chain)[*picked];
+    print_chain(ctx.json ? std::cerr : std::cout, *chain);
+    std::string target_file =
+        opts->site ? trust::Layout::at(ctx.home).cainfo_ss : trust::Layout::at(ctx.home).cainfo;
+    nlohmann::json result = {{"stored", false},
+                             {"file", target_file},
+                             {"sha256", cert.info.sha256},
+                             {"subject", cert.info.subject},
+                             {"chain", chain_json(*chain)}};
+    auto refuse = [&](const std::string& why) {
+      if (ctx.json) {
+        result["error"] = {{"code", "refused"}, {"message", why}};
+        std::cout << result.dump(2) << "\n";
+      }
+      std::cerr << "trustagent: error: " << why << "; nothing was written\n";
+      ctx.exit_code = static_cast<int>(trust::Code::kRefused);
+    };
+
+    bool terminal = ::isatty(STDIN_FILENO) == 1;
+    if (expected) {
+      if (!agent::fingerprint_matches(*expected, cert.info)) {
+        refuse("fingerprint mismatch: expected " + expected->hex + ", the server's certificate [" +
+               std::to_string(*picked + 1) + "] has sha256 " + cert.info.sha256 + " (sha1 " +
+               cert.info.sha1 + ")");
+        return;
+      }
+    } else if (opts->tofu) {
+      std::cerr << "trustagent: WARNING: trusting on first use: " << cert.info.subject << " sha256 "
+                << cert.info.sha256 << "\n";
+    } else if (terminal) {
+      if (!opts->yes && !ask_person(cert.info)) {
+        refuse("not trusted");
+        return;
+      }
+    } else {
+      refuse("no terminal to ask: pass --fingerprint " + cert.info.sha256 +
+             " after checking it, or --trust-on-first-use");
+      return;
+    }
+
+    trust::AddOutcome added;
+    auto stored = agent::sync_store(ctx.store_request(), [&](const trust::Layout&) {
+      auto r = trust::add_ders_to_managed_source({cert.der}, target_file);
+      if (!r) return trust::Result<void>(r.error());
+      added = std::move(*r);
+      return trust::Result<void>();
+    });
+    if (!stored) {
+      ctx.exit_code = fail(ctx, stored.error());
+      return;
+    }
+    print_warnings(*stored);
+    result["stored"] = !added.added.empty();
+    result["already_present"] = added.added.empty();
+    result["merge"] = merge_json(*stored);
+    if (ctx.json) {
+      std::cout << result.dump(2) << "\n";
+    } else {
+      std::cout << (added.added.empty() ? "already in " : "stored in ") << target_file << ": "
+                << cert.info.subject << "\n  sha256 " << cert.info.sha256 << "\n";
+      print_merge_text(*stored);
+    }
+    ctx.exit_code = merge_exit_code(*stored);
+  });
+}
+
+}  // namespace cli

@@ -1,0 +1,221 @@
+// connect and fetch as a user runs them, against real servers: JSON, exit codes, the prompt on a
+// real pseudo-terminal, and that nothing is written whenever nothing was trusted.
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <pty.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+
+#include "tests/support/cert_factory.h"
+#include "tests/support/run_cli.h"
+#include "tests/support/temp_home.h"
+#include "tests/support/tls_server.h"
+#include "trust/source_reader.h"
+
+namespace {
+
+using nlohmann::json;
+using testing_support::Issued;
+using testing_support::make_cert;
+using testing_support::read_file;
+using testing_support::run_cli;
+
+class FetchConnect : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    home_.write("etc/cainfo.pem", unrelated_.pem());
+    ASSERT_EQ(run({"merge"}).exit_code, 0);
+  }
+  testing_support::CliResult run(std::vector<std::string> args) {
+    args.insert(args.end(), {"--home", home_.path()});
+    return run_cli(args);
+  }
+  std::unique_ptr<testing_support::TlsServer> serve(const Issued& leaf,
+                                                    const std::string& chain = "") {
+    std::string n = std::to_string(++servers_);
+    auto server = std::make_unique<testing_support::TlsServer>(
+        home_.write("srv/cert" + n, leaf.pem()), home_.write("srv/key" + n, leaf.key_pem()),
+        chain.empty() ? "" : home_.write("srv/chain" + n, chain));
+    EXPECT_GT(server->port(), 0);
+    return server;
+  }
+  std::string at(const testing_support::TlsServer& s) {
+    return "localhost:" + std::to_string(s.port());
+  }
+  std::map<std::string, std::string> etc() {
+    return testing_support::snapshot(home_.path() + "/etc");
+  }
+  size_t anchors_in(const std::string& file) {
+    return trust::read_certificates(read_file(home_.etc(file))).certs.size();
+  }
+
+  // Runs trustagent on a pseudo-terminal, answering `answer` at the prompt.
+  int run_on_terminal(const std::vector<std::string>& args, const std::string& answer,
+                      std::string* screen) {
+    int master = -1;
+    pid_t pid = ::forkpty(&master, nullptr, nullptr, nullptr);
+    if (pid == 0) {
+      std::vector<char*> argv;
+      std::string bin = testing_support::trustagent_binary();
+      argv.push_back(bin.data());
+      for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+      argv.push_back(nullptr);
+      ::execv(bin.c_str(), argv.data());
+      ::_exit(127);
+    }
+    bool answered = false;
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (std::chrono::steady_clock::now() < deadline) {
+      pollfd p{master, POLLIN, 0};
+      if (::poll(&p, 1, 100) <= 0) continue;
+      char buf[512];
+      ssize_t n = ::read(master, buf, sizeof buf);
+      if (n <= 0) break;  // the child closed the terminal
+      screen->append(buf, static_cast<size_t>(n));
+      if (!answered && screen->find("Trust this certificate? [y/N]") != std::string::npos) {
+        std::string line = answer + "\n";
+        (void)::write(master, line.data(), line.size());
+        answered = true;
+      }
+    }
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    ::close(master);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
+
+  testing_support::TempHome home_;
+  int servers_ = 0;
+  Issued unrelated_ = make_cert({.common_name = "Unrelated", .is_ca = true});
+  Issued self_ = make_cert({.common_name = "localhost", .dns_names = {"localhost"}});
+};
+
+TEST_F(FetchConnect, ConnectJsonOnSuccessAndOnFailure) {
+  auto srv = serve(self_);
+  auto bad = run({"connect", at(*srv), "--json"});
+  EXPECT_EQ(bad.exit_code, 1);
+  json f = json::parse(bad.out);
+  EXPECT_EQ(f["ok"], false);
+  EXPECT_EQ(f["error"]["code"], "untrusted");
+  EXPECT_EQ(f["chain"][0]["sha256"], self_.sha256());
+  EXPECT_NE(bad.err.find("no anchor in the store for issuer"), std::string::npos);
+
+  home_.write("etc/cainfo-ss.pem", self_.pem());
+  auto good = run({"connect", "https://" + at(*srv) + "/", "--json"});
+  ASSERT_EQ(good.exit_code, 0) << good.err;
+  json j = json::parse(good.out);
+  EXPECT_EQ(j["ok"], true);
+  EXPECT_EQ(j["http_status"], 200);
+  EXPECT_EQ(j["anchor"]["index"], 2);
+  EXPECT_EQ(j["anchor"]["sha256"], self_.sha256());
+  EXPECT_EQ(j["anchor"]["subject"], "CN=localhost,O=trustagent tests");
+  EXPECT_EQ(j["chain"][0]["not_after"].get<std::string>().back(), 'Z');
+}
+
+TEST_F(FetchConnect, ConnectUsesTheConfiguredServerAndWarnsWithoutVerification) {
+  auto srv = serve(self_);
+  home_.write("etc/trustagent.conf", "server = " + at(*srv) + "\n");
+  auto r = run({"connect", "--no-verify-peer"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("WARNING: --no-verify-peer"), std::string::npos);
+  EXPECT_NE(r.out.find("NOT authenticated"), std::string::npos);
+}
+
+TEST_F(FetchConnect, ConnectToAClosedPortExitsThree) {
+  auto r = run({"connect", "127.0.0.1:1", "--json", "--timeout", "2"});
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_EQ(json::parse(r.out)["error"]["code"], "network");
+  EXPECT_NE(r.err.find("127.0.0.1:1: cannot connect"), std::string::npos) << r.err;
+}
+
+TEST_F(FetchConnect, FetchWithoutTerminalOrFingerprintTrustsNothing) {
+  auto srv = serve(self_);
+  auto before = etc();
+  auto r = run({"fetch", at(*srv)});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("no terminal to ask: pass --fingerprint " + self_.sha256()),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.out.find(self_.sha256()), std::string::npos);  // the chain is shown
+  EXPECT_EQ(etc(), before);
+}
+
+TEST_F(FetchConnect, FetchWithTheRightFingerprintStoresAndConnectThenWorks) {
+  auto srv = serve(self_);
+  std::string colons;
+  for (size_t i = 0; i < 64; i += 2) colons += (i ? ":" : "") + self_.sha256().substr(i, 2);
+  auto r = run({"fetch", at(*srv), "--fingerprint", colons, "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  json j = json::parse(r.out);
+  EXPECT_EQ(j["stored"], true);
+  EXPECT_EQ(j["file"], home_.etc("cainfo.pem"));
+  EXPECT_EQ(j["sha256"], self_.sha256());
+  EXPECT_EQ(anchors_in("cainfo.pem"), 2u);
+  EXPECT_EQ(run({"connect", at(*srv)}).exit_code, 0);
+  // Again: already there, nothing added twice.
+  json again = json::parse(run({"fetch", at(*srv), "--fingerprint", self_.sha256(), "--json"}).out);
+  EXPECT_EQ(again["stored"], false);
+  EXPECT_EQ(anchors_in("cainfo.pem"), 2u);
+}
+
+TEST_F(FetchConnect, FetchWithAWrongFingerprintShowsBothAndWritesNothing) {
+  auto srv = serve(self_);
+  auto before = etc();
+  auto r = run({"fetch", at(*srv), "--fingerprint", std::string(64, 'b')});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("expected " + std::string(64, 'b')), std::string::npos);
+  EXPECT_NE(r.err.find("has sha256 " + self_.sha256()), std::string::npos);
+  EXPECT_EQ(etc(), before);
+}
+
+TEST_F(FetchConnect, TrustOnFirstUseIsExplicitAndWarned) {
+  auto srv = serve(self_);
+  auto r = run({"fetch", at(*srv), "--trust-on-first-use", "--site"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("WARNING: trusting on first use"), std::string::npos);
+  EXPECT_EQ(anchors_in("cainfo-ss.pem"), 1u);
+}
+
+TEST_F(FetchConnect, CaIssuedServerDefaultsToTheLastCertificateSent) {
+  Issued root = make_cert({.common_name = "Fetch Root", .is_ca = true});
+  Issued mid = make_cert({.common_name = "Fetch Intermediate", .is_ca = true}, &root);
+  Issued leaf = make_cert({.common_name = "localhost", .dns_names = {"localhost"}}, &mid);
+  auto srv = serve(leaf, mid.pem());
+  auto r = run({"fetch", at(*srv), "--fingerprint", mid.sha256(), "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(json::parse(r.out)["chain"].size(), 2u);
+  EXPECT_EQ(json::parse(r.out)["sha256"], mid.sha256());
+  auto pick_leaf = run({"fetch", at(*srv), "--pick", "leaf", "--fingerprint", leaf.sha256()});
+  EXPECT_EQ(pick_leaf.exit_code, 0) << pick_leaf.err;
+  auto bad_pick = run({"fetch", at(*srv), "--pick", "7", "--trust-on-first-use"});
+  EXPECT_EQ(bad_pick.exit_code, 2);
+  EXPECT_NE(bad_pick.err.find("expected leaf, root or a number from 1 to 2"), std::string::npos);
+}
+
+TEST_F(FetchConnect, OnATerminalItAsksAndNoMeansNothingWritten) {
+  auto srv = serve(self_);
+  auto before = etc();
+  std::string screen;
+  int no = run_on_terminal({"fetch", at(*srv), "--home", home_.path()}, "n", &screen);
+  EXPECT_EQ(no, 1) << screen;
+  EXPECT_NE(screen.find("sha256 " + self_.sha256()), std::string::npos);
+  EXPECT_EQ(etc(), before);
+
+  screen.clear();
+  int yes = run_on_terminal({"fetch", at(*srv), "--home", home_.path()}, "y", &screen);
+  EXPECT_EQ(yes, 0) << screen;
+  EXPECT_EQ(anchors_in("cainfo.pem"), 2u);
+}
+
+TEST_F(FetchConnect, FetchFromAClosedPortExitsThreeAndWritesNothing) {
+  auto before = etc();
+  auto r = run({"fetch", "127.0.0.1:1", "--trust-on-first-use", "--timeout", "2"});
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_NE(r.err.find("cannot connect"), std::string::npos) << r.err;
+  EXPECT_EQ(etc(), before);
+}
+
+}  // namespace
