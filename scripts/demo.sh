@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The trustagent story so far, on a fresh Debian machine: installs what is missing, builds, makes
-# certificates, starts a TLS server on loopback, and walks the merged trust store through its life
-# in a temporary home. Everything it creates is removed at the end.
+# certificates, starts a TLS server on loopback, and walks the agent through fetch, connect and the
+# merged trust store's life in a temporary home. Everything it creates is removed at the end.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 "$root/scripts/setup.sh"
@@ -46,6 +46,19 @@ for _ in $(seq 50); do grep -q ACCEPT "$work/s_server.log" && break; sleep 0.1; 
 port="$(sed -n 's/.*ACCEPT.*:\([0-9]*\)$/\1/p' "$work/s_server.log" | head -1)"
 echo "listening on port $port"
 
+step "connect to a server the store does not know: refused, and it says why (exit 1)"
+run "$ta" connect "localhost:$port"
+
+step "fetch without a fingerprint and without a terminal: the chain is shown, nothing is trusted"
+run "$ta" fetch "localhost:$port"
+
+step "fetch with the fingerprint the server's owner gave us: stored in cainfo.pem"
+ns_fp="$(openssl x509 -in ns.pem -noout -fingerprint -sha256 | cut -d= -f2)"
+run "$ta" fetch "localhost:$port" --fingerprint "$ns_fp"
+
+step "connect: one handshake, and the anchor that authenticated the server"
+run "$ta" connect "localhost:$port"
+
 step "Trust the corporate root (DER file) and the site server (PKCS#7)"
 run "$ta" add "$work/certs/root.cer"
 run "$ta" add --site "$work/certs/site.p7b"
@@ -85,6 +98,9 @@ printf '#!/bin/sh\necho "hook: $TRUSTAGENT_ADDED added, $TRUSTAGENT_REMOVED remo
 chmod 755 "$home/etc/hooks.d/10-log"
 site_fp="$(openssl x509 -in site.pem -noout -fingerprint -sha256 | cut -d= -f2)"
 run "$ta" remove "$site_fp"
+
+step "A pin that does not match the server: refused before any request is sent (exit 1)"
+run "$ta" connect "localhost:$port" --pin "sha256:$(printf '%064d' 0)"
 
 step "Machine-readable"
 run "$ta" merge --json
