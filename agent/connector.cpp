@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <ctime>
 #include <memory>
 
 #include "agent/curl.h"
@@ -65,14 +66,7 @@ trust::Result<Target> parse_target(const std::string& text) {
   return t;
 }
 
-std::string der_of(X509* x) {
-  unsigned char* buf = nullptr;
-  int len = i2d_X509(x, &buf);
-  if (len <= 0) return "";
-  std::string out(reinterpret_cast<char*>(buf), static_cast<size_t>(len));
-  OPENSSL_free(buf);
-  return out;
-}
+std::string der_of(X509* x) { return trust::der_of(*x); }
 
 // Everything the handshake's verification saw, for the report afterwards.
 struct Capture {
@@ -93,16 +87,20 @@ void explain_chain_failure(Capture& cap, X509_STORE_CTX* ctx) {
   int err = X509_STORE_CTX_get_error(ctx);
   X509* at = X509_STORE_CTX_get_current_cert(ctx);
   std::string who = at ? describe(at) : "the server's certificate";
+  auto when = [&](bool start) {
+    const ASN1_TIME* t = at ? (start ? X509_get0_notBefore(at) : X509_get0_notAfter(at)) : nullptr;
+    std::tm tm{};
+    return t && ASN1_TIME_to_tm(t, &tm) == 1 ? trust::to_iso8601(timegm(&tm))
+                                             : "an unreadable date";
+  };
   switch (err) {
     case X509_V_ERR_CERT_HAS_EXPIRED:
       cap.code = "expired";
-      cap.message = who + " expired on " +
-                    trust::to_iso8601(trust::Certificate::from_der(der_of(at))->info().not_after);
+      cap.message = who + " expired on " + when(false);
       return;
     case X509_V_ERR_CERT_NOT_YET_VALID:
       cap.code = "not_yet_valid";
-      cap.message = who + " is not valid before " +
-                    trust::to_iso8601(trust::Certificate::from_der(der_of(at))->info().not_before);
+      cap.message = who + " is not valid before " + when(true);
       return;
     default:
       break;

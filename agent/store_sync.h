@@ -28,6 +28,17 @@ struct StoreOutcome {
 
 using Mutation = std::function<trust::Result<void>(const trust::Layout&)>;
 
+// A Mutation that runs `edit` (layout -> Result<T>) and keeps its value in `out`.
+template <class T, class Edit>
+Mutation keeping(T& out, Edit edit) {
+  return [&out, edit](const trust::Layout& layout) -> trust::Result<void> {
+    auto r = edit(layout);
+    if (!r) return r.error();
+    out = std::move(*r);
+    return {};
+  };
+}
+
 trust::Result<StoreOutcome> sync_store(const StoreRequest& request, const Mutation& mutate = {});
 
 }  // namespace agent

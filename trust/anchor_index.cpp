@@ -10,6 +10,7 @@
 #include "trust/merge_state.h"
 #include "trust/ossl.h"
 #include "trust/source_reader.h"
+#include "trust/text.h"
 
 namespace trust {
 namespace {
@@ -31,19 +32,6 @@ X509_LOOKUP_METHOD* index_method() {
     return m;
   }();
   return method;
-}
-
-std::string hash_hex(unsigned long hash) {
-  char buf[16];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, hash, 16);
-  (void)ec;
-  return std::string(buf, end);
-}
-
-template <class T>
-bool number(std::string_view s, T& out, int base = 10) {
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out, base);
-  return ec == std::errc() && p == s.data() + s.size();
 }
 
 }  // namespace
@@ -92,8 +80,8 @@ std::vector<AnchorIndex::Line> AnchorIndex::lines_matching(const std::string& fi
       from = tab + 1;
     }
     Line l;
-    if (n < 6 || !number(f[0], l.index) || !number(f[3], l.subject_hash, 16) ||
-        !number(f[4], l.offset) || !number(f[5], l.length)) {
+    if (n < 6 || !parse_number(f[0], l.index) || !parse_number(f[3], l.subject_hash, 16) ||
+        !parse_number(f[4], l.offset) || !parse_number(f[5], l.length)) {
       continue;
     }
     // The needle may have matched another column (an offset that looks like a hash).
@@ -118,7 +106,7 @@ std::optional<IndexedAnchor> AnchorIndex::find_by_sha256(const std::string& sha2
 
 std::vector<IndexedAnchor> AnchorIndex::find_by_subject_hash(unsigned long subject_hash) const {
   std::vector<IndexedAnchor> out;
-  for (auto& l : lines_matching(hash_hex(subject_hash))) {
+  for (auto& l : lines_matching(hex_number(subject_hash))) {
     if (l.subject_hash == subject_hash) out.push_back({l.index, l.sha256, l.subject});
   }
   return out;
@@ -132,7 +120,7 @@ int AnchorIndex::add_matching(X509_STORE* store, const X509_NAME& name, X509_OBJ
     return 0;
   }
   int found = 0;
-  for (auto& l : lines_matching(hash_hex(hash))) {
+  for (auto& l : lines_matching(hex_number(hash))) {
     if (l.subject_hash != hash || l.offset + l.length > store_.bytes().size()) continue;
     if (added_.count(l.offset)) continue;
     ReadResult read = split_certificates(store_.bytes().substr(l.offset, l.length));
@@ -145,7 +133,12 @@ int AnchorIndex::add_matching(X509_STORE* store, const X509_NAME& name, X509_OBJ
     // Every anchor with this name goes into the store, so the verifier can pick the one whose key
     // signed the certificate (two anchors share a name during a rollover).
     X509_STORE_add_cert(store, x.get());
-    if (!found && ret != nullptr) X509_OBJECT_set1_X509(ret, x.get());
+    if (!found && ret != nullptr && X509_OBJECT_set1_X509(ret, x.get()) == 1) {
+      // OpenSSL's caller treats `ret` as borrowed from the store (the by_dir lookup fills it
+      // without a reference) and takes its own reference; so give back the one set1 took.
+      // The store keeps the certificate alive for the whole verification.
+      X509_free(x.get());
+    }
     found = 1;
   }
   ossl::drain_errors();

@@ -10,21 +10,12 @@
 #include <cstring>
 #include <filesystem>
 
+#include "trust/text.h"
+
 namespace trust {
 namespace {
 
 constexpr std::string_view kTempMarker = ".tmp-";
-
-std::string dir_of(const std::string& path) {
-  auto slash = path.rfind('/');
-  if (slash == std::string::npos) return ".";
-  return slash == 0 ? "/" : path.substr(0, slash);
-}
-
-std::string base_of(const std::string& path) {
-  auto slash = path.rfind('/');
-  return slash == std::string::npos ? path : path.substr(slash + 1);
-}
 
 Error io_error(const std::string& what, const std::string& path) {
   return make_error(Code::kBadInput, path + ": " + what + ": " + std::strerror(errno));
@@ -54,15 +45,15 @@ Result<void> sync_directory(const std::string& dir) {
 void maybe_crash(const char* stage, const std::string& path) {
   const char* spec = std::getenv("TRUSTAGENT_TEST_CRASH");
   if (spec == nullptr) return;
-  std::string want = std::string(stage) + ":" + base_of(path);
+  std::string want = std::string(stage) + ":" + file_name(path);
   if (want == spec) ::_exit(86);
 }
 
 }  // namespace
 
 Result<void> write_file_atomic(const std::string& path, std::string_view content, mode_t mode) {
-  const std::string dir = dir_of(path);
-  std::string temp = dir + "/." + base_of(path) + std::string(kTempMarker) + "XXXXXX";
+  const std::string dir = parent_directory(path);
+  std::string temp = dir + "/." + file_name(path) + std::string(kTempMarker) + "XXXXXX";
   int fd = ::mkostemp(temp.data(), O_CLOEXEC);
   if (fd < 0) return io_error("cannot create a temporary file", dir);
 
@@ -102,7 +93,7 @@ Result<void> remove_file_durably(const std::string& path) {
     if (errno == ENOENT) return {};
     return io_error("cannot remove", path);
   }
-  return sync_directory(dir_of(path));
+  return sync_directory(parent_directory(path));
 }
 
 void sweep_stale_temporaries(const std::string& dir) {

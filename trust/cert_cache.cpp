@@ -6,6 +6,7 @@
 
 #include "trust/atomic_file.h"
 #include "trust/source_reader.h"
+#include "trust/text.h"
 
 namespace trust {
 namespace {
@@ -19,12 +20,6 @@ std::string clean(const std::string& s) {
     if (c == '\t' || c == '\n' || c == '\r') c = ' ';
   }
   return out;
-}
-
-template <class T>
-bool to_number(std::string_view s, T& out, int base = 10) {
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out, base);
-  return ec == std::errc() && p == s.data() + s.size();
 }
 
 }  // namespace
@@ -54,9 +49,9 @@ CertCache CertCache::load(const std::string& path) {
     if (!key) continue;
     CertInfo i;
     int flags = 0;
-    if (!to_number(f[3], i.not_before) || !to_number(f[4], i.not_after) ||
-        !to_number(f[5], flags) || !to_number(f[7], i.key_bits) ||
-        !to_number(f[9], i.subject_hash, 16)) {
+    if (!parse_number(f[3], i.not_before) || !parse_number(f[4], i.not_after) ||
+        !parse_number(f[5], flags) || !parse_number(f[7], i.key_bits) ||
+        !parse_number(f[9], i.subject_hash, 16)) {
       continue;
     }
     i.sha256 = f[0];
@@ -94,16 +89,13 @@ Result<void> CertCache::save(const std::string& path,
   std::string out(kHeader);
   out += '\n';
   out.reserve(keep.size() * 300);
-  char hash[16];
   for (const auto& [key, i] : entries_) {
     if (!keep.count(key)) continue;
-    auto [end, ec] = std::to_chars(hash, hash + sizeof hash, i.subject_hash, 16);
-    (void)ec;
     out += i.sha256 + '\t' + i.sha1 + '\t' + i.serial + '\t' + std::to_string(i.not_before) + '\t' +
            std::to_string(i.not_after) + '\t' +
            std::to_string((i.self_signed ? 1 : 0) | (i.is_ca ? 2 : 0)) + '\t' + clean(i.key_type) +
            '\t' + std::to_string(i.key_bits) + '\t' + clean(i.signature_algorithm) + '\t' +
-           std::string(hash, end) + '\t' + clean(i.subject) + '\t' + clean(i.issuer) + "\t\n";
+           hex_number(i.subject_hash) + '\t' + clean(i.subject) + '\t' + clean(i.issuer) + "\t\n";
   }
   return write_file_atomic(path, out);
 }

@@ -103,6 +103,18 @@ CertInfo Certificate::info() const {
   return info;
 }
 
+std::string der_of(X509& x) {
+  unsigned char* buf = nullptr;
+  int len = i2d_X509(&x, &buf);
+  if (len <= 0) {
+    ossl::drain_errors();
+    return "";
+  }
+  std::string out(reinterpret_cast<char*>(buf), static_cast<size_t>(len));
+  OPENSSL_free(buf);
+  return out;
+}
+
 std::vector<std::string> host_names(X509& x) {
   std::vector<std::string> out;
   auto* names =

@@ -48,6 +48,9 @@ class Certificate {
   std::string der_;
 };
 
+// The DER encoding of a parsed certificate ("" if it cannot be encoded).
+std::string der_of(X509& x);
+
 // The names a host is matched against, as "DNS:name" or "IP:address", then "CN=name".
 std::vector<std::string> host_names(X509& x);
 

@@ -2,19 +2,11 @@
 
 #include <openssl/evp.h>
 
+#include "trust/certificate.h"
 #include "trust/ossl.h"
 
 namespace trust {
 namespace {
-
-std::string der_of(X509& leaf) {
-  unsigned char* buf = nullptr;
-  int len = i2d_X509(&leaf, &buf);
-  if (len <= 0) return "";
-  std::string out(reinterpret_cast<char*>(buf), static_cast<size_t>(len));
-  OPENSSL_free(buf);
-  return out;
-}
 
 std::string spki_sha256_base64(X509& leaf) {
   unsigned char* buf = nullptr;

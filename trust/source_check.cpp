@@ -9,14 +9,10 @@
 #include <cstring>
 #include <sstream>
 
+#include "trust/text.h"
+
 namespace trust {
 namespace {
-
-std::string dir_of(const std::string& path) {
-  auto slash = path.rfind('/');
-  if (slash == std::string::npos) return ".";
-  return slash == 0 ? "/" : path.substr(0, slash);
-}
 
 std::string octal_mode(mode_t mode) {
   std::ostringstream out;
@@ -85,7 +81,7 @@ SourceProbe probe_source(const std::string& path) {
   std::string file = path;
   std::string reason;
   if (S_ISLNK(link_st.st_mode)) {
-    if (!check_directory(dir_of(path), &reason)) return refuse(reason);
+    if (!check_directory(parent_directory(path), &reason)) return refuse(reason);
     char resolved[PATH_MAX];
     if (::realpath(path.c_str(), resolved) == nullptr) {
       return refuse(std::string("symlink cannot be followed: ") + std::strerror(errno));
@@ -99,7 +95,7 @@ SourceProbe probe_source(const std::string& path) {
   if (!S_ISREG(st.st_mode)) return refuse("not a regular file");
   std::string what = file == path ? std::string("file") : "symlink target " + file;
   if (!check_owner_and_mode(what, st, false, &reason)) return refuse(reason);
-  if (!check_directory(dir_of(file), &reason)) return refuse(reason);
+  if (!check_directory(parent_directory(file), &reason)) return refuse(reason);
   probe.presence = SourceProbe::Presence::kPresent;
   probe.stamp = stamp_of(st);
   return probe;

@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "trust/source_reader.h"
+#include "trust/text.h"
 #include "trust/time_format.h"
 
 namespace trust {
@@ -65,12 +66,9 @@ RenderedStore render_store(const std::vector<StoreEntry>& anchors) {
 std::string render_index(const std::vector<IndexEntry>& index, const std::string& store_sha256) {
   std::string out(kIndexHeader);
   out += " " + store_sha256 + " " + std::to_string(index.size()) + "\n";
-  char hash[16];
   for (const auto& e : index) {
-    auto [end, ec] = std::to_chars(hash, hash + sizeof hash, e.subject_hash, 16);
-    (void)ec;
     out += std::to_string(e.index) + '\t' + e.sha256 + '\t' + e.sha1 + '\t' +
-           std::string(hash, end) + '\t' + std::to_string(e.offset) + '\t' +
+           hex_number(e.subject_hash) + '\t' + std::to_string(e.offset) + '\t' +
            std::to_string(e.length) + '\t' + e.subject;
     for (const auto& s : e.sources) out += '\t' + comment_safe(s);
     out += '\n';
@@ -106,12 +104,8 @@ std::optional<LoadedIndex> load_index(const std::string& path) {
     f.push_back(line->substr(start));
     if (f.size() < 7) return std::nullopt;
     IndexEntry e;
-    auto number = [](std::string_view s, auto& out, int base = 10) {
-      auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out, base);
-      return ec == std::errc() && p == s.data() + s.size();
-    };
-    if (!number(f[0], e.index) || !number(f[3], e.subject_hash, 16) || !number(f[4], e.offset) ||
-        !number(f[5], e.length)) {
+    if (!parse_number(f[0], e.index) || !parse_number(f[3], e.subject_hash, 16) ||
+        !parse_number(f[4], e.offset) || !parse_number(f[5], e.length)) {
       return std::nullopt;
     }
     e.sha256 = f[1];

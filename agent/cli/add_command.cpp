@@ -22,13 +22,11 @@ void add_add_command(CLI::App& app, Context& ctx) {
   sub->footer(kExitCodes);
   sub->callback([&ctx, opts] {
     trust::AddOutcome added;
-    auto outcome = agent::sync_store(ctx.store_request(), [&](const trust::Layout& layout) {
-      auto r =
-          trust::add_to_managed_source(opts->file, opts->site ? layout.cainfo_ss : layout.cainfo);
-      if (!r) return trust::Result<void>(r.error());
-      added = std::move(*r);
-      return trust::Result<void>();
-    });
+    auto outcome = agent::sync_store(
+        ctx.store_request(), agent::keeping(added, [&](const trust::Layout& layout) {
+          return trust::add_to_managed_source(opts->file,
+                                              opts->site ? layout.cainfo_ss : layout.cainfo);
+        }));
     if (!outcome) {
       ctx.exit_code = fail(ctx, outcome.error());
       return;

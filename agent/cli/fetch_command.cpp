@@ -120,12 +120,10 @@ void add_fetch_command(CLI::App& app, Context& ctx) {
     }
 
     trust::AddOutcome added;
-    auto stored = agent::sync_store(ctx.store_request(), [&](const trust::Layout&) {
-      auto r = trust::add_ders_to_managed_source({cert.der}, target_file);
-      if (!r) return trust::Result<void>(r.error());
-      added = std::move(*r);
-      return trust::Result<void>();
-    });
+    auto stored =
+        agent::sync_store(ctx.store_request(), agent::keeping(added, [&](const trust::Layout&) {
+                            return trust::add_ders_to_managed_source({cert.der}, target_file);
+                          }));
     if (!stored) {
       ctx.exit_code = fail(ctx, stored.error());
       return;

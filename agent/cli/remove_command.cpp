@@ -39,21 +39,21 @@ void add_remove_command(CLI::App& app, Context& ctx) {
       return;
     }
     trust::RemoveOutcome removed;
-    auto outcome = agent::sync_store(ctx.store_request(), [&](const trust::Layout& layout) {
-      auto r = trust::remove_from_managed_sources(policy::agent_managed_sources(layout), *fp);
-      if (!r) {
-        std::string admin = admin_source_of(layout, *fp);
-        if (!admin.empty()) {
-          return trust::Result<void>(
-              trust::make_error(trust::Code::kRefused,
-                                "anchor " + fp->hex + " comes from " + admin +
-                                    ", which is not agent-managed; trustagent never edits it"));
-        }
-        return trust::Result<void>(r.error());
-      }
-      removed = std::move(*r);
-      return trust::Result<void>();
-    });
+    auto outcome = agent::sync_store(
+        ctx.store_request(),
+        agent::keeping(
+            removed, [&](const trust::Layout& layout) -> trust::Result<trust::RemoveOutcome> {
+              auto r =
+                  trust::remove_from_managed_sources(policy::agent_managed_sources(layout), *fp);
+              std::string admin = r ? "" : admin_source_of(layout, *fp);
+              if (!admin.empty()) {
+                return trust::make_error(
+                    trust::Code::kRefused,
+                    "anchor " + fp->hex + " comes from " + admin +
+                        ", which is not agent-managed; trustagent never edits it");
+              }
+              return r;
+            }));
     if (!outcome) {
       ctx.exit_code = fail(ctx, outcome.error());
       return;

@@ -189,7 +189,8 @@ TEST_F(Connector, PinsOnCertificateOrPublicKeyAnyOneMatching) {
   EXPECT_TRUE(connect_to(local(srv->port()), by_key).ok);
 }
 
-TEST_F(Connector, ClosedPortIsANetworkError) {
+// A loopback TCP socket bound to an ephemeral port, returned through `port`.
+int loopback_socket(int* port) {
   int s = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
@@ -197,31 +198,31 @@ TEST_F(Connector, ClosedPortIsANetworkError) {
   ::bind(s, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
   socklen_t len = sizeof addr;
   ::getsockname(s, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(s);  // nobody listens there now
+  *port = ntohs(addr.sin_port);
+  return s;
+}
+
+TEST_F(Connector, ClosedPortIsANetworkError) {
+  int port = 0;
+  ::close(loopback_socket(&port));  // nobody listens there now
   trust_only(root_.pem());
-  ConnectOutcome out = connect_to("127.0.0.1:" + std::to_string(ntohs(addr.sin_port)));
+  ConnectOutcome out = connect_to("127.0.0.1:" + std::to_string(port));
   EXPECT_EQ(out.code, "network");
   EXPECT_EQ(out.exit_code(), trust::Code::kNetwork);
-  EXPECT_NE(
-      out.message.find("127.0.0.1:" + std::to_string(ntohs(addr.sin_port)) + ": cannot connect"),
-      std::string::npos)
+  EXPECT_NE(out.message.find("127.0.0.1:" + std::to_string(port) + ": cannot connect"),
+            std::string::npos)
       << out.message;
 }
 
 TEST_F(Connector, SilentServerTimesOut) {
-  int s = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(s, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  int port = 0;
+  int s = loopback_socket(&port);
   ::listen(s, 4);  // accepts TCP (kernel backlog) but never speaks TLS
-  socklen_t len = sizeof addr;
-  ::getsockname(s, reinterpret_cast<sockaddr*>(&addr), &len);
   trust_only(root_.pem());
   ConnectRequest quick;
   quick.timeout_seconds = 1;
   auto start = std::chrono::steady_clock::now();
-  ConnectOutcome out = connect_to("127.0.0.1:" + std::to_string(ntohs(addr.sin_port)), quick);
+  ConnectOutcome out = connect_to("127.0.0.1:" + std::to_string(port), quick);
   double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   ::close(s);
   EXPECT_EQ(out.code, "network");

@@ -32,12 +32,13 @@ namespace fs = std::filesystem;
 using testing_support::read_file;
 
 struct World {
-  testing_support::Issued root = testing_support::make_cert({.common_name = "Bench Root", .is_ca = true});
-  testing_support::Issued leaf = testing_support::make_cert(
-      {.common_name = "localhost", .dns_names = {"localhost"}}, &root);
+  testing_support::Issued root =
+      testing_support::make_cert({.common_name = "Bench Root", .is_ca = true});
+  testing_support::Issued leaf =
+      testing_support::make_cert({.common_name = "localhost", .dns_names = {"localhost"}}, &root);
   testing_support::TempHome dir;
   std::unique_ptr<testing_support::TlsServer> server;
-  std::vector<std::string> filler;  // PEM blocks of unrelated anchors
+  std::vector<std::string> filler;   // PEM blocks of unrelated anchors
   std::map<int, std::string> homes;  // anchors -> home with a merged store of that size
 
   World() {
@@ -45,9 +46,12 @@ struct World {
                                                           dir.write("leaf.key", leaf.key_pem()));
     std::string path = std::string(TRUSTAGENT_BENCH_DIR) + "/generated-10000.pem";
     std::string generated = fs::exists(path) ? read_file(path) : "";
-    for (auto& c : trust::read_certificates(generated).certs) filler.push_back(trust::to_pem(c.der));
+    for (auto& c : trust::read_certificates(generated).certs)
+      filler.push_back(trust::to_pem(c.der));
     while (filler.size() < 9999) {
-      filler.push_back(testing_support::make_cert({.common_name = "filler " + std::to_string(filler.size())}).pem());
+      filler.push_back(
+          testing_support::make_cert({.common_name = "filler " + std::to_string(filler.size())})
+              .pem());
     }
   }
   std::string url() const { return "https://localhost:" + std::to_string(server->port()) + "/"; }
@@ -83,7 +87,8 @@ double spawn_seconds(const std::vector<std::string>& argv, int* status) {
   auto start = std::chrono::steady_clock::now();
   pid_t pid = 0;
   *status = -1;
-  if (posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ) == 0) waitpid(pid, status, 0);
+  if (posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ) == 0)
+    waitpid(pid, status, 0);
   posix_spawn_file_actions_destroy(&actions);
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
@@ -93,8 +98,8 @@ void BM_TrustagentConnect(benchmark::State& state) {
   const std::string& home = w.home_for(static_cast<int>(state.range(0)));
   for (auto _ : state) {
     int status = 0;
-    state.SetIterationTime(spawn_seconds({testing_support::trustagent_binary(), "connect", "--home",
-                                          home, w.url()}, &status));
+    state.SetIterationTime(spawn_seconds(
+        {testing_support::trustagent_binary(), "connect", "--home", home, w.url()}, &status));
     if (status != 0) state.SkipWithError("trustagent connect failed");
   }
 }
@@ -104,7 +109,8 @@ void BM_CurlCacert(benchmark::State& state) {
   std::string store = w.home_for(static_cast<int>(state.range(0))) + "/etc/cainfo-merged.pem";
   for (auto _ : state) {
     int status = 0;
-    state.SetIterationTime(spawn_seconds({"curl", "-sS", "-o", "/dev/null", "--cacert", store, w.url()}, &status));
+    state.SetIterationTime(
+        spawn_seconds({"curl", "-sS", "-o", "/dev/null", "--cacert", store, w.url()}, &status));
     if (status != 0) state.SkipWithError("curl failed");
   }
 }
@@ -134,15 +140,40 @@ void BM_LegacyHandshakePerAnchor(benchmark::State& state) {
   }
 }
 
-BENCHMARK(BM_TrustagentConnect)->Arg(1)->Arg(100)->Arg(1000)->Arg(10000)->UseManualTime()
-    ->Unit(benchmark::kMillisecond)->Iterations(10)->Repetitions(3);
-BENCHMARK(BM_CurlCacert)->Arg(1)->Arg(100)->Arg(1000)->UseManualTime()->Unit(benchmark::kMillisecond)
-    ->Iterations(5)->Repetitions(3);
-BENCHMARK(BM_CurlCacert)->Arg(10000)->UseManualTime()->Unit(benchmark::kMillisecond)->Iterations(1)
+BENCHMARK(BM_TrustagentConnect)
+    ->Arg(1)
+    ->Arg(100)
+    ->Arg(1000)
+    ->Arg(10000)
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(10)
     ->Repetitions(3);
-BENCHMARK(BM_LegacyHandshakePerAnchor)->Arg(1)->Arg(100)->Arg(1000)->Unit(benchmark::kMillisecond)
-    ->Iterations(1)->Repetitions(3);
-BENCHMARK(BM_LegacyHandshakePerAnchor)->Arg(10000)->Unit(benchmark::kMillisecond)->Iterations(1)
+BENCHMARK(BM_CurlCacert)
+    ->Arg(1)
+    ->Arg(100)
+    ->Arg(1000)
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(5)
+    ->Repetitions(3);
+BENCHMARK(BM_CurlCacert)
+    ->Arg(10000)
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(1)
+    ->Repetitions(3);
+BENCHMARK(BM_LegacyHandshakePerAnchor)
+    ->Arg(1)
+    ->Arg(100)
+    ->Arg(1000)
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(1)
+    ->Repetitions(3);
+BENCHMARK(BM_LegacyHandshakePerAnchor)
+    ->Arg(10000)
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(1)
     ->Repetitions(1);
 
 class Recorder : public benchmark::ConsoleReporter {
@@ -180,7 +211,8 @@ int main(int argc, char** argv) {
   }
   double t1 = ms("BM_TrustagentConnect/1"), t10k = ms("BM_TrustagentConnect/10000");
   auto verdict = [](bool ok) { return ok ? "met" : "MISSED"; };
-  std::printf("  10,000 vs 1 anchor: %.2fx (target <= 1.3x: %s)\n", t10k / t1, verdict(t10k <= 1.3 * t1));
+  std::printf("  10,000 vs 1 anchor: %.2fx (target <= 1.3x: %s)\n", t10k / t1,
+              verdict(t10k <= 1.3 * t1));
   std::printf("  1 anchor vs curl:   %.2fx (target <= 1.2x: %s)\n", t1 / ms("BM_CurlCacert/1"),
               verdict(t1 <= 1.2 * ms("BM_CurlCacert/1")));
   std::printf("  10,000: curl %.0fx, legacy %.0fx slower (target >= 100x: %s)\n",

@@ -1,0 +1,36 @@
+// Small conversions the state, cache and index formats share.
+#pragma once
+
+#include <charconv>
+#include <string>
+#include <string_view>
+
+namespace trust {
+
+// The whole of `text` as a number in `base`; false on anything else (sign, space, overflow).
+template <class T>
+bool parse_number(std::string_view text, T& out, int base = 10) {
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out, base);
+  return ec == std::errc() && end == text.data() + text.size();
+}
+
+// Lowercase hex without padding: how subject-name hashes are written in the index and cache.
+inline std::string hex_number(unsigned long value) {
+  char buf[2 * sizeof value];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, value, 16);
+  (void)ec;  // the buffer always fits
+  return std::string(buf, end);
+}
+
+// "/a/b/c.pem" -> "/a/b" and "c.pem"; "c.pem" -> "." and "c.pem".
+inline std::string parent_directory(const std::string& path) {
+  auto slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+inline std::string file_name(const std::string& path) {
+  auto slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+}  // namespace trust
