@@ -8,9 +8,10 @@ namespace agent {
 
 trust::Result<StoreOutcome> sync_store(const StoreRequest& request, const Mutation& mutate) {
   trust::Layout layout = trust::Layout::at(request.home);
-  // Validate the source list before touching anything, so a usage error changes nothing.
-  auto sources = policy::build_source_list(layout, request.ca_files);
-  if (!sources) return sources.error();
+  // Validate the command-line sources before touching anything: a usage error changes nothing.
+  if (auto checked = policy::build_source_list(layout, request.ca_files); !checked) {
+    return checked.error();
+  }
   if (auto made = trust::make_directories(layout.var_dir); !made) return made.error();
   auto lock = trust::FileLock::acquire(layout.lock, request.lock_timeout_seconds);
   if (!lock) return lock.error();
@@ -18,9 +19,15 @@ trust::Result<StoreOutcome> sync_store(const StoreRequest& request, const Mutati
   if (mutate) {
     if (auto changed = mutate(layout); !changed) return changed.error();
   }
+  // Policies are read after the mutation, so a refresh that just stored them applies them now.
+  policy::LoadedPolicies loaded = policy::load_policy_dir(layout.policies_dir);
+  StoreOutcome outcome;
+  outcome.effective = policy::effective_settings(std::move(loaded.policies));
+  outcome.policy_errors = std::move(loaded.refused);
+  auto sources = policy::build_source_list(layout, request.ca_files, outcome.effective);
+  if (!sources) return sources.error();
   auto report = trust::update_store(layout, *sources, request.merge);
   if (!report) return report.error();
-  StoreOutcome outcome;
   outcome.report = std::move(*report);
   if (outcome.report.regenerated) outcome.hooks = run_hooks(layout, outcome.report);
   return outcome;

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "agent/hooks.h"
+#include "policy/policy_set.h"
 #include "trust/layout.h"
 #include "trust/merge.h"
 #include "trust/result.h"
@@ -24,6 +25,8 @@ struct StoreRequest {
 struct StoreOutcome {
   trust::MergeReport report;
   std::vector<HookRun> hooks;
+  policy::Effective effective;              // the policies in force
+  std::vector<trust::Error> policy_errors;  // stored policies that did not parse (not applied)
 };
 
 using Mutation = std::function<trust::Result<void>(const trust::Layout&)>;

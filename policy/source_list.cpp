@@ -1,5 +1,7 @@
 #include "policy/source_list.h"
 
+#include <openssl/x509.h>
+
 #include <algorithm>
 
 namespace policy {
@@ -9,12 +11,20 @@ std::vector<std::string> agent_managed_sources(const trust::Layout& layout) {
 }
 
 trust::Result<std::vector<trust::SourceSpec>> build_source_list(
-    const trust::Layout& layout, const std::vector<std::string>& ca_files) {
+    const trust::Layout& layout, const std::vector<std::string>& ca_files,
+    const Effective& effective) {
   std::vector<trust::SourceSpec> out;
   for (const auto& path : agent_managed_sources(layout)) {
     out.push_back({path, path.substr(path.rfind('/') + 1)});
   }
-  for (const auto& path : ca_files) {
+  std::vector<std::string> admin;
+  for (const auto& f : effective.ca_files) admin.push_back(f.path);  // validated by the parser
+  admin.insert(admin.end(), ca_files.begin(), ca_files.end());
+  if (effective.use_system_store.value) {
+    // OpenSSL's own idea of the system bundle (on Debian a link to ca-certificates.crt).
+    admin.push_back(X509_get_default_cert_file());
+  }
+  for (const auto& path : admin) {
     if (path.empty() || path.front() != '/') {
       return trust::make_error(trust::Code::kBadInput,
                                "CA file '" + path + "' must be an absolute path");

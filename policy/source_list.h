@@ -7,14 +7,18 @@
 #include <string>
 #include <vector>
 
+#include "policy/policy_set.h"
 #include "trust/layout.h"
 #include "trust/merge.h"
 #include "trust/result.h"
 
 namespace policy {
 
+// Order: the agent's three files, the policies' CAInfo/CAPath files (precedence order), the
+// command-line and config CA files, then the system CA bundle if a policy asks for it.
 trust::Result<std::vector<trust::SourceSpec>> build_source_list(
-    const trust::Layout& layout, const std::vector<std::string>& ca_files);
+    const trust::Layout& layout, const std::vector<std::string>& ca_files,
+    const Effective& effective = {});
 
 // The sources trustagent writes itself (add, remove, fetch, reserves); never an admin's file.
 std::vector<std::string> agent_managed_sources(const trust::Layout& layout);

@@ -3,6 +3,7 @@
 #include "agent/cli/context.h"
 #include "agent/cli/output.h"
 #include "agent/connector.h"
+#include "policy/policy_set.h"
 #include "trust/time_format.h"
 
 namespace cli {
@@ -32,33 +33,50 @@ void add_connect_command(CLI::App& app, Context& ctx) {
       ->check(CLI::PositiveNumber);
   sub->footer(kExitCodes);
   sub->callback([&ctx, opts] {
-    agent::ConnectRequest request;
-    request.target = opts->url.empty() ? ctx.server : opts->url;
-    request.layout = trust::Layout::at(ctx.home);
-    request.verify_peer = !opts->no_verify_peer;
-    request.verify_host = !opts->no_verify_host;
-    request.timeout_seconds = opts->timeout;
-    for (const auto& text : opts->pins) {
-      auto pin = trust::parse_pin(text);
-      if (!pin) {
-        ctx.exit_code = fail(ctx, pin.error());
-        return;
-      }
-      request.pins.push_back(*pin);
-    }
-    if (opts->no_verify_peer) {
-      std::cerr << "trustagent: WARNING: --no-verify-peer: the server is NOT authenticated; anyone "
-                   "on the path can impersonate it\n";
-    } else if (opts->no_verify_host) {
-      std::cerr << "trustagent: WARNING: --no-verify-host: any server with a trusted certificate "
-                   "is accepted, whatever its name\n";
-    }
     auto synced = agent::sync_store(ctx.store_request());
     if (!synced) {
       ctx.exit_code = fail(ctx, synced.error());
       return;
     }
     print_warnings(*synced);
+    const policy::Effective& policy = synced->effective;
+    agent::ConnectRequest request;
+    request.target = !opts->url.empty()    ? opts->url
+                     : !ctx.server.empty() ? ctx.server
+                                           : policy.server_url.value;
+    request.layout = trust::Layout::at(ctx.home);
+    request.timeout_seconds = opts->timeout;
+    // Policy decides; a flag on the command line overrides it, and says so.
+    auto note = [](const std::string& flag, const std::string& guid) {
+      if (!guid.empty())
+        std::cerr << "trustagent: note: " << flag << " overrides policy " << guid << "\n";
+    };
+    request.verify_peer = policy.verify_peer.value && !opts->no_verify_peer;
+    request.verify_host = policy.verify_host.value && !opts->no_verify_host;
+    if (opts->no_verify_peer) note("--no-verify-peer", policy.verify_peer.from);
+    if (opts->no_verify_host) note("--no-verify-host", policy.verify_host.from);
+    if (!opts->pins.empty()) {
+      note("--pin", policy.pins.from);
+      for (const auto& text : opts->pins) {
+        auto pin = trust::parse_pin(text);
+        if (!pin) {
+          ctx.exit_code = fail(ctx, pin.error());
+          return;
+        }
+        request.pins.push_back(*pin);
+      }
+    } else {
+      request.pins = policy.pins.value;
+    }
+    if (!request.verify_peer) {
+      std::cerr << "trustagent: WARNING: peer verification is OFF ("
+                << (opts->no_verify_peer ? "--no-verify-peer" : "policy " + policy.verify_peer.from)
+                << "): the server is NOT authenticated; anyone on the path can impersonate it\n";
+    } else if (!request.verify_host) {
+      std::cerr << "trustagent: WARNING: host name verification is OFF ("
+                << (opts->no_verify_host ? "--no-verify-host" : "policy " + policy.verify_host.from)
+                << "): any server with a trusted certificate is accepted, whatever its name\n";
+    }
     auto outcome = agent::connect(request);
     if (!outcome) {
       ctx.exit_code = fail(ctx, outcome.error());

@@ -105,6 +105,9 @@ void print_merge_text(const agent::StoreOutcome& outcome) {
 }
 
 void print_warnings(const agent::StoreOutcome& outcome) {
+  for (const auto& e : outcome.policy_errors) {
+    std::cerr << "trustagent: error: policy not applied: " << e.message << "\n";
+  }
   for (const auto& n : outcome.report.notes) std::cerr << "trustagent: warning: " << n << "\n";
   for (const auto& s : outcome.report.sources) {
     if (s.status == "refused") {
@@ -122,7 +125,8 @@ void print_warnings(const agent::StoreOutcome& outcome) {
 }
 
 int merge_exit_code(const agent::StoreOutcome& outcome) {
-  return outcome.report.clean() ? 0 : static_cast<int>(trust::Code::kBadInput);
+  bool clean = outcome.report.clean() && outcome.policy_errors.empty();
+  return clean ? 0 : static_cast<int>(trust::Code::kBadInput);
 }
 
 nlohmann::json cert_json(const trust::CertInfo& i) {

@@ -120,7 +120,7 @@ TEST_F(FetchConnect, ConnectUsesTheConfiguredServerAndWarnsWithoutVerification) 
   home_.write("etc/trustagent.conf", "server = " + at(*srv) + "\n");
   auto r = run({"connect", "--no-verify-peer"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(r.err.find("WARNING: --no-verify-peer"), std::string::npos);
+  EXPECT_NE(r.err.find("WARNING: peer verification is OFF (--no-verify-peer)"), std::string::npos);
   EXPECT_NE(r.out.find("NOT authenticated"), std::string::npos);
 }
 

@@ -1,0 +1,163 @@
+#include "policy/policy.h"
+
+#include <pugixml.hpp>
+
+#include <algorithm>
+#include <cctype>
+
+#include "policy/xml_error.h"
+#include "trust/text.h"
+#include "trust/time_format.h"
+
+namespace policy {
+namespace {
+
+struct Reader {
+  std::string_view text;
+  const std::string& file;
+
+  // offset_debug() is the element name's offset; one less points at its '<'.
+  trust::Error error(const pugi::xml_node& node, const std::string& message) const {
+    return trust::make_error(trust::Code::kBadInput,
+                             where(file, text, node.offset_debug() - 1) + ": " + message);
+  }
+};
+
+std::optional<std::string> text_of(const pugi::xml_node& node, const char* attribute) {
+  pugi::xml_attribute a = node.attribute(attribute);
+  if (!a || a.value()[0] == '\0') return std::nullopt;
+  return std::string(a.value());
+}
+
+trust::Result<std::optional<bool>> boolean(const Reader& r, const pugi::xml_node& node,
+                                           const char* attribute) {
+  auto value = text_of(node, attribute);
+  if (!value) return std::optional<bool>();
+  std::string v = *value;
+  std::transform(v.begin(), v.end(), v.begin(), [](unsigned char c) { return std::tolower(c); });
+  if (v == "yes" || v == "true" || v == "1") return std::optional<bool>(true);
+  if (v == "no" || v == "false" || v == "0") return std::optional<bool>(false);
+  return r.error(node, std::string(attribute) + "=\"" + *value +
+                           "\" is not a boolean (yes/no, true/false, 1/0)");
+}
+
+trust::Result<std::optional<int64_t>> integer(const Reader& r, const pugi::xml_node& node,
+                                              const char* attribute, int64_t min, int64_t max) {
+  auto value = text_of(node, attribute);
+  if (!value) return std::optional<int64_t>();
+  int64_t n = 0;
+  if (!trust::parse_number(*value, n) || n < min || n > max) {
+    return r.error(node, std::string(attribute) + "=\"" + *value + "\" is not a number from " +
+                             std::to_string(min) + " to " + std::to_string(max));
+  }
+  return std::optional<int64_t>(n);
+}
+
+trust::Result<std::optional<std::string>> absolute_path(const Reader& r, const pugi::xml_node& node,
+                                                        const char* attribute) {
+  auto value = text_of(node, attribute);
+  if (value && (*value)[0] != '/') {
+    return r.error(node, std::string(attribute) + "=\"" + *value + "\" must be an absolute path");
+  }
+  return value;
+}
+
+}  // namespace
+
+trust::Result<Policy> parse_policy(std::string_view xml, const std::string& file) {
+  if (xml.size() > kMaxPolicyBytes) {
+    return trust::make_error(trust::Code::kBadInput, file + ": " + std::to_string(xml.size()) +
+                                                         " bytes is larger than the 1 MiB limit");
+  }
+  // pugixml never expands a DTD's entities, but a document that declares one is refused outright:
+  // a policy has no use for it, and a billion-laughs file should not even look accepted.
+  if (auto doctype = xml.find("<!DOCTYPE"); doctype != std::string_view::npos) {
+    return trust::make_error(trust::Code::kBadInput,
+                             where(file, xml, static_cast<std::ptrdiff_t>(doctype)) +
+                                 ": DTDs and entity declarations are not allowed in a policy");
+  }
+  pugi::xml_document doc;
+  pugi::xml_parse_result parsed =
+      doc.load_buffer(xml.data(), xml.size(), pugi::parse_default, pugi::encoding_utf8);
+  if (!parsed) {
+    return trust::make_error(
+        trust::Code::kBadInput,
+        where(file, xml, parsed.offset) + ": not well-formed XML: " + parsed.description());
+  }
+  Reader r{xml, file};
+  pugi::xml_node root = doc.document_element();
+  if (std::string_view(root.name()) != "Policy") {
+    return r.error(root, std::string("the root element is <") + root.name() + ">, not <Policy>");
+  }
+  Policy p;
+  p.file = file;
+  auto guid = text_of(root, "guid");
+  if (!guid) return r.error(root, "<Policy> has no guid");
+  bool guid_ok = std::all_of(guid->begin(), guid->end(), [](unsigned char c) {
+    return std::isalnum(c) || c == '-' || c == '_' || c == '{' || c == '}';
+  });
+  if (!guid_ok || guid->size() > 64) return r.error(root, "guid=\"" + *guid + "\" is not a GUID");
+  p.guid = *guid;
+  p.name = text_of(root, "name").value_or("");
+  auto revision = integer(r, root, "revision", 0, INT64_MAX);
+  if (!revision) return revision.error();
+  p.revision = revision->value_or(0);
+  auto priority = integer(r, root, "priority", INT32_MIN, INT32_MAX);
+  if (!priority) return priority.error();
+  p.priority = priority->value_or(0);
+
+  if (pugi::xml_node ssl = root.child("CurlSSL")) {
+    for (auto [attr, out] :
+         {std::pair{"SSLVerifyPeer", &p.verify_peer}, std::pair{"SSLVerifyHost", &p.verify_host},
+          std::pair{"UseSystemCAStore", &p.use_system_store}}) {
+      auto b = boolean(r, ssl, attr);
+      if (!b) return b.error();
+      *out = *b;
+    }
+    auto ca_info = absolute_path(r, ssl, "CAInfo");
+    if (!ca_info) return ca_info.error();
+    p.ca_info = *ca_info;
+    auto ca_path = absolute_path(r, ssl, "CAPath");
+    if (!ca_path) return ca_path.error();
+    p.ca_path = *ca_path;
+    p.pins_text = text_of(ssl, "SSLNSPublicHttpsCertFingerprint");
+    if (p.pins_text) {
+      auto pins = trust::parse_pin_list(*p.pins_text);
+      if (!pins) return r.error(ssl, "SSLNSPublicHttpsCertFingerprint: " + pins.error().message);
+      p.pins = *pins;
+    }
+  }
+  if (pugi::xml_node refresh = root.child("Refresh")) {
+    auto interval = integer(r, refresh, "IntervalSeconds", 10, 30 * 86400);
+    if (!interval) return interval.error();
+    p.refresh_interval = *interval;
+    auto jitter = integer(r, refresh, "JitterSeconds", 0, 86400);
+    if (!jitter) return jitter.error();
+    p.refresh_jitter = *jitter;
+  }
+  for (pugi::xml_node reserve : root.children("ReserveCertificate")) {
+    ReserveCertificate rc;
+    rc.pem = reserve.child_value();
+    if (auto at = text_of(reserve, "ActivateAt")) {
+      auto epoch = trust::from_iso8601(*at);
+      if (!epoch)
+        return r.error(reserve,
+                       "ActivateAt=\"" + *at + "\" is not a date like 2027-01-10T00:00:00Z");
+      rc.activate_at = *epoch;
+    }
+    if (rc.pem.find("-----BEGIN CERTIFICATE-----") == std::string::npos) {
+      return r.error(reserve, "<ReserveCertificate> holds no PEM certificate");
+    }
+    p.reserves.push_back(std::move(rc));
+  }
+  if (pugi::xml_node server = root.child("Server")) {
+    p.server_address = text_of(server, "Address");
+    auto port = integer(r, server, "Port", 1, 65535);
+    if (!port) return port.error();
+    if (*port) p.server_port = static_cast<int>(**port);
+    p.server_base_path = text_of(server, "BasePath");
+  }
+  return p;
+}
+
+}  // namespace policy
