@@ -5,10 +5,14 @@
 
 #include <arpa/inet.h>
 
+#include <strings.h>
 #include <algorithm>
+
 #include <cstring>
 #include <ctime>
 #include <memory>
+#include <optional>
+#include <string_view>
 
 #include "agent/curl.h"
 #include "trust/fingerprint.h"
@@ -201,10 +205,46 @@ CURLcode ssl_ctx_callback(CURL*, void* ssl_ctx, void* arg) {
   return CURLE_OK;
 }
 
-size_t discard_body(char*, size_t size, size_t count, void* seen) {
-  auto& total = *static_cast<size_t*>(seen);
-  total += size * count;
-  return total > kMaxBody ? 0 : size * count;
+struct Body {
+  bool keep = false;
+  size_t limit = kMaxBody;
+  size_t seen = 0;
+  bool too_large = false;
+  std::string data;
+};
+
+size_t take_body(char* data, size_t size, size_t count, void* arg) {
+  auto& body = *static_cast<Body*>(arg);
+  body.seen += size * count;
+  if (body.seen > body.limit) {
+    body.too_large = body.keep;
+    return 0;  // stop the transfer: nobody needs more
+  }
+  if (body.keep) body.data.append(data, size * count);
+  return size * count;
+}
+
+// Keeps the validators a conditional request needs next time.
+size_t take_header(char* data, size_t size, size_t count, void* arg) {
+  auto& out = *static_cast<ConnectOutcome*>(arg);
+  std::string_view line(data, size * count);
+  auto value = [&line](std::string_view name) -> std::optional<std::string> {
+    if (line.size() <= name.size() || strncasecmp(line.data(), name.data(), name.size()) != 0) {
+      return std::nullopt;
+    }
+    std::string_view v = line.substr(name.size());
+    while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+    while (!v.empty() && (v.back() == '\r' || v.back() == '\n' || v.back() == ' '))
+      v.remove_suffix(1);
+    return std::string(v);
+  };
+  if (line.rfind("HTTP/", 0) == 0) {  // a new response (after a redirect or 100): start over
+    out.etag.clear();
+    out.last_modified.clear();
+  }
+  if (auto v = value("ETag:")) out.etag = *v;
+  if (auto v = value("Last-Modified:")) out.last_modified = *v;
+  return size * count;
 }
 
 std::string network_message(CURLcode rc, const Target& t, const char* detail, double timeout) {
@@ -252,7 +292,13 @@ trust::Result<ConnectOutcome> connect(const ConnectRequest& request) {
   if (!easy) return trust::make_error(trust::Code::kBadInput, "cannot initialise libcurl");
   CURL* h = easy.get();
   char error_buffer[CURL_ERROR_SIZE] = "";
-  size_t body = 0;
+  Body body;
+  body.keep = request.keep_body;
+  body.limit = request.keep_body ? request.max_body : kMaxBody;
+  curl::Slist headers;
+  for (const auto& line : request.headers) {
+    headers.reset(curl_slist_append(headers.release(), line.c_str()));
+  }
   long timeout_ms = static_cast<long>(request.timeout_seconds * 1000);
   curl_easy_setopt(h, CURLOPT_URL, target->url.c_str());
   curl_easy_setopt(h, CURLOPT_ERRORBUFFER, error_buffer);
@@ -274,8 +320,11 @@ trust::Result<ConnectOutcome> connect(const ConnectRequest& request) {
   if (request.handshake_only) {
     curl_easy_setopt(h, CURLOPT_CONNECT_ONLY, 1L);
   } else {
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard_body);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, take_body);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &body);
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, take_header);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, &out);
+    if (headers) curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers.get());
   }
 
   CURLcode rc = curl_easy_perform(h);
@@ -286,9 +335,13 @@ trust::Result<ConnectOutcome> connect(const ConnectRequest& request) {
   out.anchors_parsed = index ? index->parsed() : 0;
   curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &out.http_status);
 
-  bool body_capped = rc == CURLE_WRITE_ERROR && out.http_status > 0;
+  bool body_capped = rc == CURLE_WRITE_ERROR && out.http_status > 0 && !body.too_large;
   if (rc != CURLE_OK && !body_capped) {
-    if (!cap.code.empty()) {
+    if (body.too_large) {
+      out.code = "network";
+      out.message = target->url + ": the response is larger than the " +
+                    std::to_string(request.max_body) + "-byte limit; transfer stopped";
+    } else if (!cap.code.empty()) {
       out.code = cap.code;
       out.message = cap.message;
     } else if (rc == CURLE_COULDNT_RESOLVE_HOST || rc == CURLE_COULDNT_CONNECT ||
@@ -306,6 +359,7 @@ trust::Result<ConnectOutcome> connect(const ConnectRequest& request) {
     return out;
   }
   out.ok = true;
+  out.body = std::move(body.data);
   if (index) {
     for (const auto& der : cap.verified) {
       auto hit = index->find_by_sha256(trust::to_hex(trust::sha256_of(der)));

@@ -29,7 +29,10 @@ struct ConnectRequest {
   bool verify_host = true;
   std::vector<trust::Pin> pins;  // any one matching the leaf is enough
   double timeout_seconds = 10;
-  bool handshake_only = false;  // fetch: no HTTP request, nothing verified, chain captured
+  bool handshake_only = false;       // fetch: no HTTP request, nothing verified, chain captured
+  std::vector<std::string> headers;  // extra request headers ("If-None-Match: …")
+  bool keep_body = false;            // return the body (up to max_body; more is an error)
+  size_t max_body = 1 << 20;
 };
 
 struct PresentedCert {
@@ -42,6 +45,8 @@ struct ConnectOutcome {
   std::string url, host;
   int port = 0;
   long http_status = 0;
+  std::string body;                            // with keep_body
+  std::string etag, last_modified;             // response headers, for conditional requests
   std::optional<trust::IndexedAnchor> anchor;  // the lowest store position that authenticated
   std::vector<PresentedCert> chain;            // as the server sent it, leaf first
   // On failure: untrusted, expired, not_yet_valid, hostname_mismatch, pin_mismatch, tls_error,

@@ -43,5 +43,6 @@ void add_add_command(CLI::App& app, Context& ctx);
 void add_remove_command(CLI::App& app, Context& ctx);
 void add_connect_command(CLI::App& app, Context& ctx);
 void add_fetch_command(CLI::App& app, Context& ctx);
+void add_policy_command(CLI::App& app, Context& ctx);
 
 }  // namespace cli

@@ -56,6 +56,7 @@ int main(int argc, char** argv) {
   cli::add_remove_command(app, ctx);
   cli::add_connect_command(app, ctx);
   cli::add_fetch_command(app, ctx);
+  cli::add_policy_command(app, ctx);
 
   try {
     app.parse(argc, argv);

@@ -1,0 +1,175 @@
+#include <iostream>
+
+#include "agent/cli/context.h"
+#include "agent/cli/output.h"
+#include "agent/refresh.h"
+#include "policy/index.h"
+#include "trust/atomic_file.h"
+
+namespace cli {
+namespace {
+
+template <class T>
+nlohmann::json setting(const policy::Setting<T>& s) {
+  return {{"value", s.value}, {"from", s.from.empty() ? "default" : s.from}};
+}
+
+nlohmann::json effective_json(const policy::Effective& e) {
+  nlohmann::json policies = nlohmann::json::array();
+  for (const auto& p : e.policies) {
+    policies.push_back({{"guid", p.guid},
+                        {"name", p.name},
+                        {"revision", p.revision},
+                        {"priority", p.priority},
+                        {"file", p.file}});
+  }
+  nlohmann::json ca_files = nlohmann::json::array();
+  for (const auto& f : e.ca_files) ca_files.push_back({{"path", f.path}, {"from", f.from}});
+  return {{"policies", policies},
+          {"effective",
+           {{"verify_peer", setting(e.verify_peer)},
+            {"verify_host", setting(e.verify_host)},
+            {"use_system_store", setting(e.use_system_store)},
+            {"pins", setting(e.pins_text)},
+            {"refresh_interval", setting(e.refresh_interval)},
+            {"refresh_jitter", setting(e.refresh_jitter)},
+            {"server", setting(e.server_url)}}},
+          {"ca_files", ca_files}};
+}
+
+void print_effective(const policy::Effective& e) {
+  std::cout << e.policies.size() << " policies in force (lowest priority first):\n";
+  for (const auto& p : e.policies) {
+    std::cout << "  " << p.guid << "  revision " << p.revision << "  priority " << p.priority
+              << "  " << p.name << "\n";
+  }
+  auto line = [](const char* name, const std::string& value, const std::string& from) {
+    std::cout << "  " << name << " = " << value << "   (" << (from.empty() ? "default" : from)
+              << ")\n";
+  };
+  std::cout << "effective settings:\n";
+  line("SSLVerifyPeer", e.verify_peer.value ? "yes" : "NO", e.verify_peer.from);
+  line("SSLVerifyHost", e.verify_host.value ? "yes" : "NO", e.verify_host.from);
+  line("UseSystemCAStore", e.use_system_store.value ? "yes" : "no", e.use_system_store.from);
+  line("SSLNSPublicHttpsCertFingerprint", e.pins_text.value.empty() ? "(none)" : e.pins_text.value,
+       e.pins_text.from);
+  line("Refresh",
+       std::to_string(e.refresh_interval.value) + " s + up to " +
+           std::to_string(e.refresh_jitter.value) + " s jitter",
+       e.refresh_interval.from);
+  line("Server", e.server_url.value.empty() ? "(none)" : e.server_url.value, e.server_url.from);
+  for (const auto& f : e.ca_files) line("CA file", f.path, f.from);
+}
+
+}  // namespace
+
+void add_policy_command(CLI::App& app, Context& ctx) {
+  CLI::App* group = app.add_subcommand("policy",
+                                       "Policies: show the one in force, refresh them "
+                                       "from the central server, publish a folder.");
+  group->require_subcommand(1);
+  group->fallthrough();
+  group->footer(kExitCodes);
+
+  CLI::App* show =
+      group->add_subcommand("show", "The effective settings, and which policy each came from.");
+  show->footer(kExitCodes);
+  show->callback([&ctx] {
+    auto synced = agent::sync_store(ctx.store_request());
+    if (!synced) {
+      ctx.exit_code = fail(ctx, synced.error());
+      return;
+    }
+    print_warnings(*synced);
+    if (ctx.json) {
+      nlohmann::json j = effective_json(synced->effective);
+      j["refused"] = nlohmann::json::array();
+      for (const auto& e : synced->policy_errors) j["refused"].push_back(e.message);
+      std::cout << j.dump(2) << "\n";
+    } else {
+      print_effective(synced->effective);
+    }
+    ctx.exit_code = synced->policy_errors.empty() ? 0 : 2;
+  });
+
+  auto timeout = std::make_shared<double>(30);
+  CLI::App* refresh = group->add_subcommand(
+      "refresh",
+      "Fetch <server>/policies/index.xml (conditional GET), download the policies that changed, "
+      "check and store them, and apply them (merge included) in this same refresh. The server is "
+      "--server, else 'server' in the config, else the policy's <Server>.");
+  refresh->add_option("--timeout", *timeout, "Seconds per request (default 30)")
+      ->check(CLI::PositiveNumber);
+  refresh->footer(kExitCodes);
+  refresh->callback([&ctx, timeout] {
+    agent::RefreshRequest request;
+    request.store = ctx.store_request();
+    request.server = ctx.server;
+    request.timeout_seconds = *timeout;
+    auto report = agent::refresh_policies(request);
+    if (!report) {
+      ctx.exit_code = fail(ctx, report.error());
+      return;
+    }
+    for (const auto& e : report->refused) {
+      std::cerr << "trustagent: error: policy refused: " << e.message << "\n";
+    }
+    print_warnings(report->applied);
+    if (ctx.json) {
+      nlohmann::json j = {
+          {"index", report->index_url},          {"not_modified", report->not_modified},
+          {"requests", report->downloads},       {"installed", report->installed},
+          {"removed", report->removed},          {"unchanged", report->unchanged},
+          {"merge", merge_json(report->applied)}};
+      j["refused"] = nlohmann::json::array();
+      for (const auto& e : report->refused) j["refused"].push_back(e.message);
+      std::cout << j.dump(2) << "\n";
+    } else {
+      if (report->not_modified) {
+        std::cout << report->index_url << ": not modified (304)\n";
+      } else {
+        std::cout << report->index_url << ": " << report->installed.size() << " installed, "
+                  << report->removed.size() << " removed, " << report->unchanged.size()
+                  << " unchanged, " << report->refused.size() << " refused\n";
+      }
+      for (const auto& g : report->installed) std::cout << "  + " << g << "\n";
+      for (const auto& g : report->removed) std::cout << "  - " << g << "\n";
+      print_merge_text(report->applied);
+    }
+    bool clean = report->refused.empty() && merge_exit_code(report->applied) == 0;
+    ctx.exit_code = clean ? 0 : 2;
+  });
+
+  auto dir = std::make_shared<std::string>();
+  CLI::App* publish = group->add_subcommand(
+      "publish", "Write DIR/index.xml for the policy files in DIR (the central server's side).");
+  publish->add_option("DIR", *dir, "Folder of policy files, served as <base>/policies/")
+      ->required();
+  publish->footer(kExitCodes);
+  publish->callback([&ctx, dir] {
+    auto entries = policy::index_for_directory(*dir);
+    if (!entries) {
+      ctx.exit_code = fail(ctx, entries.error());
+      return;
+    }
+    if (auto w = trust::write_file_atomic(*dir + "/index.xml", policy::write_index(*entries)); !w) {
+      ctx.exit_code = fail(ctx, w.error());
+      return;
+    }
+    if (ctx.json) {
+      nlohmann::json j = nlohmann::json::array();
+      for (const auto& e : *entries) {
+        j.push_back(
+            {{"guid", e.guid}, {"revision", e.revision}, {"sha256", e.sha256}, {"href", e.href}});
+      }
+      std::cout << nlohmann::json{{"index", *dir + "/index.xml"}, {"policies", j}}.dump(2) << "\n";
+    } else {
+      std::cout << "wrote " << *dir << "/index.xml: " << entries->size() << " policies\n";
+      for (const auto& e : *entries) {
+        std::cout << "  " << e.guid << "  revision " << e.revision << "  " << e.href << "\n";
+      }
+    }
+  });
+}
+
+}  // namespace cli

@@ -1,0 +1,194 @@
+#include "agent/refresh.h"
+
+#include <filesystem>
+#include <set>
+
+#include "agent/connector.h"
+#include "policy/index.h"
+#include "policy/policy.h"
+#include "trust/atomic_file.h"
+#include "trust/fingerprint.h"
+#include "trust/source_reader.h"
+
+namespace agent {
+namespace {
+
+struct Validators {
+  std::string url, etag, last_modified;
+};
+
+Validators load_validators(const std::string& path) {
+  Validators v;
+  auto content = trust::read_source_file(path, 64 << 10);
+  if (!content) return v;
+  std::string_view text = *content;
+  while (!text.empty()) {
+    size_t eol = text.find('\n');
+    std::string_view line = text.substr(0, eol);
+    text.remove_prefix(eol == std::string_view::npos ? text.size() : eol + 1);
+    size_t tab = line.find('\t');
+    if (tab == std::string_view::npos) continue;
+    std::string_view key = line.substr(0, tab), value = line.substr(tab + 1);
+    if (key == "url") v.url = value;
+    if (key == "etag") v.etag = value;
+    if (key == "last-modified") v.last_modified = value;
+  }
+  return v;
+}
+
+std::string base_url(std::string server) {
+  if (server.find("://") == std::string::npos) server = "https://" + server;
+  while (!server.empty() && server.back() == '/') server.pop_back();
+  return server;
+}
+
+trust::Error connect_error(const ConnectOutcome& out) {
+  return trust::make_error(out.exit_code(), out.url + ": " + out.message);
+}
+
+struct Download {
+  policy::IndexEntry entry;
+  std::string content;
+};
+
+}  // namespace
+
+trust::Result<RefreshReport> refresh_policies(const RefreshRequest& request) {
+  trust::Layout layout = trust::Layout::at(request.store.home);
+  auto synced = sync_store(request.store);
+  if (!synced) return synced.error();
+  const policy::Effective& effective = synced->effective;
+  std::string server = request.server.empty() ? effective.server_url.value : request.server;
+  if (server.empty()) {
+    return trust::make_error(trust::Code::kBadInput,
+                             "no central server: pass --server URL, set 'server' in the config, or "
+                             "have a policy name one in <Server>");
+  }
+  RefreshReport report;
+  std::string base = base_url(server);
+  report.index_url = base + "/policies/index.xml";
+
+  ConnectRequest get;
+  get.layout = layout;
+  get.verify_peer = effective.verify_peer.value;
+  get.verify_host = effective.verify_host.value;
+  get.pins = effective.pins.value;
+  get.timeout_seconds = request.timeout_seconds;
+  get.keep_body = true;
+
+  std::string validators_path = layout.state_dir + "/refresh.state";
+  Validators before = load_validators(validators_path);
+  ConnectRequest index_get = get;
+  index_get.target = report.index_url;
+  index_get.max_body = policy::kMaxIndexBytes;
+  bool have_policies = std::filesystem::exists(layout.policies_dir);
+  if (before.url == report.index_url && have_policies) {
+    if (!before.etag.empty()) index_get.headers.push_back("If-None-Match: " + before.etag);
+    if (!before.last_modified.empty()) {
+      index_get.headers.push_back("If-Modified-Since: " + before.last_modified);
+    }
+  }
+  auto index_response = connect(index_get);
+  if (!index_response) return index_response.error();
+  ++report.downloads;
+  if (!index_response->ok) return connect_error(*index_response);
+  if (index_response->http_status == 304) {
+    report.not_modified = true;
+    report.applied = std::move(*synced);  // the policies in force were applied just now
+    return report;
+  }
+  if (index_response->http_status != 200) {
+    return trust::make_error(
+        trust::Code::kNetwork,
+        report.index_url + ": HTTP " + std::to_string(index_response->http_status));
+  }
+  auto index = policy::parse_index(index_response->body, report.index_url);
+  if (!index) return index.error();
+  report.refused = index->refused;
+
+  std::vector<Download> accepted;
+  std::set<std::string> listed;
+  for (const auto& entry : index->entries) {
+    listed.insert(entry.guid);
+    std::string stored_path = layout.policies_dir + "/" + entry.guid + ".xml";
+    std::optional<policy::Policy> stored;
+    if (auto old = trust::read_source_file(stored_path, policy::kMaxPolicyBytes)) {
+      if (trust::to_hex(trust::sha256_of(*old)) == entry.sha256) {
+        report.unchanged.push_back(entry.guid);
+        continue;
+      }
+      if (auto parsed = policy::parse_policy(*old, stored_path)) stored = *parsed;
+    }
+    ConnectRequest policy_get = get;
+    policy_get.target = base + "/policies/" + entry.href;
+    policy_get.max_body = policy::kMaxPolicyBytes;
+    auto response = connect(policy_get);
+    if (!response) return response.error();
+    ++report.downloads;
+    auto refuse = [&](const std::string& why) {
+      report.refused.push_back(trust::make_error(
+          trust::Code::kBadInput, "policy " + entry.guid + " (" + policy_get.target + "): " + why +
+                                      (stored ? "; the stored copy stays in force" : "")));
+    };
+    if (!response->ok) {
+      if (response->code != "network") return connect_error(*response);  // untrusted mid-way
+      refuse(response->message);
+      continue;
+    }
+    if (response->http_status != 200) {
+      refuse("HTTP " + std::to_string(response->http_status));
+      continue;
+    }
+    std::string actual = trust::to_hex(trust::sha256_of(response->body));
+    if (actual != entry.sha256) {
+      refuse("sha256 " + actual + " does not match the index's " + entry.sha256 +
+             " (tampered or stale)");
+      continue;
+    }
+    auto parsed = policy::parse_policy(response->body, policy_get.target);
+    if (!parsed) {
+      refuse(parsed.error().message);
+      continue;
+    }
+    if (parsed->guid != entry.guid) {
+      refuse("the document's guid is " + parsed->guid);
+      continue;
+    }
+    if (stored && parsed->revision < stored->revision) {
+      refuse("revision " + std::to_string(parsed->revision) + " is older than the stored " +
+             std::to_string(stored->revision) + " (a replay from a stale cache or mirror?)");
+      continue;
+    }
+    accepted.push_back({entry, std::move(response->body)});
+  }
+
+  // Everything checked: now change the disk, under the lock, and apply in the same step.
+  auto applied = sync_store(request.store, [&](const trust::Layout& l) -> trust::Result<void> {
+    for (const auto& dir : {l.policies_dir, l.state_dir}) {
+      if (auto made = trust::make_directories(dir); !made) return made;
+    }
+    for (const auto& d : accepted) {
+      auto written =
+          trust::write_file_atomic(l.policies_dir + "/" + d.entry.guid + ".xml", d.content);
+      if (!written) return written;
+      report.installed.push_back(d.entry.guid);
+    }
+    std::error_code ec;
+    for (const auto& f : std::filesystem::directory_iterator(l.policies_dir, ec)) {
+      std::string name = f.path().filename().string();
+      if (name.size() <= 4 || name.substr(name.size() - 4) != ".xml") continue;
+      std::string guid = name.substr(0, name.size() - 4);
+      if (listed.count(guid)) continue;
+      if (auto gone = trust::remove_file_durably(f.path().string()); !gone) return gone;
+      report.removed.push_back(guid);
+    }
+    std::string state = "url\t" + report.index_url + "\netag\t" + index_response->etag +
+                        "\nlast-modified\t" + index_response->last_modified + "\n";
+    return trust::write_file_atomic(l.state_dir + "/refresh.state", state);
+  });
+  if (!applied) return applied.error();
+  report.applied = std::move(*applied);
+  return report;
+}
+
+}  // namespace agent

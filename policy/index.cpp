@@ -1,0 +1,166 @@
+#include "policy/index.h"
+
+#include <pugixml.hpp>
+
+#include <algorithm>
+#include <cctype>
+#include <filesystem>
+#include <sstream>
+
+#include "policy/policy.h"
+#include "policy/xml_error.h"
+#include "trust/fingerprint.h"
+#include "trust/source_reader.h"
+#include "trust/text.h"
+
+namespace policy {
+namespace {
+
+bool is_safe_href(std::string_view href) {
+  if (href.empty() || href.size() > 255 || href.front() == '/') return false;
+  size_t start = 0;
+  while (start <= href.size()) {
+    size_t end = href.find('/', start);
+    std::string_view part =
+        href.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start);
+    if (part.empty() || part == "." || part == "..") return false;
+    bool plain = std::all_of(part.begin(), part.end(), [](unsigned char c) {
+      return std::isalnum(c) || c == '.' || c == '-' || c == '_';
+    });
+    if (!plain) return false;
+    if (end == std::string_view::npos) break;
+    start = end + 1;
+  }
+  return true;
+}
+
+bool is_hex64(std::string_view s) {
+  return s.size() == 64 && std::all_of(s.begin(), s.end(), [](unsigned char c) {
+           return std::isdigit(c) || (c >= 'a' && c <= 'f');
+         });
+}
+
+}  // namespace
+
+bool is_safe_guid(std::string_view guid) {
+  return !guid.empty() && guid.size() <= 64 &&
+         std::all_of(guid.begin(), guid.end(), [](unsigned char c) {
+           return std::isalnum(c) || c == '-' || c == '_' || c == '{' || c == '}';
+         });
+}
+
+trust::Result<ParsedIndex> parse_index(std::string_view xml, const std::string& source) {
+  if (xml.size() > kMaxIndexBytes) {
+    return trust::make_error(trust::Code::kBadInput, source + ": the index is larger than 4 MiB");
+  }
+  if (auto d = xml.find("<!DOCTYPE"); d != std::string_view::npos) {
+    return trust::make_error(trust::Code::kBadInput,
+                             where(source, xml, static_cast<std::ptrdiff_t>(d)) +
+                                 ": DTDs are not allowed in a policy index");
+  }
+  pugi::xml_document doc;
+  auto parsed = doc.load_buffer(xml.data(), xml.size(), pugi::parse_default, pugi::encoding_utf8);
+  if (!parsed) {
+    return trust::make_error(
+        trust::Code::kBadInput,
+        where(source, xml, parsed.offset) + ": not well-formed XML: " + parsed.description());
+  }
+  pugi::xml_node root = doc.document_element();
+  if (std::string_view(root.name()) != "PolicyIndex") {
+    return trust::make_error(trust::Code::kBadInput, source + ": the root element is <" +
+                                                         root.name() + ">, not <PolicyIndex>");
+  }
+  ParsedIndex out;
+  std::vector<std::string> seen;
+  for (pugi::xml_node p : root.children("Policy")) {
+    if (out.entries.size() + out.refused.size() >= kMaxIndexEntries) {
+      return trust::make_error(trust::Code::kBadInput, source + ": more than " +
+                                                           std::to_string(kMaxIndexEntries) +
+                                                           " policies; refusing the whole index");
+    }
+    IndexEntry e;
+    e.guid = p.attribute("guid").value();
+    e.sha256 = p.attribute("sha256").value();
+    e.href = p.attribute("href").value();
+    std::string at = where(source, xml, p.offset_debug() - 1) + ": ";
+    if (!is_safe_guid(e.guid)) {
+      out.refused.push_back(
+          trust::make_error(trust::Code::kBadInput, at + "guid=\"" + e.guid + "\" is not a GUID"));
+      continue;
+    }
+    if (!trust::parse_number(p.attribute("revision").value(), e.revision) || e.revision < 0) {
+      out.refused.push_back(
+          trust::make_error(trust::Code::kBadInput, at + e.guid + ": bad revision"));
+      continue;
+    }
+    std::transform(e.sha256.begin(), e.sha256.end(), e.sha256.begin(),
+                   [](unsigned char c) { return std::tolower(c); });
+    if (!is_hex64(e.sha256)) {
+      out.refused.push_back(
+          trust::make_error(trust::Code::kBadInput, at + e.guid + ": sha256 is not 64 hex digits"));
+      continue;
+    }
+    if (!is_safe_href(e.href)) {
+      out.refused.push_back(trust::make_error(
+          trust::Code::kBadInput, at + e.guid + ": href=\"" + e.href +
+                                      "\" points outside the central server's policies folder"));
+      continue;
+    }
+    if (std::find(seen.begin(), seen.end(), e.guid) != seen.end()) {
+      out.refused.push_back(
+          trust::make_error(trust::Code::kBadInput, at + e.guid + ": listed twice"));
+      continue;
+    }
+    seen.push_back(e.guid);
+    out.entries.push_back(std::move(e));
+  }
+  return out;
+}
+
+std::string write_index(const std::vector<IndexEntry>& entries) {
+  pugi::xml_document doc;
+  auto decl = doc.append_child(pugi::node_declaration);
+  decl.append_attribute("version") = "1.0";
+  decl.append_attribute("encoding") = "UTF-8";
+  pugi::xml_node root = doc.append_child("PolicyIndex");
+  for (const auto& e : entries) {
+    pugi::xml_node p = root.append_child("Policy");
+    p.append_attribute("guid") = e.guid.c_str();
+    p.append_attribute("revision") = std::to_string(e.revision).c_str();
+    p.append_attribute("sha256") = e.sha256.c_str();
+    p.append_attribute("href") = e.href.c_str();
+  }
+  std::ostringstream out;
+  doc.save(out, "  ");
+  return out.str();
+}
+
+trust::Result<std::vector<IndexEntry>> index_for_directory(const std::string& dir) {
+  namespace fs = std::filesystem;
+  std::vector<std::string> names;
+  std::error_code ec;
+  for (const auto& f : fs::directory_iterator(dir, ec)) {
+    std::string name = f.path().filename().string();
+    if (f.is_regular_file() && name.size() > 4 && name.substr(name.size() - 4) == ".xml" &&
+        name != "index.xml") {
+      names.push_back(name);
+    }
+  }
+  if (ec) return trust::make_error(trust::Code::kBadInput, dir + ": cannot list: " + ec.message());
+  std::sort(names.begin(), names.end());
+  std::vector<IndexEntry> out;
+  for (const auto& name : names) {
+    std::string path = dir + "/" + name;
+    auto content = trust::read_source_file(path, kMaxPolicyBytes);
+    if (!content) return content.error();
+    auto p = parse_policy(*content, path);
+    if (!p) return p.error();
+    if (!is_safe_href(name)) {
+      return trust::make_error(trust::Code::kBadInput, path + ": file name cannot be published");
+    }
+    out.push_back({p->guid, p->revision, trust::to_hex(trust::sha256_of(*content)), name});
+  }
+  return out;
+}
+
+}  // namespace policy

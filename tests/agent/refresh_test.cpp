@@ -1,0 +1,220 @@
+// Policy refresh against a real central server: nginx on loopback (scripts/central-server.sh).
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "policy/index.h"
+#include "tests/support/cert_factory.h"
+#include "tests/support/run_cli.h"
+#include "tests/support/temp_home.h"
+#include "trust/fingerprint.h"
+
+namespace {
+
+using nlohmann::json;
+using testing_support::read_file;
+using testing_support::run_cli;
+
+std::string script() { return testing_support::source_root() + "/scripts/central-server.sh"; }
+
+class Refresh : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ca_ = home_.write("corp/ca.pem",
+                      testing_support::make_cert({.common_name = "Corp CA", .is_ca = true}).pem());
+    policy("aaaa-1", 1, "<CurlSSL CAInfo=\"" + ca_ + "\"/>");
+    policy("bbbb-2", 1, "<Refresh IntervalSeconds=\"600\"/>");
+    publish();
+    FILE* p = ::popen((script() + " start " + srv()).c_str(), "r");
+    char line[512];
+    while (p && std::fgets(line, sizeof line, p)) {
+      std::string l(line);
+      if (l.rfind("url=", 0) == 0) url_ = l.substr(4, l.size() - 5);
+      if (l.rfind("cert=", 0) == 0) cert_ = l.substr(5, l.size() - 6);
+    }
+    if (p) ::pclose(p);
+    ASSERT_FALSE(url_.empty()) << "nginx did not start (is it installed?)";
+    ASSERT_EQ(run({"add", cert_}).exit_code, 0);  // the agent trusts its central server
+  }
+  void TearDown() override { std::system((script() + " stop " + srv()).c_str()); }
+
+  std::string srv() const { return home_.path() + "/srv"; }
+  std::string policy(const std::string& guid, int revision, const std::string& body) {
+    return home_.write("srv/policies/" + guid + ".xml",
+                       "<Policy guid=\"" + guid + "\" revision=\"" + std::to_string(revision) +
+                           "\" priority=\"10\">" + body + "</Policy>\n");
+  }
+  void publish() {
+    auto r = run_cli({"policy", "publish", srv() + "/policies"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+  // nginx's ETag is the mtime in seconds plus the size: a rewrite within the same second at the
+  // same size would look unchanged, so move the republished index's clock forward.
+  void republish_index(const std::string& xml) {
+    std::string path = home_.write("srv/policies/index.xml", xml);
+    static int bump = 0;
+    timespec times[2];
+    ::clock_gettime(CLOCK_REALTIME, &times[0]);
+    times[0].tv_sec += 10 * ++bump;
+    times[1] = times[0];
+    ::utimensat(AT_FDCWD, path.c_str(), times, 0);
+  }
+  testing_support::CliResult run(std::vector<std::string> args) {
+    args.insert(args.end(), {"--home", home_.path()});
+    return run_cli(args);
+  }
+  json refresh(int expected_exit = 0) {
+    auto r = run({"policy", "refresh", "--server", url_, "--json"});
+    EXPECT_EQ(r.exit_code, expected_exit) << r.err;
+    return r.out.empty() ? json() : json::parse(r.out);
+  }
+  size_t requests() {
+    std::string log = read_file(srv() + "/.central-server/access.log");
+    return static_cast<size_t>(std::count(log.begin(), log.end(), '\n'));
+  }
+  std::string stored(const std::string& guid) {
+    return read_file(home_.path() + "/var/policies/" + guid + ".xml");
+  }
+
+  testing_support::TempHome home_;
+  std::string ca_, url_, cert_;
+};
+
+TEST_F(Refresh, FirstRefreshInstallsAndAppliesInTheSameRefresh) {
+  json j = refresh();
+  EXPECT_EQ(j["installed"], json({"aaaa-1", "bbbb-2"}));
+  EXPECT_EQ(j["requests"], 3);
+  EXPECT_EQ(j["merge"]["anchors"], 2);  // the central server's cert + the policy's CA file
+  EXPECT_NE(read_file(home_.etc("cainfo-merged.pem")).find("CN=Corp CA"), std::string::npos);
+}
+
+TEST_F(Refresh, SecondRefreshIsOne304AndWritesNothing) {
+  refresh();
+  auto before = testing_support::snapshot(home_.path() + "/var");
+  struct stat st_before {};
+  ::stat((home_.path() + "/var/policies/aaaa-1.xml").c_str(), &st_before);
+  size_t served = requests();
+  json j = refresh();
+  EXPECT_EQ(j["not_modified"], true);
+  EXPECT_EQ(j["requests"], 1);
+  EXPECT_EQ(requests(), served + 1);
+  struct stat st_after {};
+  ::stat((home_.path() + "/var/policies/aaaa-1.xml").c_str(), &st_after);
+  EXPECT_EQ(st_after.st_mtim.tv_nsec, st_before.st_mtim.tv_nsec);
+  EXPECT_EQ(st_after.st_ino, st_before.st_ino);
+  EXPECT_EQ(testing_support::snapshot(home_.path() + "/var"), before);
+}
+
+TEST_F(Refresh, ChangedPolicyIsAppliedAndRemovedOneDisappears) {
+  refresh();
+  policy("aaaa-1", 2, "<CurlSSL SSLVerifyHost=\"no\"/>");
+  std::filesystem::remove(srv() + "/policies/bbbb-2.xml");
+  publish();
+  json j = refresh();
+  EXPECT_EQ(j["installed"], json({"aaaa-1"}));
+  EXPECT_EQ(j["removed"], json({"bbbb-2"}));
+  EXPECT_EQ(j["merge"]["removed"][0]["subject"], "CN=Corp CA,O=trustagent tests");
+  EXPECT_FALSE(testing_support::file_exists(home_.path() + "/var/policies/bbbb-2.xml"));
+  EXPECT_NE(stored("aaaa-1").find("revision=\"2\""), std::string::npos);
+}
+
+struct BadPolicy {
+  const char* name;
+  std::string content;
+  std::string message;
+};
+
+TEST_F(Refresh, BadPoliciesAreRefusedAndTheOldCopyStays) {
+  refresh();
+  std::string good = stored("aaaa-1");
+  std::vector<BadPolicy> cases = {
+      {"malformed", "<Policy guid=\"aaaa-1\" revision=\"5\">", "not well-formed XML"},
+      {"two MiB",
+       "<Policy guid=\"aaaa-1\" revision=\"5\" name=\"" + std::string(2 << 20, 'x') + "\"/>",
+       "larger than the 1048576-byte limit"},
+      {"billion laughs",
+       "<?xml version=\"1.0\"?><!DOCTYPE p [<!ENTITY a \"aaaaaaaaaa\"><!ENTITY b "
+       "\"&a;&a;&a;&a;\">]>"
+       "<Policy guid=\"aaaa-1\" revision=\"5\">&b;</Policy>",
+       "DTDs and entity declarations are not allowed"},
+      {"replayed old revision", "<Policy guid=\"aaaa-1\" revision=\"0\"/>",
+       "is older than the stored 1"},
+      {"wrong guid", "<Policy guid=\"zzzz-9\" revision=\"7\"/>", "the document's guid is zzzz-9"},
+  };
+  for (const auto& c : cases) {
+    home_.write("srv/policies/aaaa-1.xml", c.content);
+    republish_index(policy::write_index(
+        {{"aaaa-1", 5, trust::to_hex(trust::sha256_of(c.content)), "aaaa-1.xml"},
+         {"bbbb-2", 1, trust::to_hex(trust::sha256_of(stored("bbbb-2"))), "bbbb-2.xml"}}));
+    json j = refresh(2);
+    ASSERT_EQ(j["refused"].size(), 1u) << c.name;
+    EXPECT_NE(j["refused"][0].get<std::string>().find(c.message), std::string::npos)
+        << c.name << ": " << j["refused"][0];
+    EXPECT_NE(j["refused"][0].get<std::string>().find("the stored copy stays in force"),
+              std::string::npos);
+    EXPECT_EQ(stored("aaaa-1"), good) << c.name;
+  }
+}
+
+TEST_F(Refresh, TamperedPolicyFailsItsHash) {
+  refresh();
+  std::string good = stored("aaaa-1");
+  policy("aaaa-1", 9, "<CurlSSL SSLVerifyPeer=\"no\"/>");  // changed after publishing
+  republish_index(policy::write_index(
+      {{"aaaa-1", 9, std::string(64, 'e'), "aaaa-1.xml"},
+       {"bbbb-2", 1, trust::to_hex(trust::sha256_of(stored("bbbb-2"))), "bbbb-2.xml"}}));
+  json j = refresh(2);
+  EXPECT_NE(j["refused"][0].get<std::string>().find("does not match the index's eeee"),
+            std::string::npos);
+  EXPECT_EQ(stored("aaaa-1"), good);
+}
+
+TEST_F(Refresh, IndexPointingOutsideTheServerIsRefused) {
+  republish_index(
+      "<PolicyIndex><Policy guid=\"evil\" revision=\"1\" sha256=\"" + std::string(64, 'a') +
+      "\" href=\"../../etc/passwd\"/><Policy guid=\"other\" revision=\"1\" sha256=\"" +
+      std::string(64, 'a') + "\" href=\"https://elsewhere.example/p.xml\"/></PolicyIndex>");
+  json j = refresh(2);
+  ASSERT_EQ(j["refused"].size(), 2u);
+  EXPECT_NE(j["refused"][0].get<std::string>().find("points outside"), std::string::npos);
+  EXPECT_EQ(j["requests"], 1);  // nothing fetched from anywhere else
+}
+
+TEST_F(Refresh, UnreachableOrUntrustedServerChangesNothing) {
+  refresh();
+  auto etc_before = testing_support::snapshot(home_.path() + "/etc");
+  auto var_before = testing_support::snapshot(home_.path() + "/var");
+  std::system((script() + " stop " + srv()).c_str());
+  auto down = run({"policy", "refresh", "--server", url_, "--timeout", "3"});
+  EXPECT_EQ(down.exit_code, 3) << down.err;
+  EXPECT_NE(down.err.find("cannot connect"), std::string::npos) << down.err;
+  EXPECT_EQ(testing_support::snapshot(home_.path() + "/etc"), etc_before);
+  EXPECT_EQ(testing_support::snapshot(home_.path() + "/var"), var_before);
+
+  // The same server, no longer trusted: refused, nothing changed.
+  FILE* p = ::popen((script() + " start " + srv()).c_str(), "r");
+  char line[512];
+  std::string url;
+  while (p && std::fgets(line, sizeof line, p)) {
+    std::string l(line);
+    if (l.rfind("url=", 0) == 0) url = l.substr(4, l.size() - 5);
+  }
+  if (p) ::pclose(p);
+  ASSERT_EQ(run({"remove", trust::to_hex(trust::sha256_of(""))}).exit_code, 2);  // sanity: no such
+  auto cert_fp =
+      json::parse(run({"list", "--json"}).out)["anchors"][0]["sha256"].get<std::string>();
+  ASSERT_EQ(run({"remove", cert_fp}).exit_code, 0);
+  auto untrusted_before = testing_support::snapshot(home_.path() + "/var/policies");
+  auto r = run({"policy", "refresh", "--server", url, "--json"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("no anchor in the store"), std::string::npos) << r.err;
+  EXPECT_EQ(testing_support::snapshot(home_.path() + "/var/policies"), untrusted_before);
+}
+
+}  // namespace
