@@ -12,6 +12,7 @@ work="$(mktemp -d /tmp/trustagent-demo-XXXXXX)"
 server_pid=""
 cleanup() {
   [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null || true
+  "$root/scripts/central-server.sh" stop "$work/central" >/dev/null 2>&1 || true
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -98,6 +99,38 @@ printf '#!/bin/sh\necho "hook: $TRUSTAGENT_ADDED added, $TRUSTAGENT_REMOVED remo
 chmod 755 "$home/etc/hooks.d/10-log"
 site_fp="$(openssl x509 -in site.pem -noout -fingerprint -sha256 | cut -d= -f2)"
 run "$ta" remove "$site_fp"
+
+step "A central server (nginx on loopback) publishes two policies; one names an extra CA file"
+mkdir -p "$work/central/policies"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 365 -subj "/CN=Policy CA" \
+  -keyout /dev/null -out "$work/corp/policy-ca.pem" 2>/dev/null
+chmod 644 "$work/corp/policy-ca.pem"
+cat > "$work/central/policies/targeted.xml" <<XML
+<Policy guid="6f0c2a1e-targeted" name="Targeted Agent Settings" revision="12" priority="10">
+  <CurlSSL SSLNSPublicHttpsCertFingerprint="" SSLVerifyPeer="yes" SSLVerifyHost="yes"
+           CAInfo="$work/corp/policy-ca.pem" CAPath="" UseSystemCAStore="no"/>
+  <Refresh IntervalSeconds="3600" JitterSeconds="300"/>
+</Policy>
+XML
+cat > "$work/central/policies/refresh.xml" <<XML
+<Policy guid="9b1d-refresh" name="Refresh schedule" revision="3" priority="20">
+  <Refresh IntervalSeconds="600" JitterSeconds="60"/>
+</Policy>
+XML
+run "$ta" policy publish "$work/central/policies"
+central="$("$root/scripts/central-server.sh" start "$work/central")"
+echo "$central"
+central_url="$(echo "$central" | sed -n 's/^url=//p')"
+central_cert="$(echo "$central" | sed -n 's/^cert=//p')"
+central_fp="$(openssl x509 -in "$central_cert" -noout -fingerprint -sha256 | cut -d= -f2)"
+run "$ta" fetch "${central_url#https://}" --fingerprint "$central_fp" --site
+
+step "One policy refresh: both policies stored AND applied (the CA file is merged now, not next time)"
+run "$ta" policy refresh --server "$central_url"
+run "$ta" policy show
+
+step "Nothing changed on the server: one conditional GET answered 304, nothing written"
+run "$ta" policy refresh --server "$central_url"
 
 step "A pin that does not match the server: refused before any request is sent (exit 1)"
 run "$ta" connect "localhost:$port" --pin "sha256:$(printf '%064d' 0)"

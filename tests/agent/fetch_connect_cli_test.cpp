@@ -124,6 +124,27 @@ TEST_F(FetchConnect, ConnectUsesTheConfiguredServerAndWarnsWithoutVerification) 
   EXPECT_NE(r.out.find("NOT authenticated"), std::string::npos);
 }
 
+TEST_F(FetchConnect, ConnectFollowsThePolicyAndFlagsOverrideItWithANote) {
+  auto srv = serve(self_);
+  home_.write("etc/cainfo-ss.pem", self_.pem());
+  home_.write("var/policies/pin.xml",
+              "<Policy guid=\"pin-1\" priority=\"1\"><CurlSSL SSLNSPublicHttpsCertFingerprint=\"" +
+                  std::string(64, 'c') + ";" + std::string(40, 'd') + "\"/></Policy>");
+  auto pinned = run({"connect", at(*srv), "--json"});
+  EXPECT_EQ(pinned.exit_code, 1);
+  EXPECT_EQ(json::parse(pinned.out)["error"]["code"], "pin_mismatch");
+  auto overridden = run({"connect", at(*srv), "--pin", self_.sha256()});
+  EXPECT_EQ(overridden.exit_code, 0) << overridden.err;
+  EXPECT_NE(overridden.err.find("note: --pin overrides policy pin-1"), std::string::npos);
+
+  home_.write("var/policies/pin.xml",
+              "<Policy guid=\"lax-2\"><CurlSSL SSLVerifyPeer=\"no\"/></Policy>");
+  home_.write("etc/cainfo-ss.pem", unrelated_.pem());
+  auto lax = run({"connect", at(*srv)});
+  EXPECT_EQ(lax.exit_code, 0) << lax.err;
+  EXPECT_NE(lax.err.find("WARNING: peer verification is OFF (policy lax-2)"), std::string::npos);
+}
+
 TEST_F(FetchConnect, ConnectToAClosedPortExitsThree) {
   auto r = run({"connect", "127.0.0.1:1", "--json", "--timeout", "2"});
   EXPECT_EQ(r.exit_code, 3);
