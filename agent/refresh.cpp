@@ -71,6 +71,7 @@ trust::Result<RefreshReport> refresh_policies(const RefreshRequest& request) {
   ConnectRequest get;
   get.layout = layout;
   get.verify_peer = effective.verify_peer.value;
+  if (!get.verify_peer) report.unverified_by = effective.verify_peer.from;
   get.verify_host = effective.verify_host.value;
   get.pins = effective.pins.value;
   get.timeout_seconds = request.timeout_seconds;

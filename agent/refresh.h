@@ -32,6 +32,7 @@ struct RefreshReport {
   int downloads = 0;                                       // HTTP requests made, the index included
   std::vector<std::string> installed, removed, unchanged;  // guids
   std::vector<trust::Error> refused;                       // policies not applied, and why
+  std::string unverified_by;  // guid of a policy that turned SSLVerifyPeer off, if one did
   StoreOutcome applied;
 };
 

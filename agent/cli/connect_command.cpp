@@ -33,12 +33,8 @@ void add_connect_command(CLI::App& app, Context& ctx) {
       ->check(CLI::PositiveNumber);
   sub->footer(kExitCodes);
   sub->callback([&ctx, opts] {
-    auto synced = agent::sync_store(ctx.store_request());
-    if (!synced) {
-      ctx.exit_code = fail(ctx, synced.error());
-      return;
-    }
-    print_warnings(*synced);
+    auto synced = bring_store_up_to_date(ctx);
+    if (!synced) return;
     const policy::Effective& policy = synced->effective;
     agent::ConnectRequest request;
     request.target = !opts->url.empty()    ? opts->url

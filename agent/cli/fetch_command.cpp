@@ -63,12 +63,8 @@ void add_fetch_command(CLI::App& app, Context& ctx) {
       }
       expected = *fp;
     }
-    auto synced = agent::sync_store(ctx.store_request());
-    if (!synced) {
-      ctx.exit_code = fail(ctx, synced.error());
-      return;
-    }
-    print_warnings(*synced);
+    auto synced = bring_store_up_to_date(ctx);
+    if (!synced) return;
     auto chain = agent::fetch_chain(opts->target, opts->timeout);
     if (!chain) {
       ctx.exit_code = fail(ctx, chain.error());

@@ -11,12 +11,8 @@ void add_list_command(CLI::App& app, Context& ctx) {
       "list", "List the anchors of the merged store in store order (brings it up to date first).");
   sub->footer(kExitCodes);
   sub->callback([&ctx] {
-    auto outcome = agent::sync_store(ctx.store_request());
-    if (!outcome) {
-      ctx.exit_code = fail(ctx, outcome.error());
-      return;
-    }
-    print_warnings(*outcome);
+    auto outcome = bring_store_up_to_date(ctx);
+    if (!outcome) return;
     auto anchors = trust::load_anchors(trust::Layout::at(ctx.home));
     if (!anchors) {
       ctx.exit_code = fail(ctx, anchors.error());

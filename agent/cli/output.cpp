@@ -31,6 +31,16 @@ nlohmann::json changes_json(const std::vector<trust::AnchorChange>& changes) {
 
 }  // namespace
 
+std::optional<agent::StoreOutcome> bring_store_up_to_date(Context& ctx) {
+  auto synced = agent::sync_store(ctx.store_request());
+  if (!synced) {
+    ctx.exit_code = fail(ctx, synced.error());
+    return std::nullopt;
+  }
+  print_warnings(*synced);
+  return std::move(*synced);
+}
+
 int fail(const Context& ctx, const trust::Error& error) {
   if (ctx.json) {
     nlohmann::json j = {{"ok", false},

@@ -3,6 +3,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <optional>
 #include <ostream>
 
 #include "agent/cli/context.h"
@@ -12,6 +13,10 @@
 #include "trust/result.h"
 
 namespace cli {
+
+// What every command does first: bring the store up to date (the cheap no-change check) and print
+// its warnings. On failure the error is printed, ctx.exit_code set, and nullopt returned.
+std::optional<agent::StoreOutcome> bring_store_up_to_date(Context& ctx);
 
 // Prints the error (JSON on stdout with --json, always one line on stderr) and returns its code.
 int fail(const Context& ctx, const trust::Error& error);

@@ -75,12 +75,8 @@ void add_policy_command(CLI::App& app, Context& ctx) {
       group->add_subcommand("show", "The effective settings, and which policy each came from.");
   show->footer(kExitCodes);
   show->callback([&ctx] {
-    auto synced = agent::sync_store(ctx.store_request());
-    if (!synced) {
-      ctx.exit_code = fail(ctx, synced.error());
-      return;
-    }
-    print_warnings(*synced);
+    auto synced = bring_store_up_to_date(ctx);
+    if (!synced) return;
     if (ctx.json) {
       nlohmann::json j = effective_json(synced->effective);
       j["refused"] = nlohmann::json::array();
@@ -110,6 +106,10 @@ void add_policy_command(CLI::App& app, Context& ctx) {
     if (!report) {
       ctx.exit_code = fail(ctx, report.error());
       return;
+    }
+    if (!report->unverified_by.empty()) {
+      std::cerr << "trustagent: WARNING: policy " << report->unverified_by
+                << " turns SSLVerifyPeer off: the central server was NOT authenticated\n";
     }
     for (const auto& e : report->refused) {
       std::cerr << "trustagent: error: policy refused: " << e.message << "\n";
