@@ -186,6 +186,23 @@ TEST_F(Refresh, IndexPointingOutsideTheServerIsRefused) {
   EXPECT_EQ(j["requests"], 1);  // nothing fetched from anywhere else
 }
 
+TEST_F(Refresh, PolicyThatTurnsVerificationOffIsLoudAndUnlistedPoliciesGo) {
+  refresh();
+  home_.write("var/policies/zz-lax.xml",
+              "<Policy guid=\"zz-lax\" priority=\"1\"><CurlSSL SSLVerifyPeer=\"no\"/></Policy>");
+  auto cert_fp =
+      json::parse(run({"list", "--json"}).out)["anchors"][0]["sha256"].get<std::string>();
+  ASSERT_EQ(run({"remove", cert_fp}).exit_code, 0);  // the central server is no longer trusted
+  republish_index(read_file(srv() + "/policies/index.xml") + "\n");
+  auto r = run({"policy", "refresh", "--server", url_, "--json"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("WARNING: policy zz-lax turns SSLVerifyPeer off: the central server was NOT "
+                       "authenticated"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(json::parse(r.out)["removed"], json({"zz-lax"}));
+}
+
 TEST_F(Refresh, UnreachableOrUntrustedServerChangesNothing) {
   refresh();
   auto etc_before = testing_support::snapshot(home_.path() + "/etc");
