@@ -128,7 +128,7 @@ trust::Result<Policy> parse_policy(std::string_view xml, const std::string& file
     }
   }
   if (pugi::xml_node refresh = root.child("Refresh")) {
-    auto interval = integer(r, refresh, "IntervalSeconds", 10, 30 * 86400);
+    auto interval = integer(r, refresh, "IntervalSeconds", 1, 30 * 86400);
     if (!interval) return interval.error();
     p.refresh_interval = *interval;
     auto jitter = integer(r, refresh, "JitterSeconds", 0, 86400);

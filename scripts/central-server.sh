@@ -5,9 +5,10 @@
 #
 #   central-server.sh start DIR   prints "url=https://localhost:PORT" and "cert=PATH" (trust that
 #                                 certificate to talk to it), then returns; nginx keeps running
+#   central-server.sh start DIR PORT  the same on a given port (to bring a server back where it was)
 #   central-server.sh stop DIR    stops it
 set -euo pipefail
-cmd="${1:-}"; dir="${2:-}"
+cmd="${1:-}"; dir="${2:-}"; fixed_port="${3:-}"
 [ -n "$cmd" ] && [ -n "$dir" ] || { echo "usage: $0 start|stop DIR" >&2; exit 2; }
 dir="$(cd "$dir" && pwd)"
 state="$dir/.central-server"
@@ -40,7 +41,7 @@ user_line=""
 
 # nginx cannot listen on port 0 and report the port, so try free-looking ports until one binds.
 for _ in $(seq 30); do
-  port=$(( 20000 + RANDOM % 40000 ))
+  port=${fixed_port:-$(( 20000 + RANDOM % 40000 ))}
   cat > "$state/nginx.conf" <<CONF
 $user_line
 worker_processes 1;
@@ -71,6 +72,7 @@ CONF
     printf 'url=https://localhost:%s\ncert=%s\n' "$port" "$state/cert.pem" | tee "$state/started"
     exit 0
   fi
+  [ -n "$fixed_port" ] && break
 done
 echo "central-server: nginx did not start; see $state/error.log and $state/start.log" >&2
 exit 1

@@ -1,0 +1,36 @@
+#include "agent/cli/context.h"
+#include "agent/daemon.h"
+
+namespace cli {
+
+void add_run_command(CLI::App& app, Context& ctx) {
+  struct Options {
+    bool once = false;
+    std::string log = "stderr";
+    double timeout = 30;
+  };
+  auto opts = std::make_shared<Options>();
+  CLI::App* sub = app.add_subcommand(
+      "run",
+      "The daemon: refresh policies from the central server every IntervalSeconds plus up to "
+      "JitterSeconds (from the policy in force), apply them, and write var/state/status.json after "
+      "every cycle. A failed cycle retries with backoff (10 s doubling, at most the interval). "
+      "SIGHUP refreshes now; SIGTERM or SIGINT stops. One daemon per home (exit 4 otherwise).");
+  sub->add_flag("--once", opts->once, "Run one cycle and exit with its status");
+  sub->add_option("--log", opts->log, "Where logs go: stderr (one event per line) or syslog")
+      ->check(CLI::IsMember({"stderr", "syslog"}));
+  sub->add_option("--timeout", opts->timeout, "Seconds per request to the central server")
+      ->check(CLI::PositiveNumber);
+  sub->footer(kExitCodes);
+  sub->callback([&ctx, opts] {
+    agent::DaemonOptions options;
+    options.store = ctx.store_request();
+    options.server = ctx.server;
+    options.timeout_seconds = opts->timeout;
+    options.once = opts->once;
+    options.syslog = opts->log == "syslog";
+    ctx.exit_code = agent::run_daemon(options);
+  });
+}
+
+}  // namespace cli

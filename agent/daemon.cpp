@@ -1,0 +1,184 @@
+#include "agent/daemon.h"
+
+#include <signal.h>
+#include <syslog.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <ctime>
+#include <nlohmann/json.hpp>
+#include <random>
+
+#include "trust/atomic_file.h"
+#include "trust/file_lock.h"
+#include "trust/time_format.h"
+
+namespace agent {
+namespace {
+
+class Log {
+ public:
+  explicit Log(bool use_syslog) : syslog_(use_syslog) {
+    if (syslog_) ::openlog("trustagent", LOG_PID, LOG_DAEMON);
+  }
+  void operator()(int level, const std::string& message) const {
+    if (syslog_) {
+      ::syslog(level, "%s", message.c_str());
+      return;
+    }
+    const char* name = level <= LOG_ERR ? "error" : level == LOG_WARNING ? "warning" : "info";
+    std::fprintf(stderr, "%s %s %s\n", trust::to_iso8601(std::time(nullptr)).c_str(), name,
+                 message.c_str());
+    std::fflush(stderr);
+  }
+
+ private:
+  bool syslog_;
+};
+
+struct Cycle {
+  bool ok = false;
+  int exit_code = 0;
+  nlohmann::json status;
+  int64_t interval = 3600, jitter = 300;
+};
+
+nlohmann::json changes(const std::vector<trust::AnchorChange>& list) {
+  auto out = nlohmann::json::array();
+  for (const auto& c : list) out.push_back({{"sha256", c.sha256}, {"subject", c.subject}});
+  return out;
+}
+
+Cycle run_cycle(const DaemonOptions& options, const Log& log) {
+  Cycle c;
+  c.status["time"] = trust::to_iso8601(std::time(nullptr));
+  const StoreOutcome* applied = nullptr;
+  std::optional<RefreshReport> report;
+  std::optional<StoreOutcome> synced;
+  auto fail = [&](const trust::Error& e) {
+    c.exit_code = static_cast<int>(e.code);
+    c.status["result"] = "error";
+    c.status["message"] = e.message;
+    log(LOG_ERR, "cycle failed: " + e.message);
+  };
+  // Without any server to ask, the daemon still keeps the store in step with its sources.
+  auto first = sync_store(options.store);
+  if (!first) {
+    fail(first.error());
+    return c;
+  }
+  bool have_server = !options.server.empty() || !first->effective.server_url.value.empty();
+  if (have_server) {
+    RefreshRequest request{options.store, options.server, options.timeout_seconds};
+    auto r = refresh_policies(request);
+    if (!r) {
+      fail(r.error());
+      c.interval = first->effective.refresh_interval.value;
+      return c;
+    }
+    report = std::move(*r);
+    applied = &report->applied;
+    for (const auto& e : report->refused) log(LOG_WARNING, "policy refused: " + e.message);
+    log(LOG_INFO, report->not_modified
+                      ? "policies not modified (304)"
+                      : "policies: " + std::to_string(report->installed.size()) + " installed, " +
+                            std::to_string(report->removed.size()) + " removed, " +
+                            std::to_string(report->refused.size()) + " refused");
+    c.status["refresh"] = {{"index", report->index_url},
+                           {"not_modified", report->not_modified},
+                           {"installed", report->installed},
+                           {"removed", report->removed},
+                           {"refused", report->refused.size()}};
+  } else {
+    synced = std::move(*first);
+    applied = &*synced;
+  }
+  const auto& m = applied->report;
+  if (m.regenerated) {
+    log(LOG_INFO, "merged store regenerated (" + m.why + "): " + std::to_string(m.anchors) +
+                      " anchors, " + std::to_string(m.added.size()) + " added, " +
+                      std::to_string(m.removed.size()) + " removed");
+  }
+  for (const auto& e : applied->policy_errors) log(LOG_WARNING, "policy not applied: " + e.message);
+  for (const auto& h : applied->hooks) {
+    if (!h.ok()) log(LOG_WARNING, "hook " + h.name + ": " + h.error);
+  }
+  c.ok = true;
+  c.status["result"] = "ok";
+  c.status["anchors"] = m.anchors;
+  c.status["regenerated"] = m.regenerated;
+  c.status["added"] = changes(m.added);
+  c.status["removed"] = changes(m.removed);
+  c.status["policies"] = nlohmann::json::array();
+  for (const auto& p : applied->effective.policies) {
+    c.status["policies"].push_back({{"guid", p.guid}, {"revision", p.revision}});
+  }
+  c.interval = applied->effective.refresh_interval.value;
+  c.jitter = applied->effective.refresh_jitter.value;
+  return c;
+}
+
+}  // namespace
+
+int run_daemon(const DaemonOptions& options) {
+  Log log(options.syslog);
+  trust::Layout layout = trust::Layout::at(options.store.home);
+  if (auto made = trust::make_directories(layout.state_dir); !made) {
+    log(LOG_ERR, made.error().message);
+    return static_cast<int>(made.error().code);
+  }
+  auto instance = trust::FileLock::acquire(layout.var_dir + "/daemon.lock", 0);
+  if (!instance) {
+    log(LOG_ERR, "another trustagent daemon is running for " + layout.home);
+    return static_cast<int>(trust::Code::kLocked);
+  }
+  // Signals are taken synchronously with sigtimedwait: the wait between cycles is the only place
+  // they are acted on, so no handler ever interrupts a write half-way.
+  sigset_t signals;
+  sigemptyset(&signals);
+  for (int s : {SIGHUP, SIGTERM, SIGINT}) sigaddset(&signals, s);
+  sigprocmask(SIG_BLOCK, &signals, nullptr);
+
+  std::mt19937_64 random(std::random_device{}());
+  int failures = 0;
+  log(LOG_INFO, "started for " + layout.home);
+  while (true) {
+    Cycle c = run_cycle(options, log);
+    int64_t delay = c.interval;
+    if (c.ok) {
+      failures = 0;
+      if (c.jitter > 0) delay += std::uniform_int_distribution<int64_t>(0, c.jitter)(random);
+    } else {
+      ++failures;
+      int64_t backoff = int64_t{10} << std::min(failures - 1, 16);
+      delay = std::min(c.interval, std::max<int64_t>(10, backoff));
+    }
+    c.status["next_cycle_in_seconds"] = delay;
+    if (auto w =
+            trust::write_file_atomic(layout.state_dir + "/status.json", c.status.dump(2) + "\n");
+        !w) {
+      log(LOG_ERR, w.error().message);
+    }
+    if (options.once) return c.exit_code;
+    if (!c.ok) log(LOG_INFO, "retrying in " + std::to_string(delay) + " s");
+
+    timespec wait{static_cast<time_t>(delay), 0};
+    while (true) {
+      siginfo_t info{};
+      int sig = sigtimedwait(&signals, &info, &wait);
+      if (sig == SIGTERM || sig == SIGINT) {
+        log(LOG_INFO, std::string("stopping on ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT"));
+        return 0;
+      }
+      if (sig == SIGHUP) {
+        log(LOG_INFO, "SIGHUP: refreshing now");
+        break;
+      }
+      if (sig < 0 && errno == EINTR) continue;  // spurious; the remaining time is not tracked
+      break;                                    // timeout: next cycle
+    }
+  }
+}
+
+}  // namespace agent

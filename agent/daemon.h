@@ -1,0 +1,29 @@
+// trustagent run: the agent as a service. Each cycle refreshes the policies from the central
+// server (or, with no server configured, just brings the store up to date), applies them, and
+// writes <home>/var/state/status.json atomically. Then it waits IntervalSeconds plus a random
+// jitter up to JitterSeconds (from the policy in force), so a fleet does not arrive at once.
+//
+// A failed cycle keeps the last good state and retries with backoff: 10 s, 20 s, 40 s… never
+// slower than the interval (and never faster than 10 s unless the interval itself is shorter).
+// SIGHUP starts a cycle now; SIGTERM and SIGINT stop at once, exit 0. One daemon per home
+// (<home>/var/daemon.lock, exit 4); the writer lock is held only during a cycle, so CLI commands
+// that write simply wait their turn.
+#pragma once
+
+#include <string>
+
+#include "agent/refresh.h"
+
+namespace agent {
+
+struct DaemonOptions {
+  StoreRequest store;
+  std::string server;  // as for policy refresh; empty: config or the policy's <Server>
+  double timeout_seconds = 30;
+  bool once = false;    // one cycle, exit with its status
+  bool syslog = false;  // log to syslog instead of stderr
+};
+
+int run_daemon(const DaemonOptions& options);  // the process exit status
+
+}  // namespace agent

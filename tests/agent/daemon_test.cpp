@@ -1,0 +1,181 @@
+// The daemon as a real process against nginx on loopback, with a 2-second refresh interval.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "tests/support/cert_factory.h"
+#include "tests/support/run_cli.h"
+#include "tests/support/temp_home.h"
+
+namespace {
+
+using nlohmann::json;
+using testing_support::read_file;
+using testing_support::run_cli;
+using Clock = std::chrono::steady_clock;
+
+std::string script() { return testing_support::source_root() + "/scripts/central-server.sh"; }
+
+bool wait_for(const std::function<bool()>& done, double seconds) {
+  auto deadline = Clock::now() + std::chrono::milliseconds(static_cast<int>(seconds * 1000));
+  while (Clock::now() < deadline) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return done();
+}
+
+class Daemon : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ca_a_ = home_.write("corp/a.pem",
+                        testing_support::make_cert({.common_name = "CA A", .is_ca = true}).pem());
+    ca_b_ = home_.write("corp/b.pem",
+                        testing_support::make_cert({.common_name = "CA B", .is_ca = true}).pem());
+    policy(ca_a_, 1, 2);
+    start_server("");
+    ASSERT_FALSE(url_.empty());
+    ASSERT_EQ(run_cli({"add", cert_, "--home", home_.path()}).exit_code, 0);
+  }
+  void TearDown() override {
+    for (pid_t pid : daemons_) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, nullptr, 0);
+    }
+    std::system((script() + " stop " + srv()).c_str());
+  }
+  std::string srv() const { return home_.path() + "/srv"; }
+  void start_server(const std::string& port) {
+    FILE* p = ::popen((script() + " start " + srv() + " " + port).c_str(), "r");
+    char line[512];
+    while (p && std::fgets(line, sizeof line, p)) {
+      std::string l(line);
+      if (l.rfind("url=", 0) == 0) url_ = l.substr(4, l.size() - 5);
+      if (l.rfind("cert=", 0) == 0) cert_ = l.substr(5, l.size() - 6);
+    }
+    if (p) ::pclose(p);
+  }
+  // One policy naming `ca`; republished with its mtime moved on (nginx's ETag has 1 s resolution).
+  void policy(const std::string& ca, int revision, int interval) {
+    home_.write("srv/policies/p.xml",
+                "<Policy guid=\"pol-1\" revision=\"" + std::to_string(revision) +
+                    "\"><CurlSSL CAInfo=\"" + ca + "\"/><Refresh IntervalSeconds=\"" +
+                    std::to_string(interval) + "\" JitterSeconds=\"0\"/></Policy>");
+    ASSERT_EQ(run_cli({"policy", "publish", srv() + "/policies"}).exit_code, 0);
+    timespec t[2];
+    ::clock_gettime(CLOCK_REALTIME, &t[0]);
+    t[0].tv_sec += 5 * revision;
+    t[1] = t[0];
+    ::utimensat(AT_FDCWD, (srv() + "/policies/index.xml").c_str(), t, 0);
+  }
+  pid_t start_daemon() {
+    std::string log = home_.path() + "/daemon" + std::to_string(daemons_.size()) + ".log";
+    pid_t pid = ::fork();
+    if (pid == 0) {
+      int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      ::dup2(fd, STDERR_FILENO);
+      ::dup2(fd, STDOUT_FILENO);
+      std::string bin = testing_support::trustagent_binary();
+      ::execl(bin.c_str(), bin.c_str(), "run", "--home", home_.path().c_str(), "--server",
+              url_.c_str(), "--timeout", "3", static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    daemons_.push_back(pid);
+    return pid;
+  }
+  std::string store() { return read_file(home_.etc("cainfo-merged.pem")); }
+  json status() {
+    std::string text = read_file(home_.path() + "/var/state/status.json");
+    return text.empty() ? json() : json::parse(text);
+  }
+  int stop(pid_t pid, double* seconds) {
+    auto start = Clock::now();
+    ::kill(pid, SIGTERM);
+    int st = 0;
+    ::waitpid(pid, &st, 0);
+    *seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    daemons_.erase(std::find(daemons_.begin(), daemons_.end(), pid));
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  }
+
+  testing_support::TempHome home_;
+  std::string ca_a_, ca_b_, url_, cert_;
+  std::vector<pid_t> daemons_;
+};
+
+TEST_F(Daemon, AppliesAChangedPolicyWithinTwoIntervalsAndStopsCleanly) {
+  pid_t pid = start_daemon();
+  ASSERT_TRUE(wait_for([&] { return store().find("CN=CA A") != std::string::npos; }, 10));
+  EXPECT_EQ(status()["result"], "ok");
+  EXPECT_EQ(status()["next_cycle_in_seconds"], 2);
+  policy(ca_b_, 2, 2);
+  auto changed = Clock::now();
+  ASSERT_TRUE(wait_for([&] { return store().find("CN=CA B") != std::string::npos; }, 10));
+  double took = std::chrono::duration<double>(Clock::now() - changed).count();
+  EXPECT_LT(took, 2 * 2 + 1.5) << "a changed policy must be applied within two intervals";
+  EXPECT_EQ(store().find("CN=CA A"), std::string::npos);
+  double stopping = 0;
+  EXPECT_EQ(stop(pid, &stopping), 0);
+  EXPECT_LT(stopping, 1.0);
+  EXPECT_NE(read_file(home_.path() + "/daemon0.log").find("info stopping on SIGTERM"),
+            std::string::npos);
+}
+
+TEST_F(Daemon, SighupRefreshesAtOnce) {
+  policy(ca_a_, 1, 600);  // no periodic cycle during the test
+  pid_t pid = start_daemon();
+  ASSERT_TRUE(wait_for([&] { return store().find("CN=CA A") != std::string::npos; }, 10));
+  policy(ca_b_, 2, 600);
+  ::kill(pid, SIGHUP);
+  EXPECT_TRUE(wait_for([&] { return store().find("CN=CA B") != std::string::npos; }, 5));
+  EXPECT_NE(read_file(home_.path() + "/daemon0.log").find("SIGHUP: refreshing now"),
+            std::string::npos);
+}
+
+TEST_F(Daemon, SecondDaemonOnTheSameHomeExitsFour) {
+  start_daemon();
+  ASSERT_TRUE(wait_for([&] { return !status().is_null(); }, 10));
+  auto second = run_cli({"run", "--home", home_.path(), "--server", url_});
+  EXPECT_EQ(second.exit_code, 4);
+  EXPECT_NE(second.err.find("another trustagent daemon is running"), std::string::npos);
+  // CLI commands that write still get their turn between cycles.
+  EXPECT_EQ(run_cli({"merge", "--home", home_.path()}).exit_code, 0);
+}
+
+TEST_F(Daemon, CentralServerDownThenBackIsLoggedRetriedAndRecovered) {
+  start_daemon();
+  ASSERT_TRUE(wait_for([&] { return status()["result"] == "ok"; }, 10));
+  std::string port = url_.substr(url_.rfind(':') + 1);
+  std::system((script() + " stop " + srv()).c_str());
+  ASSERT_TRUE(wait_for([&] { return status()["result"] == "error"; }, 10));
+  std::string anchors_before = store();
+  EXPECT_NE(status()["message"].get<std::string>().find("cannot connect"), std::string::npos);
+  EXPECT_EQ(store(), anchors_before);  // the last good state is kept
+  policy(ca_b_, 2, 2);
+  start_server(port);
+  ASSERT_TRUE(wait_for([&] { return store().find("CN=CA B") != std::string::npos; }, 10));
+  EXPECT_EQ(status()["result"], "ok");
+  std::string log = read_file(home_.path() + "/daemon0.log");
+  EXPECT_NE(log.find("error cycle failed"), std::string::npos);
+  EXPECT_NE(log.find("retrying in 2 s"), std::string::npos);
+}
+
+TEST_F(Daemon, OnceRunsOneCycleAndExitsWithItsStatus) {
+  auto ok = run_cli({"run", "--once", "--home", home_.path(), "--server", url_});
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+  EXPECT_EQ(status()["result"], "ok");
+  auto down = run_cli({"run", "--once", "--home", home_.path(), "--server", "https://127.0.0.1:1"});
+  EXPECT_EQ(down.exit_code, 3);
+  EXPECT_EQ(status()["result"], "error");
+}
+
+}  // namespace
