@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "tests/support/central_server.h"
 #include "tests/support/cert_factory.h"
 #include "tests/support/run_cli.h"
 #include "tests/support/temp_home.h"
@@ -22,8 +23,6 @@ using nlohmann::json;
 using testing_support::read_file;
 using testing_support::run_cli;
 using Clock = std::chrono::steady_clock;
-
-std::string script() { return testing_support::source_root() + "/scripts/central-server.sh"; }
 
 bool wait_for(const std::function<bool()>& done, double seconds) {
   auto deadline = Clock::now() + std::chrono::milliseconds(static_cast<int>(seconds * 1000));
@@ -51,18 +50,13 @@ class Daemon : public ::testing::Test {
       ::kill(pid, SIGKILL);
       ::waitpid(pid, nullptr, 0);
     }
-    std::system((script() + " stop " + srv()).c_str());
+    testing_support::CentralServer::stop(srv());
   }
   std::string srv() const { return home_.path() + "/srv"; }
   void start_server(const std::string& port) {
-    FILE* p = ::popen((script() + " start " + srv() + " " + port).c_str(), "r");
-    char line[512];
-    while (p && std::fgets(line, sizeof line, p)) {
-      std::string l(line);
-      if (l.rfind("url=", 0) == 0) url_ = l.substr(4, l.size() - 5);
-      if (l.rfind("cert=", 0) == 0) cert_ = l.substr(5, l.size() - 6);
-    }
-    if (p) ::pclose(p);
+    auto server = testing_support::CentralServer::start(srv(), port);
+    url_ = server.url;
+    cert_ = server.cert;
   }
   // One policy naming `ca`; republished with its mtime moved on (nginx's ETag has 1 s resolution).
   void policy(const std::string& ca, int revision, int interval) {
@@ -71,11 +65,7 @@ class Daemon : public ::testing::Test {
                     "\"><CurlSSL CAInfo=\"" + ca + "\"/><Refresh IntervalSeconds=\"" +
                     std::to_string(interval) + "\" JitterSeconds=\"0\"/></Policy>");
     ASSERT_EQ(run_cli({"policy", "publish", srv() + "/policies"}).exit_code, 0);
-    timespec t[2];
-    ::clock_gettime(CLOCK_REALTIME, &t[0]);
-    t[0].tv_sec += 5 * revision;
-    t[1] = t[0];
-    ::utimensat(AT_FDCWD, (srv() + "/policies/index.xml").c_str(), t, 0);
+    testing_support::move_mtime_forward(srv() + "/policies/index.xml", 5 * revision);
   }
   pid_t start_daemon() {
     std::string log = home_.path() + "/daemon" + std::to_string(daemons_.size()) + ".log";
@@ -155,7 +145,7 @@ TEST_F(Daemon, CentralServerDownThenBackIsLoggedRetriedAndRecovered) {
   start_daemon();
   ASSERT_TRUE(wait_for([&] { return status()["result"] == "ok"; }, 10));
   std::string port = url_.substr(url_.rfind(':') + 1);
-  std::system((script() + " stop " + srv()).c_str());
+  testing_support::CentralServer::stop(srv());
   ASSERT_TRUE(wait_for([&] { return status()["result"] == "error"; }, 10));
   std::string anchors_before = store();
   EXPECT_NE(status()["message"].get<std::string>().find("cannot connect"), std::string::npos);

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "policy/index.h"
+#include "tests/support/central_server.h"
 #include "tests/support/cert_factory.h"
 #include "tests/support/run_cli.h"
 #include "tests/support/temp_home.h"
@@ -21,8 +22,6 @@ using nlohmann::json;
 using testing_support::read_file;
 using testing_support::run_cli;
 
-std::string script() { return testing_support::source_root() + "/scripts/central-server.sh"; }
-
 class Refresh : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -31,18 +30,13 @@ class Refresh : public ::testing::Test {
     policy("aaaa-1", 1, "<CurlSSL CAInfo=\"" + ca_ + "\"/>");
     policy("bbbb-2", 1, "<Refresh IntervalSeconds=\"600\"/>");
     publish();
-    FILE* p = ::popen((script() + " start " + srv()).c_str(), "r");
-    char line[512];
-    while (p && std::fgets(line, sizeof line, p)) {
-      std::string l(line);
-      if (l.rfind("url=", 0) == 0) url_ = l.substr(4, l.size() - 5);
-      if (l.rfind("cert=", 0) == 0) cert_ = l.substr(5, l.size() - 6);
-    }
-    if (p) ::pclose(p);
+    auto server = testing_support::CentralServer::start(srv());
+    url_ = server.url;
+    cert_ = server.cert;
     ASSERT_FALSE(url_.empty()) << "nginx did not start (is it installed?)";
     ASSERT_EQ(run({"add", cert_}).exit_code, 0);  // the agent trusts its central server
   }
-  void TearDown() override { std::system((script() + " stop " + srv()).c_str()); }
+  void TearDown() override { testing_support::CentralServer::stop(srv()); }
 
   std::string srv() const { return home_.path() + "/srv"; }
   std::string policy(const std::string& guid, int revision, const std::string& body) {
@@ -54,16 +48,9 @@ class Refresh : public ::testing::Test {
     auto r = run_cli({"policy", "publish", srv() + "/policies"});
     ASSERT_EQ(r.exit_code, 0) << r.err;
   }
-  // nginx's ETag is the mtime in seconds plus the size: a rewrite within the same second at the
-  // same size would look unchanged, so move the republished index's clock forward.
   void republish_index(const std::string& xml) {
-    std::string path = home_.write("srv/policies/index.xml", xml);
     static int bump = 0;
-    timespec times[2];
-    ::clock_gettime(CLOCK_REALTIME, &times[0]);
-    times[0].tv_sec += 10 * ++bump;
-    times[1] = times[0];
-    ::utimensat(AT_FDCWD, path.c_str(), times, 0);
+    testing_support::move_mtime_forward(home_.write("srv/policies/index.xml", xml), 10 * ++bump);
   }
   testing_support::CliResult run(std::vector<std::string> args) {
     args.insert(args.end(), {"--home", home_.path()});
@@ -207,7 +194,7 @@ TEST_F(Refresh, UnreachableOrUntrustedServerChangesNothing) {
   refresh();
   auto etc_before = testing_support::snapshot(home_.path() + "/etc");
   auto var_before = testing_support::snapshot(home_.path() + "/var");
-  std::system((script() + " stop " + srv()).c_str());
+  testing_support::CentralServer::stop(srv());
   auto down = run({"policy", "refresh", "--server", url_, "--timeout", "3"});
   EXPECT_EQ(down.exit_code, 3) << down.err;
   EXPECT_NE(down.err.find("cannot connect"), std::string::npos) << down.err;
@@ -215,14 +202,7 @@ TEST_F(Refresh, UnreachableOrUntrustedServerChangesNothing) {
   EXPECT_EQ(testing_support::snapshot(home_.path() + "/var"), var_before);
 
   // The same server, no longer trusted: refused, nothing changed.
-  FILE* p = ::popen((script() + " start " + srv()).c_str(), "r");
-  char line[512];
-  std::string url;
-  while (p && std::fgets(line, sizeof line, p)) {
-    std::string l(line);
-    if (l.rfind("url=", 0) == 0) url = l.substr(4, l.size() - 5);
-  }
-  if (p) ::pclose(p);
+  std::string url = testing_support::CentralServer::start(srv()).url;
   ASSERT_EQ(run({"remove", trust::to_hex(trust::sha256_of(""))}).exit_code, 2);  // sanity: no such
   auto cert_fp =
       json::parse(run({"list", "--json"}).out)["anchors"][0]["sha256"].get<std::string>();
