@@ -22,8 +22,8 @@ if ((${#missing[@]})); then
     printf '#!/bin/sh\nexit 101\n' | $sudo tee /usr/sbin/policy-rc.d >/dev/null
     $sudo chmod 755 /usr/sbin/policy-rc.d
     guard=/usr/sbin/policy-rc.d
+    trap '$sudo rm -f "$guard"' EXIT  # removed however the install ends
   fi
   $sudo apt-get update -qq
   $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-  [ -z "$guard" ] || $sudo rm -f "$guard"
 fi
