@@ -24,6 +24,14 @@ using testing_support::read_file;
 using testing_support::run_cli;
 using Clock = std::chrono::steady_clock;
 
+// SIGTERM must stop the daemon within a second. Sanitizer builds scan the heap for leaks at exit,
+// which on a loaded 2-core CI machine can take a good part of that second, so they get two.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr double kStopBound = 2.0;
+#else
+constexpr double kStopBound = 1.0;
+#endif
+
 bool wait_for(const std::function<bool()>& done, double seconds) {
   auto deadline = Clock::now() + std::chrono::milliseconds(static_cast<int>(seconds * 1000));
   while (Clock::now() < deadline) {
@@ -104,8 +112,9 @@ class Daemon : public ::testing::Test {
 
 TEST_F(Daemon, AppliesAChangedPolicyWithinTwoIntervalsAndStopsCleanly) {
   pid_t pid = start_daemon();
-  ASSERT_TRUE(wait_for([&] { return store().find("CN=CA A") != std::string::npos; }, 10));
-  EXPECT_EQ(status()["result"], "ok");
+  // status.json is written at the end of a cycle, after the store: wait for it, not the store.
+  ASSERT_TRUE(wait_for([&] { return status()["result"] == "ok"; }, 10));
+  EXPECT_NE(store().find("CN=CA A"), std::string::npos);
   EXPECT_EQ(status()["next_cycle_in_seconds"], 2);
   policy(ca_b_, 2, 2);
   auto changed = Clock::now();
@@ -115,7 +124,7 @@ TEST_F(Daemon, AppliesAChangedPolicyWithinTwoIntervalsAndStopsCleanly) {
   EXPECT_EQ(store().find("CN=CA A"), std::string::npos);
   double stopping = 0;
   EXPECT_EQ(stop(pid, &stopping), 0);
-  EXPECT_LT(stopping, 1.0);
+  EXPECT_LT(stopping, kStopBound);
   EXPECT_NE(read_file(home_.path() + "/daemon0.log").find("info stopping on SIGTERM"),
             std::string::npos);
 }
@@ -153,7 +162,7 @@ TEST_F(Daemon, CentralServerDownThenBackIsLoggedRetriedAndRecovered) {
   policy(ca_b_, 2, 2);
   start_server(port);
   ASSERT_TRUE(wait_for([&] { return store().find("CN=CA B") != std::string::npos; }, 10));
-  EXPECT_EQ(status()["result"], "ok");
+  EXPECT_TRUE(wait_for([&] { return status()["result"] == "ok"; }, 5));
   std::string log = read_file(home_.path() + "/daemon0.log");
   EXPECT_NE(log.find("error cycle failed"), std::string::npos);
   EXPECT_NE(log.find("retrying in 2 s"), std::string::npos);
