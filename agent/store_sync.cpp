@@ -3,6 +3,9 @@
 #include "policy/source_list.h"
 #include "trust/atomic_file.h"
 #include "trust/file_lock.h"
+#include "trust/rollover.h"
+
+#include <ctime>
 
 namespace agent {
 
@@ -24,6 +27,16 @@ trust::Result<StoreOutcome> sync_store(const StoreRequest& request, const Mutati
   StoreOutcome outcome;
   outcome.effective = policy::effective_settings(std::move(loaded.policies));
   outcome.policy_errors = std::move(loaded.refused);
+  outcome.now = std::time(nullptr);
+  std::vector<trust::ReserveOffer> offers;
+  for (const auto& p : outcome.effective.policies) {
+    for (const auto& r : p.reserves) offers.push_back({r.der, r.activate_at, p.guid});
+  }
+  auto rollover = trust::maintain_rollover(layout, offers, outcome.now);
+  if (!rollover) return rollover.error();
+  outcome.rollover = std::move(*rollover);
+  auto& pins = outcome.effective.pins.value;
+  pins = trust::pins_following_rollover(pins, outcome.rollover.reserves, outcome.now);
   auto sources = policy::build_source_list(layout, request.ca_files, outcome.effective);
   if (!sources) return sources.error();
   auto report = trust::update_store(layout, *sources, request.merge);

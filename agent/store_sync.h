@@ -1,6 +1,6 @@
 // The one way every command brings the merged store up to date: take the writer lock, optionally
-// change an agent-managed source, merge (cheap when nothing changed), and run the hooks if the
-// store was regenerated.
+// change an agent-managed source, maintain the reserves (trust/rollover.h), merge (cheap when
+// nothing changed), and run the hooks if the store was regenerated.
 #pragma once
 
 #include <functional>
@@ -12,6 +12,7 @@
 #include "trust/layout.h"
 #include "trust/merge.h"
 #include "trust/result.h"
+#include "trust/rollover.h"
 
 namespace agent {
 
@@ -25,7 +26,9 @@ struct StoreRequest {
 struct StoreOutcome {
   trust::MergeReport report;
   std::vector<HookRun> hooks;
-  policy::Effective effective;              // the policies in force
+  policy::Effective effective;     // the policies in force; pins already follow the rollover
+  trust::RolloverReport rollover;  // the reserves, and what maintenance changed
+  int64_t now = 0;                 // the instant roles and pins were decided at
   std::vector<trust::Error> policy_errors;  // stored policies that did not parse (not applied)
 };
 

@@ -6,6 +6,7 @@
 #include <cctype>
 
 #include "policy/xml_error.h"
+#include "trust/source_reader.h"
 #include "trust/text.h"
 #include "trust/time_format.h"
 
@@ -137,7 +138,6 @@ trust::Result<Policy> parse_policy(std::string_view xml, const std::string& file
   }
   for (pugi::xml_node reserve : root.children("ReserveCertificate")) {
     ReserveCertificate rc;
-    rc.pem = reserve.child_value();
     if (auto at = text_of(reserve, "ActivateAt")) {
       auto epoch = trust::from_iso8601(*at);
       if (!epoch)
@@ -145,9 +145,11 @@ trust::Result<Policy> parse_policy(std::string_view xml, const std::string& file
                        "ActivateAt=\"" + *at + "\" is not a date like 2027-01-10T00:00:00Z");
       rc.activate_at = *epoch;
     }
-    if (rc.pem.find("-----BEGIN CERTIFICATE-----") == std::string::npos) {
-      return r.error(reserve, "<ReserveCertificate> holds no PEM certificate");
+    trust::ReadResult read = trust::read_certificates(reserve.child_value());
+    if (read.certs.size() != 1 || !read.warnings.empty()) {
+      return r.error(reserve, "<ReserveCertificate> must hold exactly one PEM certificate");
     }
+    rc.der = std::move(read.certs.front().der);
     p.reserves.push_back(std::move(rc));
   }
   if (pugi::xml_node server = root.child("Server")) {

@@ -26,8 +26,8 @@
 namespace policy {
 
 struct ReserveCertificate {
-  std::string pem;
-  int64_t activate_at = 0;  // epoch seconds; 0 = immediately
+  std::string der;                     // exactly one certificate
+  std::optional<int64_t> activate_at;  // absent: when the certificate it replaces expires
 };
 
 struct Policy {

@@ -20,6 +20,7 @@ Layout Layout::at(const std::string& home_in) {
   l.merged_index = l.etc_dir + "/cainfo-merged.idx";
   l.merge_state = l.state_dir + "/merge.state";
   l.cert_cache = l.state_dir + "/certs.cache";
+  l.reserve_state = l.state_dir + "/reserves.state";
   l.lock = l.var_dir + "/lock";
   return l;
 }

@@ -12,6 +12,7 @@ struct Layout {
   std::string cainfo, cainfo_ss, cainfo_reserve;  // agent-managed sources
   std::string merged, merged_index;               // etc/cainfo-merged.pem and .idx
   std::string merge_state, cert_cache;            // var/state/
+  std::string reserve_state;                      // var/state/reserves.state
   std::string lock;                               // var/lock
 
   static Layout at(const std::string& home);

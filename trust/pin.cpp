@@ -93,4 +93,11 @@ std::string leaf_pins(X509& leaf) {
   return "sha256:" + to_hex(sha256_of(der_of(leaf))) + ", sha256//" + spki_sha256_base64(leaf);
 }
 
+std::vector<Pin> pins_of(X509& cert) {
+  std::string der = der_of(cert);
+  return {{Pin::Kind::kCertSha256, to_hex(sha256_of(der))},
+          {Pin::Kind::kCertSha1, to_hex(sha1_of(der))},
+          {Pin::Kind::kSpkiSha256, spki_sha256_base64(cert)}};
+}
+
 }  // namespace trust

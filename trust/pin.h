@@ -32,4 +32,7 @@ bool pin_matches(const Pin& pin, X509& leaf);
 // The leaf's own pins, for messages: "sha256 <hex>, spki sha256//<base64>".
 std::string leaf_pins(X509& leaf);
 
+// Every pin that would match this certificate: SHA-256, SHA-1 and SPKI.
+std::vector<Pin> pins_of(X509& cert);
+
 }  // namespace trust

@@ -4,6 +4,7 @@
 #include "agent/cli/output.h"
 #include "agent/connector.h"
 #include "policy/policy_set.h"
+#include "trust/rollover.h"
 #include "trust/time_format.h"
 
 namespace cli {
@@ -80,6 +81,9 @@ void add_connect_command(CLI::App& app, Context& ctx) {
     }
     ctx.exit_code = static_cast<int>(outcome->exit_code());
     nlohmann::json chain = chain_json(outcome->chain);
+    std::string role = outcome->anchor ? trust::role_of(outcome->anchor->sha256,
+                                                        synced->rollover.reserves, synced->now)
+                                       : "";
     if (ctx.json) {
       nlohmann::json j = {{"ok", outcome->ok}, {"url", outcome->url}, {"chain", chain}};
       if (outcome->ok) {
@@ -87,7 +91,8 @@ void add_connect_command(CLI::App& app, Context& ctx) {
         if (outcome->anchor) {
           j["anchor"] = {{"index", outcome->anchor->index},
                          {"sha256", outcome->anchor->sha256},
-                         {"subject", outcome->anchor->subject}};
+                         {"subject", outcome->anchor->subject},
+                         {"role", role}};
         } else {
           j["anchor"] = nullptr;  // not verified (--no-verify-peer)
         }
@@ -103,7 +108,7 @@ void add_connect_command(CLI::App& app, Context& ctx) {
       if (outcome->ok) {
         out << "connected to " << outcome->url << " (HTTP " << outcome->http_status << ")\n";
         if (outcome->anchor) {
-          out << "authenticated by anchor [" << outcome->anchor->index << "] "
+          out << "authenticated by anchor [" << outcome->anchor->index << "] (" << role << ") "
               << outcome->anchor->subject << "\n  sha256 " << outcome->anchor->sha256 << "\n";
         } else {
           out << "NOT authenticated (--no-verify-peer)\n";

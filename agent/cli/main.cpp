@@ -57,6 +57,7 @@ int main(int argc, char** argv) {
   cli::add_connect_command(app, ctx);
   cli::add_fetch_command(app, ctx);
   cli::add_policy_command(app, ctx);
+  cli::add_reserve_command(app, ctx);
   cli::add_run_command(app, ctx);
 
   try {

@@ -72,6 +72,7 @@ nlohmann::json merge_json(const agent::StoreOutcome& outcome) {
   }
   j["skipped"] = skipped;
   j["notes"] = r.notes;
+  j["rollover"] = outcome.rollover.notes;
   auto hooks = nlohmann::json::array();
   for (const auto& h : outcome.hooks) {
     nlohmann::json hook = {{"name", h.name}, {"ok", h.ok()}, {"exit_code", h.exit_code}};
@@ -119,6 +120,7 @@ void print_warnings(const agent::StoreOutcome& outcome) {
     std::cerr << "trustagent: error: policy not applied: " << e.message << "\n";
   }
   for (const auto& n : outcome.report.notes) std::cerr << "trustagent: warning: " << n << "\n";
+  for (const auto& n : outcome.rollover.notes) std::cerr << "trustagent: rollover: " << n << "\n";
   for (const auto& s : outcome.report.sources) {
     if (s.status == "refused") {
       std::cerr << "trustagent: error: " << s.path << ": refused: " << s.reason << "\n";

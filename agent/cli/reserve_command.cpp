@@ -1,0 +1,165 @@
+#include <algorithm>
+#include <ctime>
+#include <iostream>
+
+#include "agent/cli/context.h"
+#include "agent/cli/output.h"
+#include "trust/rollover.h"
+#include "trust/source_reader.h"
+#include "trust/time_format.h"
+
+namespace cli {
+namespace {
+
+nlohmann::json reserve_json(const trust::Reserve& r, int64_t now) {
+  return {{"sha256", r.sha256},
+          {"activate_at", trust::to_iso8601(r.activate_at)},
+          {"status", r.pending(now) ? "pending" : "active"},
+          {"origin", r.origin},
+          {"replaces", r.replaces}};
+}
+
+void add_reserve_add(CLI::App& reserve, Context& ctx) {
+  struct Options {
+    std::string file, activate_at;
+  };
+  auto opts = std::make_shared<Options>();
+  CLI::App* sub = reserve.add_subcommand(
+      "add",
+      "Add the certificate(s) in FILE to cainfo-reserve.pem: trusted at once, so the server may "
+      "switch to them any time; they become the current certificates at the activation time.");
+  sub->add_option("FILE", opts->file, "Certificate file (PEM, DER or PKCS#7)")->required();
+  sub->add_option("--activate-at", opts->activate_at,
+                  "When the reserve takes over, ISO 8601 UTC (2027-01-10T00:00:00Z); default: "
+                  "when the certificate it replaces expires");
+  sub->footer(kExitCodes);
+  sub->callback([&ctx, opts] {
+    std::optional<int64_t> activate_at;
+    if (!opts->activate_at.empty()) {
+      activate_at = trust::from_iso8601(opts->activate_at);
+      if (!activate_at) {
+        ctx.exit_code =
+            fail(ctx, trust::make_error(trust::Code::kBadInput,
+                                        "--activate-at '" + opts->activate_at +
+                                            "' is not a date like 2027-01-10T00:00:00Z"));
+        return;
+      }
+    }
+    trust::ReserveAdded added;
+    auto outcome = agent::sync_store(
+        ctx.store_request(),
+        agent::keeping(
+            added, [&](const trust::Layout& layout) -> trust::Result<trust::ReserveAdded> {
+              auto content = trust::read_source_file(opts->file);
+              if (!content) return content.error();
+              trust::ReadResult read = trust::read_certificates(*content);
+              if (read.certs.empty()) {
+                return trust::make_error(trust::Code::kBadInput,
+                                         opts->file + ": no certificate in it");
+              }
+              for (const auto& w : read.warnings) {
+                std::cerr << "trustagent: warning: " << trust::describe(opts->file, w) << "\n";
+              }
+              std::vector<std::string> ders;
+              for (auto& c : read.certs) ders.push_back(std::move(c.der));
+              return trust::add_reserves(layout, ders, activate_at, "cli", std::time(nullptr));
+            }));
+    if (!outcome) {
+      ctx.exit_code = fail(ctx, outcome.error());
+      return;
+    }
+    print_warnings(*outcome);
+    if (ctx.json) {
+      nlohmann::json j = {{"added", nlohmann::json::array()},
+                          {"reserves", nlohmann::json::array()}};
+      for (const auto& c : added.added) j["added"].push_back(cert_json(c));
+      for (const auto& r : added.reserves) j["reserves"].push_back(reserve_json(r, outcome->now));
+      j["merge"] = merge_json(*outcome);
+      std::cout << j.dump(2) << "\n";
+    } else {
+      for (size_t i = 0; i < added.reserves.size(); ++i) {
+        const auto& r = added.reserves[i];
+        std::cout << "reserve sha256 " << r.sha256 << "\n  trusted now; activates "
+                  << trust::to_iso8601(r.activate_at) << "; replaces "
+                  << std::count_if(r.replaces.begin(), r.replaces.end(),
+                                   [](const std::string& p) { return p.rfind("sha256:", 0) == 0; })
+                  << " current certificate(s)\n";
+      }
+      print_merge_text(*outcome);
+    }
+    ctx.exit_code = merge_exit_code(*outcome);
+  });
+}
+
+void add_reserve_list(CLI::App& reserve, Context& ctx) {
+  CLI::App* sub = reserve.add_subcommand(
+      "list", "List the reserve certificates: activation time, pending or active, and origin.");
+  sub->footer(kExitCodes);
+  sub->callback([&ctx] {
+    auto synced = bring_store_up_to_date(ctx);
+    if (!synced) return;
+    const auto& reserves = synced->rollover.reserves;
+    if (ctx.json) {
+      nlohmann::json j = nlohmann::json::array();
+      for (const auto& r : reserves) j.push_back(reserve_json(r, synced->now));
+      std::cout << nlohmann::json{{"reserves", j}}.dump(2) << "\n";
+      return;
+    }
+    if (reserves.empty()) std::cout << "no reserve certificates\n";
+    for (const auto& r : reserves) {
+      std::cout << r.sha256 << "  " << (r.pending(synced->now) ? "pending" : "active ")
+                << "  activates " << trust::to_iso8601(r.activate_at) << "  from " << r.origin
+                << "\n";
+    }
+  });
+}
+
+void add_reserve_remove(CLI::App& reserve, Context& ctx) {
+  auto fingerprint = std::make_shared<std::string>();
+  CLI::App* sub = reserve.add_subcommand(
+      "remove", "Take a reserve certificate out of cainfo-reserve.pem and forget it.");
+  sub->add_option("FINGERPRINT", *fingerprint, "SHA-256 or SHA-1 fingerprint, any spelling")
+      ->required();
+  sub->footer(kExitCodes);
+  sub->callback([&ctx, fingerprint] {
+    auto fp = trust::parse_fingerprint(*fingerprint);
+    if (!fp) {
+      ctx.exit_code = fail(ctx, fp.error());
+      return;
+    }
+    trust::CertInfo removed;
+    auto outcome = agent::sync_store(ctx.store_request(),
+                                     agent::keeping(removed, [&](const trust::Layout& layout) {
+                                       return trust::remove_reserve(layout, *fp);
+                                     }));
+    if (!outcome) {
+      ctx.exit_code = fail(ctx, outcome.error());
+      return;
+    }
+    print_warnings(*outcome);
+    if (ctx.json) {
+      std::cout << nlohmann::json{{"removed", cert_json(removed)}, {"merge", merge_json(*outcome)}}
+                       .dump(2)
+                << "\n";
+    } else {
+      std::cout << "removed reserve " << removed.subject << "\n  sha256 " << removed.sha256 << "\n";
+      print_merge_text(*outcome);
+    }
+    ctx.exit_code = merge_exit_code(*outcome);
+  });
+}
+
+}  // namespace
+
+void add_reserve_command(CLI::App& app, Context& ctx) {
+  CLI::App* reserve = app.add_subcommand(
+      "reserve",
+      "Reserve certificates: the certificate a server will switch to, trusted ahead of time.");
+  reserve->require_subcommand(1);
+  reserve->footer(kExitCodes);
+  add_reserve_add(*reserve, ctx);
+  add_reserve_list(*reserve, ctx);
+  add_reserve_remove(*reserve, ctx);
+}
+
+}  // namespace cli

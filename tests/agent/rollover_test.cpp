@@ -1,0 +1,230 @@
+// Rollover as a user lives it, against real TLS servers: a reserve trusted before the server
+// switches, the pin that follows it, reserves published by policy, and expired certificates that
+// leave the agent-managed sources once their successor is there.
+#include <gtest/gtest.h>
+
+#include <ctime>
+#include <nlohmann/json.hpp>
+
+#include "tests/support/cert_factory.h"
+#include "tests/support/run_cli.h"
+#include "tests/support/temp_home.h"
+#include "tests/support/tls_server.h"
+#include "trust/source_reader.h"
+#include "trust/time_format.h"
+
+namespace {
+
+using nlohmann::json;
+using testing_support::Issued;
+using testing_support::make_cert;
+using testing_support::read_file;
+
+std::string in_days(long days) { return trust::to_iso8601(std::time(nullptr) + days * 86400); }
+
+class Rollover : public ::testing::Test {
+ protected:
+  testing_support::CliResult run(std::vector<std::string> args) {
+    args.insert(args.end(), {"--home", home_.path()});
+    return testing_support::run_cli(args);
+  }
+  std::unique_ptr<testing_support::TlsServer> serve(const Issued& leaf) {
+    std::string n = std::to_string(++servers_);
+    auto server = std::make_unique<testing_support::TlsServer>(
+        home_.write("srv/cert" + n, leaf.pem()), home_.write("srv/key" + n, leaf.key_pem()));
+    EXPECT_GT(server->port(), 0);
+    return server;
+  }
+  std::string at(const testing_support::TlsServer& s) {
+    return "localhost:" + std::to_string(s.port());
+  }
+  std::vector<std::string> anchors_in(const std::string& file) {
+    std::vector<std::string> out;
+    if (!testing_support::file_exists(home_.etc(file))) return out;
+    for (const auto& c : trust::read_certificates(read_file(home_.etc(file))).certs) {
+      out.push_back(trust::to_hex(c.sha256));
+    }
+    return out;
+  }
+  json connect_json(const testing_support::TlsServer& s) {
+    auto r = run({"connect", at(s), "--json"});
+    return json::parse(r.out);
+  }
+  void pin_policy(const std::string& pin) {
+    home_.write("var/policies/pin.xml",
+                "<Policy guid=\"pin-1\"><CurlSSL SSLNSPublicHttpsCertFingerprint=\"" + pin +
+                    "\"/></Policy>");
+  }
+
+  testing_support::TempHome home_;
+  int servers_ = 0;
+  // The server's certificate C, expiring soon, and its reserve CR, for the same name.
+  Issued current_ =
+      make_cert({.common_name = "localhost", .not_after_days = 20, .dns_names = {"localhost"}});
+  Issued reserve_ =
+      make_cert({.common_name = "localhost", .not_after_days = 390, .dns_names = {"localhost"}});
+};
+
+TEST_F(Rollover, TheServerSwitchesToItsReserveAndConnectStillWorks) {
+  home_.write("etc/cainfo.pem", current_.pem());
+  std::string reserve_file = home_.write("in/reserve.pem", reserve_.pem());
+  auto added = run({"reserve", "add", reserve_file, "--activate-at", in_days(10), "--json"});
+  ASSERT_EQ(added.exit_code, 0) << added.err;
+  json a = json::parse(added.out);
+  EXPECT_EQ(a["reserves"][0]["sha256"], reserve_.sha256());
+  EXPECT_EQ(a["reserves"][0]["status"], "pending");
+  EXPECT_EQ(anchors_in("cainfo-reserve.pem"), std::vector<std::string>{reserve_.sha256()});
+
+  {
+    auto before = serve(current_);
+    json j = connect_json(*before);
+    ASSERT_EQ(j["ok"], true) << j.dump();
+    EXPECT_EQ(j["anchor"]["role"], "current");
+    EXPECT_EQ(j["anchor"]["sha256"], current_.sha256());
+  }
+  auto after = serve(reserve_);  // the server restarted with its reserve certificate
+  json j = connect_json(*after);
+  ASSERT_EQ(j["ok"], true) << j.dump();
+  EXPECT_EQ(j["anchor"]["role"], "reserve");
+  EXPECT_EQ(j["anchor"]["sha256"], reserve_.sha256());
+  auto text = run({"connect", at(*after)});
+  EXPECT_NE(text.out.find("(reserve)"), std::string::npos) << text.out;
+}
+
+TEST_F(Rollover, WithoutTheReserveTheSwitchIsAnOutageThatNamesTheNewCertificate) {
+  home_.write("etc/cainfo.pem", current_.pem());
+  auto after = serve(reserve_);
+  auto r = run({"connect", at(*after), "--json"});
+  EXPECT_EQ(r.exit_code, 1);
+  json j = json::parse(r.out);
+  EXPECT_EQ(j["error"]["code"], "untrusted");
+  EXPECT_EQ(j["chain"][0]["sha256"], reserve_.sha256());
+  auto text = run({"connect", at(*after)});
+  EXPECT_EQ(text.exit_code, 1);
+  EXPECT_NE(text.err.find(reserve_.sha256()), std::string::npos) << text.err;
+}
+
+TEST_F(Rollover, APinFollowsTheReserveAndAfterActivationOnlyTheReserve) {
+  home_.write("etc/cainfo.pem", current_.pem());
+  pin_policy(current_.sha256());
+  std::string reserve_file = home_.write("in/reserve.pem", reserve_.pem());
+  ASSERT_EQ(run({"reserve", "add", reserve_file, "--activate-at", in_days(10)}).exit_code, 0);
+  {
+    auto old_server = serve(current_);
+    EXPECT_EQ(connect_json(*old_server)["ok"], true);
+  }
+  {
+    auto new_server = serve(reserve_);
+    json j = connect_json(*new_server);
+    EXPECT_EQ(j["ok"], true) << j.dump();  // pinned on C, yet CR is accepted: the pin follows
+  }
+  // Once the reserve has activated, the replaced certificate's pin is no longer good.
+  ASSERT_EQ(run({"reserve", "add", reserve_file, "--activate-at", in_days(-1)}).exit_code, 0);
+  auto old_server = serve(current_);
+  json old_j = connect_json(*old_server);
+  EXPECT_EQ(old_j["ok"], false);
+  EXPECT_EQ(old_j["error"]["code"], "pin_mismatch");
+  auto new_server = serve(reserve_);
+  json new_j = connect_json(*new_server);
+  EXPECT_EQ(new_j["ok"], true) << new_j.dump();
+  EXPECT_EQ(new_j["anchor"]["role"], "current");
+}
+
+TEST_F(Rollover, APinDoesNotFollowAReserveForAnotherServer) {
+  home_.write("etc/cainfo.pem", current_.pem());
+  pin_policy(current_.sha256());
+  Issued elsewhere = make_cert({.common_name = "elsewhere", .dns_names = {"elsewhere.test"}});
+  // `elsewhere` shares neither subject nor name with C, so it replaces nothing.
+  ASSERT_EQ(run({"reserve", "add", home_.write("in/e.pem", elsewhere.pem())}).exit_code, 0);
+  auto srv = serve(elsewhere);
+  auto r = run({"connect", at(*srv), "--no-verify-host", "--json"});
+  EXPECT_EQ(json::parse(r.out)["error"]["code"], "pin_mismatch");
+}
+
+TEST_F(Rollover, DefaultActivationIsWhenTheReplacedCertificateExpires) {
+  home_.write("etc/cainfo.pem", current_.pem());
+  auto added = run({"reserve", "add", home_.write("in/r.pem", reserve_.pem()), "--json"});
+  ASSERT_EQ(added.exit_code, 0) << added.err;
+  json r = json::parse(added.out)["reserves"][0];
+  json listed = json::parse(run({"reserve", "list", "--json"}).out)["reserves"];
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_EQ(listed[0]["activate_at"], r["activate_at"]);
+  EXPECT_EQ(listed[0]["origin"], "cli");
+  // C expires in 20 days: that is when the reserve takes over.
+  auto at = trust::from_iso8601(r["activate_at"].get<std::string>());
+  ASSERT_TRUE(at);
+  EXPECT_NEAR(static_cast<double>(*at - std::time(nullptr)), 20.0 * 86400, 120);
+}
+
+TEST_F(Rollover, AReserveMustBeNewAndRemovingItTakesItOutOfTheStore) {
+  home_.write("etc/cainfo.pem", current_.pem());
+  std::string current_file = home_.write("in/c.pem", current_.pem());
+  auto twice = run({"reserve", "add", current_file});
+  EXPECT_EQ(twice.exit_code, 2);
+  EXPECT_NE(twice.err.find("already a current anchor in cainfo.pem"), std::string::npos);
+  EXPECT_FALSE(testing_support::file_exists(home_.etc("cainfo-reserve.pem")));
+
+  ASSERT_EQ(run({"reserve", "add", home_.write("in/r.pem", reserve_.pem())}).exit_code, 0);
+  auto gone = run({"reserve", "remove", reserve_.sha256()});
+  ASSERT_EQ(gone.exit_code, 0) << gone.err;
+  EXPECT_TRUE(anchors_in("cainfo-reserve.pem").empty());
+  EXPECT_EQ(read_file(home_.etc("cainfo-merged.pem")).find(reserve_.sha256()), std::string::npos);
+  EXPECT_EQ(json::parse(run({"reserve", "list", "--json"}).out)["reserves"].size(), 0u);
+  EXPECT_EQ(run({"reserve", "remove", reserve_.sha256()}).exit_code, 2);
+  EXPECT_EQ(run({"reserve", "add", home_.write("in/r.pem", reserve_.pem()), "--activate-at",
+                 "next tuesday"})
+                .exit_code,
+            2);
+}
+
+TEST_F(Rollover, APolicyPublishesAReserveAndWithdrawsItWhilePending) {
+  home_.write("etc/cainfo.pem", current_.pem());
+  home_.write("var/policies/r.xml", "<Policy guid=\"rsv-1\"><ReserveCertificate ActivateAt=\"" +
+                                        in_days(5) + "\">" + reserve_.pem() +
+                                        "</ReserveCertificate></Policy>");
+  auto merged = run({"merge"});
+  ASSERT_EQ(merged.exit_code, 0) << merged.err;
+  EXPECT_NE(merged.err.find("rollover: reserve 'CN=localhost"), std::string::npos) << merged.err;
+  EXPECT_EQ(anchors_in("cainfo-reserve.pem"), std::vector<std::string>{reserve_.sha256()});
+  json listed = json::parse(run({"reserve", "list", "--json"}).out)["reserves"];
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_EQ(listed[0]["origin"], "rsv-1");
+  EXPECT_EQ(listed[0]["status"], "pending");
+  auto srv = serve(reserve_);
+  EXPECT_EQ(connect_json(*srv)["anchor"]["role"], "reserve");
+
+  std::remove((home_.path() + "/var/policies/r.xml").c_str());
+  auto withdrawn = run({"merge"});
+  EXPECT_NE(withdrawn.err.find("withdrawn: policy rsv-1 no longer publishes it"), std::string::npos)
+      << withdrawn.err;
+  EXPECT_TRUE(anchors_in("cainfo-reserve.pem").empty());
+  EXPECT_EQ(connect_json(*srv)["error"]["code"], "untrusted");
+}
+
+TEST_F(Rollover, AReservePutInTheFileByHandIsAdopted) {
+  home_.write("etc/cainfo.pem", current_.pem());
+  home_.write("etc/cainfo-reserve.pem", reserve_.pem());
+  json listed = json::parse(run({"reserve", "list", "--json"}).out)["reserves"];
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_EQ(listed[0]["origin"], "file");
+  EXPECT_EQ(listed[0]["status"], "pending");
+}
+
+TEST_F(Rollover, AnExpiredCertificateLeavesManagedSourcesOnceItsSuccessorIsThere) {
+  Issued expired = make_cert({.common_name = "localhost",
+                              .not_before_days = -400,
+                              .not_after_days = -2,
+                              .dns_names = {"localhost"}});
+  Issued lone = make_cert({.common_name = "lone", .not_before_days = -400, .not_after_days = -2});
+  home_.write("etc/cainfo.pem", expired.pem() + current_.pem() + lone.pem());
+  std::string admin = home_.write("corp/ca.pem", expired.pem() + current_.pem());
+  auto r = run({"merge", "--ca-file", admin});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("rollover: removed expired 'CN=localhost"), std::string::npos) << r.err;
+  // The expired one is gone from cainfo.pem; the one with no successor stays (nothing replaces
+  // it, so a human decides); the admin's file is never touched.
+  EXPECT_EQ(anchors_in("cainfo.pem"), (std::vector<std::string>{current_.sha256(), lone.sha256()}));
+  EXPECT_EQ(read_file(admin), expired.pem() + current_.pem());
+}
+
+}  // namespace
