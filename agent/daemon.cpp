@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
+#include "agent/status.h"
 #include "trust/atomic_file.h"
 #include "trust/file_lock.h"
 #include "trust/time_format.h"
@@ -27,7 +28,10 @@ class Log {
       ::syslog(level, "%s", message.c_str());
       return;
     }
-    const char* name = level <= LOG_ERR ? "error" : level == LOG_WARNING ? "warning" : "info";
+    const char* name = level <= LOG_ERR       ? "error"
+                       : level == LOG_WARNING ? "warning"
+                       : level == LOG_NOTICE  ? "notice"
+                                              : "info";
     std::fprintf(stderr, "%s %s %s\n", trust::to_iso8601(std::time(nullptr)).c_str(), name,
                  message.c_str());
     std::fflush(stderr);
@@ -40,7 +44,8 @@ class Log {
 struct Cycle {
   bool ok = false;
   int exit_code = 0;
-  nlohmann::json status;
+  nlohmann::json report;                // status.json's "cycle"
+  std::optional<StoreOutcome> applied;  // the state in force after the cycle, if known
   int64_t interval = 3600, jitter = 300;
 };
 
@@ -52,14 +57,11 @@ nlohmann::json changes(const std::vector<trust::AnchorChange>& list) {
 
 Cycle run_cycle(const DaemonOptions& options, const Log& log) {
   Cycle c;
-  c.status["time"] = trust::to_iso8601(std::time(nullptr));
-  const StoreOutcome* applied = nullptr;
-  std::optional<RefreshReport> report;
-  std::optional<StoreOutcome> synced;
+  c.report["time"] = trust::to_iso8601(std::time(nullptr));
   auto fail = [&](const trust::Error& e) {
     c.exit_code = static_cast<int>(e.code);
-    c.status["result"] = "error";
-    c.status["message"] = e.message;
+    c.report["result"] = "error";
+    c.report["message"] = e.message;
     log(LOG_ERR, "cycle failed: " + e.message);
   };
   // Without any server to ask, the daemon still keeps the store in step with its sources.
@@ -68,55 +70,68 @@ Cycle run_cycle(const DaemonOptions& options, const Log& log) {
     fail(first.error());
     return c;
   }
+  c.interval = first->effective.refresh_interval.value;
   bool have_server = !options.server.empty() || !first->effective.server_url.value.empty();
   if (have_server) {
     RefreshRequest request{options.store, options.server, options.timeout_seconds};
     auto r = refresh_policies(request);
     if (!r) {
       fail(r.error());
-      c.interval = first->effective.refresh_interval.value;
+      c.applied = std::move(*first);  // the last good state stays in force, and is reported
       return c;
     }
-    report = std::move(*r);
-    applied = &report->applied;
-    for (const auto& e : report->refused) log(LOG_WARNING, "policy refused: " + e.message);
-    log(LOG_INFO, report->not_modified
+    for (const auto& e : r->refused) log(LOG_WARNING, "policy refused: " + e.message);
+    log(LOG_INFO, r->not_modified
                       ? "policies not modified (304)"
-                      : "policies: " + std::to_string(report->installed.size()) + " installed, " +
-                            std::to_string(report->removed.size()) + " removed, " +
-                            std::to_string(report->refused.size()) + " refused");
-    c.status["refresh"] = {{"index", report->index_url},
-                           {"not_modified", report->not_modified},
-                           {"installed", report->installed},
-                           {"removed", report->removed},
-                           {"refused", report->refused.size()}};
+                      : "policies: " + std::to_string(r->installed.size()) + " installed, " +
+                            std::to_string(r->removed.size()) + " removed, " +
+                            std::to_string(r->refused.size()) + " refused");
+    c.report["refresh"] = {{"index", r->index_url},
+                           {"not_modified", r->not_modified},
+                           {"installed", r->installed},
+                           {"removed", r->removed},
+                           {"refused", r->refused.size()}};
+    // What the first sync changed (before the refresh) belongs to this cycle too.
+    for (const auto& n : first->rollover.notes) log(LOG_NOTICE, "rollover: " + n);
+    c.applied = std::move(r->applied);
   } else {
-    synced = std::move(*first);
-    applied = &*synced;
+    c.applied = std::move(*first);
   }
-  const auto& m = applied->report;
+  const StoreOutcome& applied = *c.applied;
+  const auto& m = applied.report;
   if (m.regenerated) {
     log(LOG_INFO, "merged store regenerated (" + m.why + "): " + std::to_string(m.anchors) +
                       " anchors, " + std::to_string(m.added.size()) + " added, " +
                       std::to_string(m.removed.size()) + " removed");
   }
-  for (const auto& e : applied->policy_errors) log(LOG_WARNING, "policy not applied: " + e.message);
-  for (const auto& h : applied->hooks) {
+  for (const auto& n : applied.rollover.notes) log(LOG_NOTICE, "rollover: " + n);
+  for (const auto& e : applied.policy_errors) log(LOG_WARNING, "policy not applied: " + e.message);
+  for (const auto& h : applied.hooks) {
     if (!h.ok()) log(LOG_WARNING, "hook " + h.name + ": " + h.error);
   }
   c.ok = true;
-  c.status["result"] = "ok";
-  c.status["anchors"] = m.anchors;
-  c.status["regenerated"] = m.regenerated;
-  c.status["added"] = changes(m.added);
-  c.status["removed"] = changes(m.removed);
-  c.status["policies"] = nlohmann::json::array();
-  for (const auto& p : applied->effective.policies) {
-    c.status["policies"].push_back({{"guid", p.guid}, {"revision", p.revision}});
-  }
-  c.interval = applied->effective.refresh_interval.value;
-  c.jitter = applied->effective.refresh_jitter.value;
+  c.report["result"] = "ok";
+  c.report["regenerated"] = m.regenerated;
+  c.report["added"] = changes(m.added);
+  c.report["removed"] = changes(m.removed);
+  c.interval = applied.effective.refresh_interval.value;
+  c.jitter = applied.effective.refresh_jitter.value;
   return c;
+}
+
+// status.json: what `trustagent status --json` shows, plus this cycle. The anchor warnings are
+// logged every cycle, so a fleet's log collector sees them without reading the file.
+std::string status_document(const trust::Layout& layout, const Cycle& c, const Log& log) {
+  if (!c.applied) return nlohmann::json{{"cycle", c.report}}.dump(2) + "\n";
+  auto status = collect_status(layout, *c.applied, c.report);
+  if (!status) {
+    log(LOG_ERR, "status: " + status.error().message);
+    return nlohmann::json{{"cycle", c.report}}.dump(2) + "\n";
+  }
+  for (const auto& w : status->warnings) log(LOG_WARNING, w.code + ": " + w.message);
+  nlohmann::json doc = status_json(*status, *c.applied);
+  doc["cycle"] = c.report;
+  return doc.dump(2) + "\n";
 }
 
 }  // namespace
@@ -154,9 +169,9 @@ int run_daemon(const DaemonOptions& options) {
       int64_t backoff = int64_t{10} << std::min(failures - 1, 16);
       delay = std::min(c.interval, std::max<int64_t>(10, backoff));
     }
-    c.status["next_cycle_in_seconds"] = delay;
-    if (auto w =
-            trust::write_file_atomic(layout.state_dir + "/status.json", c.status.dump(2) + "\n");
+    c.report["next_cycle_in_seconds"] = delay;
+    if (auto w = trust::write_file_atomic(layout.state_dir + "/status.json",
+                                          status_document(layout, c, log));
         !w) {
       log(LOG_ERR, w.error().message);
     }

@@ -58,6 +58,7 @@ int main(int argc, char** argv) {
   cli::add_fetch_command(app, ctx);
   cli::add_policy_command(app, ctx);
   cli::add_reserve_command(app, ctx);
+  cli::add_status_command(app, ctx);
   cli::add_run_command(app, ctx);
 
   try {

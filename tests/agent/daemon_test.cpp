@@ -113,9 +113,9 @@ class Daemon : public ::testing::Test {
 TEST_F(Daemon, AppliesAChangedPolicyWithinTwoIntervalsAndStopsCleanly) {
   pid_t pid = start_daemon();
   // status.json is written at the end of a cycle, after the store: wait for it, not the store.
-  ASSERT_TRUE(wait_for([&] { return status()["result"] == "ok"; }, 10));
+  ASSERT_TRUE(wait_for([&] { return status()["cycle"]["result"] == "ok"; }, 10));
   EXPECT_NE(store().find("CN=CA A"), std::string::npos);
-  EXPECT_EQ(status()["next_cycle_in_seconds"], 2);
+  EXPECT_EQ(status()["cycle"]["next_cycle_in_seconds"], 2);
   policy(ca_b_, 2, 2);
   auto changed = Clock::now();
   ASSERT_TRUE(wait_for([&] { return store().find("CN=CA B") != std::string::npos; }, 10));
@@ -152,17 +152,18 @@ TEST_F(Daemon, SecondDaemonOnTheSameHomeExitsFour) {
 
 TEST_F(Daemon, CentralServerDownThenBackIsLoggedRetriedAndRecovered) {
   start_daemon();
-  ASSERT_TRUE(wait_for([&] { return status()["result"] == "ok"; }, 10));
+  ASSERT_TRUE(wait_for([&] { return status()["cycle"]["result"] == "ok"; }, 10));
   std::string port = url_.substr(url_.rfind(':') + 1);
   testing_support::CentralServer::stop(srv());
-  ASSERT_TRUE(wait_for([&] { return status()["result"] == "error"; }, 10));
+  ASSERT_TRUE(wait_for([&] { return status()["cycle"]["result"] == "error"; }, 10));
   std::string anchors_before = store();
-  EXPECT_NE(status()["message"].get<std::string>().find("cannot connect"), std::string::npos);
+  EXPECT_NE(status()["cycle"]["message"].get<std::string>().find("cannot connect"),
+            std::string::npos);
   EXPECT_EQ(store(), anchors_before);  // the last good state is kept
   policy(ca_b_, 2, 2);
   start_server(port);
   ASSERT_TRUE(wait_for([&] { return store().find("CN=CA B") != std::string::npos; }, 10));
-  EXPECT_TRUE(wait_for([&] { return status()["result"] == "ok"; }, 5));
+  EXPECT_TRUE(wait_for([&] { return status()["cycle"]["result"] == "ok"; }, 5));
   std::string log = read_file(home_.path() + "/daemon0.log");
   EXPECT_NE(log.find("error cycle failed"), std::string::npos);
   EXPECT_NE(log.find("retrying in 2 s"), std::string::npos);
@@ -171,10 +172,20 @@ TEST_F(Daemon, CentralServerDownThenBackIsLoggedRetriedAndRecovered) {
 TEST_F(Daemon, OnceRunsOneCycleAndExitsWithItsStatus) {
   auto ok = run_cli({"run", "--once", "--home", home_.path(), "--server", url_});
   EXPECT_EQ(ok.exit_code, 0) << ok.err;
-  EXPECT_EQ(status()["result"], "ok");
+  EXPECT_EQ(status()["cycle"]["result"], "ok");
+  // status.json is what `status --json` shows (and status shows the daemon's last cycle).
+  auto cli = run_cli({"status", "--json", "--home", home_.path()});
+  json shown = json::parse(cli.out);
+  ASSERT_FALSE(status()["anchors"].empty());
+  for (const char* key : {"anchors", "reserves", "policy", "warnings"}) {
+    EXPECT_EQ(status()[key], shown[key]) << key;
+  }
+  EXPECT_EQ(shown["last_refresh"]["result"], "ok");
+  EXPECT_EQ(shown["last_refresh"]["time"], status()["cycle"]["time"]);
   auto down = run_cli({"run", "--once", "--home", home_.path(), "--server", "https://127.0.0.1:1"});
   EXPECT_EQ(down.exit_code, 3);
-  EXPECT_EQ(status()["result"], "error");
+  EXPECT_EQ(status()["cycle"]["result"], "error");
+  EXPECT_EQ(status()["anchors"], shown["anchors"]);  // the last good state, still reported
 }
 
 }  // namespace

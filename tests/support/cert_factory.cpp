@@ -22,7 +22,24 @@ void check(bool ok, const char* what) {
 }
 
 Ptr<EVP_PKEY> make_key(KeyKind kind) {
-  EVP_PKEY* raw = kind == KeyKind::kEc256 ? EVP_EC_gen("P-256") : EVP_RSA_gen(2048);
+  EVP_PKEY* raw = nullptr;
+  switch (kind) {
+    case KeyKind::kEc256:
+      raw = EVP_EC_gen("P-256");
+      break;
+    case KeyKind::kEc224:
+      raw = EVP_EC_gen("P-224");
+      break;
+    case KeyKind::kRsa1024:
+      raw = EVP_RSA_gen(1024);
+      break;
+    case KeyKind::kRsa2048:
+      raw = EVP_RSA_gen(2048);
+      break;
+    case KeyKind::kRsa4096:
+      raw = EVP_RSA_gen(4096);
+      break;
+  }
   check(raw != nullptr, "key generation");
   return Ptr<EVP_PKEY>(raw);
 }
@@ -94,10 +111,16 @@ Issued make_cert(const CertSpec& spec, const Issued* issuer) {
   X509* signer_cert = issuer ? issuer->cert.get() : x;
   EVP_PKEY* signer_key = issuer ? issuer->key.get() : out.key.get();
   X509_set_issuer_name(x, X509_get_subject_name(signer_cert));
-  add_ext(x, signer_cert, NID_basic_constraints, spec.is_ca ? "critical,CA:TRUE" : "CA:FALSE");
-  add_ext(
-      x, signer_cert, NID_key_usage,
-      spec.is_ca ? "critical,keyCertSign,cRLSign" : "critical,digitalSignature,keyEncipherment");
+  if (spec.basic_constraints) {
+    add_ext(x, signer_cert, NID_basic_constraints, spec.is_ca ? "critical,CA:TRUE" : "CA:FALSE");
+  }
+  std::string usage = !spec.key_usage.empty() ? spec.key_usage
+                      : spec.is_ca            ? "critical,keyCertSign,cRLSign"
+                                              : "critical,digitalSignature,keyEncipherment";
+  if (usage != "none") add_ext(x, signer_cert, NID_key_usage, usage.c_str());
+  if (!spec.extended_key_usage.empty()) {
+    add_ext(x, signer_cert, NID_ext_key_usage, spec.extended_key_usage.c_str());
+  }
   add_ext(x, signer_cert, NID_subject_key_identifier, "hash");
   if (issuer) add_ext(x, signer_cert, NID_authority_key_identifier, "keyid:always");
   if (!spec.dns_names.empty() || !spec.ip_addresses.empty()) {
@@ -106,7 +129,9 @@ Issued make_cert(const CertSpec& spec, const Issued* issuer) {
     for (const auto& ip : spec.ip_addresses) san += (san.empty() ? "IP:" : ",IP:") + ip;
     add_ext(x, signer_cert, NID_subject_alt_name, san.c_str());
   }
-  check(X509_sign(x, signer_key, EVP_sha256()) > 0, "sign");
+  const EVP_MD* md = EVP_get_digestbyname(spec.digest.c_str());
+  check(md != nullptr, "digest");
+  check(X509_sign(x, signer_key, md) > 0, "sign");
   return out;
 }
 

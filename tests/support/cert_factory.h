@@ -9,7 +9,7 @@
 
 namespace testing_support {
 
-enum class KeyKind { kEc256, kRsa2048 };
+enum class KeyKind { kEc256, kRsa2048, kRsa1024, kRsa4096, kEc224 };
 
 struct Issued {
   trust::ossl::Ptr<X509> cert;
@@ -29,6 +29,10 @@ struct CertSpec {
   KeyKind key = KeyKind::kEc256;
   std::vector<std::string> dns_names = {};
   std::vector<std::string> ip_addresses = {};
+  std::string digest = "sha256";    // signature hash: sha256, sha384, sha1
+  std::string key_usage = "";       // "" = by is_ca; "none" = no extension; else OpenSSL syntax
+  std::string extended_key_usage = "";  // "" = no extension, e.g. "serverAuth,clientAuth"
+  bool basic_constraints = true;    // false: no basicConstraints extension at all
 };
 
 // Self-signed when issuer is null.

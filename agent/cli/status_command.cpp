@@ -1,0 +1,82 @@
+#include <iostream>
+
+#include "agent/cli/context.h"
+#include "agent/cli/output.h"
+#include "agent/status.h"
+#include "trust/time_format.h"
+
+namespace cli {
+namespace {
+
+std::string yes_no(const policy::Setting<bool>& s) {
+  return std::string(s.value ? "yes" : "NO") + " (" + (s.from.empty() ? "default" : s.from) + ")";
+}
+
+void print_status(const agent::Status& status, const agent::StoreOutcome& synced) {
+  std::cout << "anchors (" << status.anchors.size() << "), in store order:\n";
+  for (const auto& a : status.anchors) {
+    std::string sources;
+    for (const auto& s : a.anchor.sources) sources += (sources.empty() ? "" : ", ") + s;
+    std::cout << "  [" << a.anchor.index << "] " << a.role << "  " << a.days_left << " days left  "
+              << a.anchor.info.subject << "\n      from " << sources << "  sha256 "
+              << a.anchor.info.sha256 << "\n";
+  }
+  for (const auto& r : synced.rollover.reserves) {
+    std::cout << "reserve " << r.sha256 << " " << (r.pending(status.now) ? "pending" : "active")
+              << ", activates " << trust::to_iso8601(r.activate_at) << " (from " << r.origin
+              << ")\n";
+  }
+  const auto& last = status.last_refresh;
+  if (last.is_null()) {
+    std::cout << "last refresh: never\n";
+  } else {
+    std::cout << "last refresh: " << last.value("time", "?") << " " << last.value("result", "?");
+    if (last.contains("message")) std::cout << ": " << last["message"].get<std::string>();
+    std::cout << "\n";
+  }
+  const auto& e = synced.effective;
+  std::cout << "policy: verify peer " << yes_no(e.verify_peer) << ", verify host "
+            << yes_no(e.verify_host) << ", refresh every " << e.refresh_interval.value << " s";
+  if (!e.server_url.value.empty()) std::cout << ", server " << e.server_url.value;
+  std::cout << "\n";
+  for (const auto& p : e.pins.value) std::cout << "  pin " << p.text() << "\n";
+  for (const auto& p : e.policies) {
+    std::cout << "  policy " << p.guid << " revision " << p.revision << " priority " << p.priority
+              << "\n";
+  }
+  if (status.warnings.empty()) {
+    std::cout << "no warnings\n";
+    return;
+  }
+  std::cout << "warnings (" << status.warnings.size() << "):\n";
+  for (const auto& w : status.warnings) std::cout << "  " << w.code << ": " << w.message << "\n";
+}
+
+}  // namespace
+
+void add_status_command(CLI::App& app, Context& ctx) {
+  CLI::App* sub = app.add_subcommand(
+      "status",
+      "Show every anchor with its role (current or reserve), source and days left, the reserves, "
+      "the last refresh, the effective policy, and warnings with stable codes: anchor_expired, "
+      "expires_soon_no_reserve, reserve_activation_too_soon, validity_over_397_days, weak_key, "
+      "sha1_signature. Exits 0 with no warnings, 1 with warnings.");
+  sub->footer(kExitCodes);
+  sub->callback([&ctx] {
+    auto synced = bring_store_up_to_date(ctx);
+    if (!synced) return;
+    auto status = agent::collect_status(trust::Layout::at(ctx.home), *synced);
+    if (!status) {
+      ctx.exit_code = fail(ctx, status.error());
+      return;
+    }
+    if (ctx.json) {
+      std::cout << agent::status_json(*status, *synced).dump(2) << "\n";
+    } else {
+      print_status(*status, *synced);
+    }
+    ctx.exit_code = status->warnings.empty() ? 0 : static_cast<int>(trust::Code::kRefused);
+  });
+}
+
+}  // namespace cli

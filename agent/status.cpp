@@ -1,0 +1,115 @@
+#include "agent/status.h"
+
+#include <sys/stat.h>
+
+#include "trust/rollover.h"
+#include "trust/source_reader.h"
+#include "trust/time_format.h"
+
+namespace agent {
+namespace {
+
+constexpr int64_t kDay = 86400;
+
+// Whole days left, truncated: 0 within a day either side of expiry, -3 three days after it.
+int64_t days_left(int64_t not_after, int64_t now) { return (not_after - now) / kDay; }
+
+nlohmann::json last_refresh_on_disk(const trust::Layout& layout) {
+  if (auto text = trust::read_source_file(layout.state_dir + "/status.json", 16 << 20)) {
+    auto j = nlohmann::json::parse(*text, nullptr, false);
+    if (j.is_object() && j.contains("cycle")) return j["cycle"];
+  }
+  struct stat st {};
+  std::string state = layout.state_dir + "/refresh.state";
+  if (::stat(state.c_str(), &st) != 0) return nullptr;
+  nlohmann::json out = {{"time", trust::to_iso8601(st.st_mtime)}, {"result", "ok"}};
+  if (auto text = trust::read_source_file(state, 64 << 10)) {
+    if (auto at = text->find("url\t"); at != std::string::npos) {
+      out["index"] = text->substr(at + 4, text->find('\n', at) - at - 4);
+    }
+  }
+  out["note"] = "when policies last changed (no daemon has recorded a cycle)";
+  return out;
+}
+
+template <class T>
+nlohmann::json setting(const policy::Setting<T>& s) {
+  return {{"value", s.value}, {"from", s.from.empty() ? "default" : s.from}};
+}
+
+}  // namespace
+
+trust::Result<Status> collect_status(const trust::Layout& layout, const StoreOutcome& synced,
+                                     const std::optional<nlohmann::json>& cycle) {
+  auto anchors = trust::load_anchors(layout);
+  if (!anchors) return anchors.error();
+  Status s;
+  s.now = synced.now;
+  const auto& reserves = synced.rollover.reserves;
+  for (auto& a : *anchors) {
+    std::string role = trust::role_of(a.info.sha256, reserves, s.now);
+    int64_t left = days_left(a.info.not_after, s.now);
+    s.anchors.push_back({std::move(a), std::move(role), left});
+  }
+  std::vector<trust::Anchor> plain;
+  for (const auto& a : s.anchors) plain.push_back(a.anchor);
+  s.warnings =
+      trust::anchor_warnings(plain, reserves, synced.effective.refresh_interval.value, s.now);
+  s.last_refresh = cycle ? *cycle : last_refresh_on_disk(layout);
+  return s;
+}
+
+nlohmann::json status_json(const Status& status, const StoreOutcome& synced) {
+  nlohmann::json anchors = nlohmann::json::array();
+  for (const auto& a : status.anchors) {
+    const auto& i = a.anchor.info;
+    anchors.push_back({{"index", a.anchor.index},
+                       {"role", a.role},
+                       {"subject", i.subject},
+                       {"sha256", i.sha256},
+                       {"sources", a.anchor.sources},
+                       {"not_after", trust::to_iso8601(i.not_after)},
+                       {"days_left", a.days_left}});
+  }
+  nlohmann::json reserves = nlohmann::json::array();
+  for (const auto& r : synced.rollover.reserves) {
+    reserves.push_back({{"sha256", r.sha256},
+                        {"activate_at", trust::to_iso8601(r.activate_at)},
+                        {"status", r.pending(status.now) ? "pending" : "active"},
+                        {"origin", r.origin}});
+  }
+  nlohmann::json warnings = nlohmann::json::array();
+  for (const auto& w : status.warnings) {
+    warnings.push_back({{"code", w.code}, {"sha256", w.sha256}, {"message", w.message}});
+  }
+  const policy::Effective& e = synced.effective;
+  nlohmann::json pins = nlohmann::json::array();
+  for (const auto& p : e.pins.value) pins.push_back(p.text());
+  nlohmann::json ca_files = nlohmann::json::array();
+  for (const auto& f : e.ca_files) ca_files.push_back({{"path", f.path}, {"from", f.from}});
+  nlohmann::json policies = nlohmann::json::array();
+  for (const auto& p : e.policies) {
+    policies.push_back(
+        {{"guid", p.guid}, {"name", p.name}, {"revision", p.revision}, {"priority", p.priority}});
+  }
+  nlohmann::json policy_errors = nlohmann::json::array();
+  for (const auto& err : synced.policy_errors) policy_errors.push_back(err.message);
+  return {{"time", trust::to_iso8601(status.now)},
+          {"anchors", anchors},
+          {"reserves", reserves},
+          {"last_refresh", status.last_refresh},
+          {"policy",
+           {{"verify_peer", setting(e.verify_peer)},
+            {"verify_host", setting(e.verify_host)},
+            {"use_system_store", setting(e.use_system_store)},
+            {"pins", {{"value", pins}, {"from", e.pins.from.empty() ? "default" : e.pins.from}}},
+            {"refresh_interval_seconds", setting(e.refresh_interval)},
+            {"refresh_jitter_seconds", setting(e.refresh_jitter)},
+            {"server", setting(e.server_url)},
+            {"ca_files", ca_files},
+            {"policies", policies},
+            {"not_applied", policy_errors}}},
+          {"warnings", warnings}};
+}
+
+}  // namespace agent

@@ -1,0 +1,141 @@
+// trustagent status: each warning triggered by a certificate generated with the date, key or
+// signature that should trigger it, and not triggered by its healthy twin.
+#include <gtest/gtest.h>
+
+#include <ctime>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "tests/support/cert_factory.h"
+#include "tests/support/run_cli.h"
+#include "tests/support/temp_home.h"
+#include "trust/time_format.h"
+
+namespace {
+
+using nlohmann::json;
+using testing_support::Issued;
+using testing_support::KeyKind;
+using testing_support::make_cert;
+
+class Status : public ::testing::Test {
+ protected:
+  testing_support::CliResult run(std::vector<std::string> args) {
+    args.insert(args.end(), {"--home", home_.path()});
+    return testing_support::run_cli(args);
+  }
+  // The warning codes `status --json` reports for the anchor with this fingerprint.
+  std::set<std::string> codes_for(const std::string& sha256, std::vector<std::string> extra = {}) {
+    std::vector<std::string> args = {"status", "--json"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    auto r = run(args);
+    last_ = json::parse(r.out);
+    exit_code_ = r.exit_code;
+    std::set<std::string> out;
+    for (const auto& w : last_["warnings"]) {
+      if (w["sha256"] == sha256) out.insert(w["code"].get<std::string>());
+    }
+    return out;
+  }
+
+  testing_support::TempHome home_;
+  json last_;
+  int exit_code_ = -1;
+};
+
+TEST_F(Status, AHealthyStoreHasNoWarningsAndExitsZero) {
+  Issued good = make_cert({.common_name = "ns.example", .not_after_days = 200});
+  home_.write("etc/cainfo.pem", good.pem());
+  auto r = run({"status", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  json j = json::parse(r.out);
+  EXPECT_TRUE(j["warnings"].empty());
+  ASSERT_EQ(j["anchors"].size(), 1u);
+  EXPECT_EQ(j["anchors"][0]["role"], "current");
+  EXPECT_EQ(j["anchors"][0]["sources"][0], "cainfo.pem");
+  int days = j["anchors"][0]["days_left"];
+  EXPECT_TRUE(days == 200 || days == 199) << days;  // 199 once a second has passed since issuing
+  EXPECT_TRUE(j["last_refresh"].is_null());
+  EXPECT_EQ(j["policy"]["verify_peer"]["value"], true);
+  EXPECT_EQ(j["policy"]["verify_peer"]["from"], "default");
+  auto text = run({"status"});
+  EXPECT_EQ(text.exit_code, 0);
+  EXPECT_NE(text.out.find("[1] current  " + std::to_string(days)), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find(" days left  CN=ns.example"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("no warnings"), std::string::npos);
+}
+
+TEST_F(Status, ExpiringSoonWithoutAReserveWarnsUntilOneIsAdded) {
+  Issued soon = make_cert({.common_name = "ns.example", .not_after_days = 10});
+  home_.write("etc/cainfo.pem", soon.pem());
+  EXPECT_EQ(codes_for(soon.sha256()), std::set<std::string>{"expires_soon_no_reserve"});
+  EXPECT_EQ(exit_code_, 1);
+  auto text = run({"status"});
+  EXPECT_EQ(text.exit_code, 1);
+  EXPECT_NE(text.out.find("expires_soon_no_reserve: [1] 'CN=ns.example"), std::string::npos);
+
+  Issued next = make_cert({.common_name = "ns.example", .not_after_days = 300});
+  ASSERT_EQ(run({"reserve", "add", home_.write("in/next.pem", next.pem())}).exit_code, 0);
+  EXPECT_TRUE(codes_for(soon.sha256()).empty());
+  EXPECT_EQ(exit_code_, 0) << last_.dump();
+  EXPECT_EQ(last_["anchors"][1]["role"], "reserve");
+  EXPECT_EQ(last_["reserves"][0]["sha256"], next.sha256());
+}
+
+TEST_F(Status, AReserveActivatingWithinOneRefreshIntervalWarns) {
+  Issued current = make_cert({.common_name = "ns.example", .not_after_days = 200});
+  Issued next = make_cert({.common_name = "ns.example", .not_after_days = 300});
+  home_.write("etc/cainfo.pem", current.pem());
+  std::string file = home_.write("in/next.pem", next.pem());
+  std::string in_ten_minutes = trust::to_iso8601(std::time(nullptr) + 600);
+  ASSERT_EQ(run({"reserve", "add", file, "--activate-at", in_ten_minutes}).exit_code, 0);
+  EXPECT_EQ(codes_for(next.sha256()), std::set<std::string>{"reserve_activation_too_soon"});
+  // With a refresh every 5 minutes, ten minutes is enough.
+  home_.write("var/policies/p.xml",
+              "<Policy guid=\"fast\"><Refresh IntervalSeconds=\"300\"/></Policy>");
+  EXPECT_TRUE(codes_for(next.sha256()).empty()) << last_.dump();
+}
+
+TEST_F(Status, ExpiredAnchorsWarn) {
+  Issued expired = make_cert(
+      {.common_name = "Old Root", .is_ca = true, .not_before_days = -300, .not_after_days = -1});
+  std::string admin = home_.write("corp/ca.pem", expired.pem());
+  EXPECT_EQ(codes_for(expired.sha256(), {"--ca-file", admin}),
+            std::set<std::string>{"anchor_expired"});
+  EXPECT_EQ(last_["anchors"][0]["days_left"], -1);
+}
+
+TEST_F(Status, ServerCertificatesIssuedForOver397DaysWarn) {
+  Issued long_lived = make_cert({.common_name = "ns.example", .not_after_days = 500});
+  Issued fine = make_cert({.common_name = "other.example", .not_after_days = 396});
+  Issued root = make_cert({.common_name = "Corp Root", .is_ca = true, .not_after_days = 3650});
+  home_.write("etc/cainfo.pem", long_lived.pem() + fine.pem());
+  std::string admin = home_.write("corp/ca.pem", root.pem());
+  EXPECT_EQ(codes_for(long_lived.sha256(), {"--ca-file", admin}),
+            std::set<std::string>{"validity_over_397_days"});
+  EXPECT_TRUE(codes_for(fine.sha256(), {"--ca-file", admin}).empty());
+  EXPECT_TRUE(codes_for(root.sha256(), {"--ca-file", admin}).empty());  // a CA, not a server
+}
+
+TEST_F(Status, WeakKeysWarn) {
+  Issued rsa1024 = make_cert({.common_name = "a", .key = KeyKind::kRsa1024});
+  Issued ec224 = make_cert({.common_name = "b", .key = KeyKind::kEc224});
+  Issued rsa2048 = make_cert({.common_name = "c", .key = KeyKind::kRsa2048});
+  home_.write("etc/cainfo.pem", rsa1024.pem() + ec224.pem() + rsa2048.pem());
+  EXPECT_EQ(codes_for(rsa1024.sha256()), std::set<std::string>{"weak_key"});
+  EXPECT_EQ(codes_for(ec224.sha256()), std::set<std::string>{"weak_key"});
+  EXPECT_TRUE(codes_for(rsa2048.sha256()).empty());
+}
+
+TEST_F(Status, Sha1SignaturesWarnWhereTheSignatureMatters) {
+  Issued sha1_server = make_cert({.common_name = "ns.example", .digest = "sha1"});
+  Issued sha1_root = make_cert({.common_name = "Legacy Root", .is_ca = true, .digest = "sha1"});
+  home_.write("etc/cainfo.pem", sha1_server.pem());
+  std::string admin = home_.write("corp/ca.pem", sha1_root.pem());
+  EXPECT_EQ(codes_for(sha1_server.sha256(), {"--ca-file", admin}),
+            std::set<std::string>{"sha1_signature"});
+  // A root's self-signature is not what makes it trusted: an admin's SHA-1 root is not flagged.
+  EXPECT_TRUE(codes_for(sha1_root.sha256(), {"--ca-file", admin}).empty());
+}
+
+}  // namespace

@@ -1,0 +1,98 @@
+#include "trust/anchor_warnings.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include "trust/time_format.h"
+
+namespace trust {
+namespace {
+
+constexpr int64_t kDay = 86400;
+
+std::string days_text(int64_t seconds) {
+  int64_t days = seconds / kDay;
+  return std::to_string(days) + (days == 1 || days == -1 ? " day" : " days");
+}
+
+bool mentions_sha1(std::string algorithm) {
+  std::transform(algorithm.begin(), algorithm.end(), algorithm.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return algorithm.find("sha1") != std::string::npos;
+}
+
+const Reserve* reserve_for(const std::string& sha256, const std::vector<Reserve>& reserves) {
+  for (const auto& r : reserves) {
+    if (r.sha256 == sha256) return &r;
+  }
+  return nullptr;
+}
+
+bool has_successor(const Anchor& a, const std::vector<Anchor>& anchors,
+                   const std::vector<Reserve>& reserves) {
+  std::string pin = "sha256:" + a.info.sha256;
+  for (const auto& r : reserves) {
+    if (std::find(r.replaces.begin(), r.replaces.end(), pin) != r.replaces.end()) return true;
+  }
+  return std::any_of(anchors.begin(), anchors.end(), [&](const Anchor& b) {
+    return b.info.sha256 != a.info.sha256 && b.info.subject == a.info.subject &&
+           b.info.not_after > a.info.not_after;
+  });
+}
+
+}  // namespace
+
+bool is_agent_managed(const Anchor& anchor) {
+  return std::any_of(anchor.sources.begin(), anchor.sources.end(), [](const std::string& s) {
+    return s == "cainfo.pem" || s == "cainfo-ss.pem" || s == "cainfo-reserve.pem";
+  });
+}
+
+std::vector<AnchorWarning> anchor_warnings(const std::vector<Anchor>& anchors,
+                                           const std::vector<Reserve>& reserves,
+                                           int64_t refresh_interval_seconds, int64_t now) {
+  std::vector<AnchorWarning> out;
+  for (const auto& a : anchors) {
+    const CertInfo& i = a.info;
+    std::string who = "[" + std::to_string(a.index) + "] '" + i.subject + "'";
+    auto warn = [&](const char* code, const std::string& message) {
+      out.push_back({code, i.sha256, who + " " + message});
+    };
+    bool managed = is_agent_managed(a);
+    const Reserve* reserve = reserve_for(i.sha256, reserves);
+    bool pending = reserve && reserve->pending(now);
+
+    if (i.not_after <= now) {
+      warn("anchor_expired",
+           "expired on " + to_iso8601(i.not_after) + " (" + days_text(now - i.not_after) + " ago)");
+    } else if (managed && !pending && i.not_after - now <= kExpiryWarningDays * kDay &&
+               !has_successor(a, anchors, reserves)) {
+      warn("expires_soon_no_reserve",
+           "expires on " + to_iso8601(i.not_after) + " (in " + days_text(i.not_after - now) +
+               ") and no reserve is known: when the server switches, this endpoint loses it "
+               "(trustagent reserve add, or publish a <ReserveCertificate>)");
+    }
+    if (pending && reserve->activate_at - now < refresh_interval_seconds) {
+      warn("reserve_activation_too_soon",
+           "is a reserve that activates on " + to_iso8601(reserve->activate_at) +
+               ", sooner than one refresh interval (" + std::to_string(refresh_interval_seconds) +
+               " s) from now: endpoints may not have it in time");
+    }
+    if ((managed || !i.is_ca) && i.not_after - i.not_before > kMaxServerValidityDays * kDay) {
+      warn("validity_over_397_days", "is a server certificate issued for " +
+                                         days_text(i.not_after - i.not_before) +
+                                         " (the limit is 397)");
+    }
+    bool rsa_like = i.key_type == "RSA" || i.key_type == "RSA-PSS" || i.key_type == "DSA";
+    if ((rsa_like && i.key_bits < 2048) || (i.key_type == "EC" && i.key_bits < 256)) {
+      warn("weak_key", "has a " + std::to_string(i.key_bits) + "-bit " + i.key_type +
+                           " key (at least RSA 2048 or EC 256 is required)");
+    }
+    if (mentions_sha1(i.signature_algorithm) && (managed || !i.self_signed)) {
+      warn("sha1_signature", "is signed with " + i.signature_algorithm + " (SHA-2 is required)");
+    }
+  }
+  return out;
+}
+
+}  // namespace trust

@@ -1,0 +1,42 @@
+// What should worry an operator about the anchors in the store, each warning with a stable code
+// that scripts and monitoring can match:
+//
+//   anchor_expired               an anchor's notAfter has passed
+//   expires_soon_no_reserve      a current server certificate (cainfo.pem, cainfo-ss.pem, or an
+//                                activated reserve) expires within 30 days, and no reserve or
+//                                later certificate for it is known
+//   reserve_activation_too_soon  a pending reserve activates within one refresh interval, so
+//                                endpoints that refresh on schedule may not have it in time
+//   validity_over_397_days       a server certificate (an agent-managed one, or any non-CA
+//                                anchor) was issued for longer than 397 days
+//   weak_key                     RSA or DSA below 2048 bits, EC below 256
+//   sha1_signature               signed with SHA-1, where the signature matters (not the
+//                                self-signature of an admin's root)
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "trust/merge.h"
+#include "trust/reserve_state.h"
+
+namespace trust {
+
+inline constexpr int64_t kExpiryWarningDays = 30;
+inline constexpr int64_t kMaxServerValidityDays = 397;
+
+struct AnchorWarning {
+  std::string code;
+  std::string sha256;  // the anchor (or reserve) it is about
+  std::string message;
+};
+
+std::vector<AnchorWarning> anchor_warnings(const std::vector<Anchor>& anchors,
+                                           const std::vector<Reserve>& reserves,
+                                           int64_t refresh_interval_seconds, int64_t now);
+
+// True for an anchor that came from cainfo.pem, cainfo-ss.pem or cainfo-reserve.pem.
+bool is_agent_managed(const Anchor& anchor);
+
+}  // namespace trust
