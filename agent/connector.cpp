@@ -200,6 +200,14 @@ CURLcode ssl_ctx_callback(CURL*, void* ssl_ctx, void* arg) {
     X509_STORE_free(store);
     return CURLE_SSL_CACERT_BADFILE;
   }
+  for (const auto& der : cap.request->only_anchors) {
+    auto cert = trust::Certificate::from_der(der);
+    if (!cert || X509_STORE_add_cert(store, cert->x509_ptr()) != 1) {
+      X509_STORE_free(store);
+      trust::ossl::drain_errors();
+      return CURLE_SSL_CACERT_BADFILE;
+    }
+  }
   SSL_CTX_set_cert_store(ctx, store);
   SSL_CTX_set_cert_verify_callback(ctx, verify_callback, &cap);
   return CURLE_OK;
@@ -280,7 +288,7 @@ trust::Result<ConnectOutcome> connect(const ConnectRequest& request) {
   out.port = target->port;
 
   std::shared_ptr<trust::AnchorIndex> index;
-  if (!request.handshake_only && request.verify_peer) {
+  if (!request.handshake_only && request.verify_peer && request.only_anchors.empty()) {
     if (auto opened = trust::AnchorIndex::open(request.layout)) index = *opened;
   }
   Capture cap;
@@ -360,6 +368,14 @@ trust::Result<ConnectOutcome> connect(const ConnectRequest& request) {
   }
   out.ok = true;
   out.body = std::move(body.data);
+  for (size_t i = 0; i < request.only_anchors.size(); ++i) {
+    const std::string& der = request.only_anchors[i];
+    if (std::find(cap.verified.begin(), cap.verified.end(), der) == cap.verified.end()) continue;
+    auto cert = trust::Certificate::from_der(der);
+    out.anchor = trust::IndexedAnchor{static_cast<int>(i + 1), trust::to_hex(trust::sha256_of(der)),
+                                      cert ? cert->info().subject : ""};
+    break;
+  }
   if (index) {
     for (const auto& der : cap.verified) {
       auto hit = index->find_by_sha256(trust::to_hex(trust::sha256_of(der)));

@@ -33,6 +33,10 @@ struct ConnectRequest {
   std::vector<std::string> headers;  // extra request headers ("If-None-Match: …")
   bool keep_body = false;            // return the body (up to max_body; more is an error)
   size_t max_body = 1 << 20;
+  // Trust exactly these certificates (DER) instead of the merged store: how `move` proves a new
+  // server authenticates with its new certificate before anything is written. The anchor reported
+  // is then the 1-based position in this list.
+  std::vector<std::string> only_anchors;
 };
 
 struct PresentedCert {

@@ -59,6 +59,7 @@ int main(int argc, char** argv) {
   cli::add_policy_command(app, ctx);
   cli::add_reserve_command(app, ctx);
   cli::add_status_command(app, ctx);
+  cli::add_move_command(app, ctx);
   cli::add_run_command(app, ctx);
 
   try {

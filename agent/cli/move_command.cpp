@@ -1,0 +1,87 @@
+#include <iostream>
+
+#include "agent/cli/context.h"
+#include "agent/cli/output.h"
+#include "agent/move.h"
+
+namespace cli {
+
+void add_move_command(CLI::App& app, Context& ctx) {
+  struct Options {
+    std::string address, cert, fingerprint;
+    int port = 443;
+    bool dry_run = false;
+    double timeout = 10;
+  };
+  auto opts = std::make_shared<Options>();
+  CLI::App* sub = app.add_subcommand(
+      "move",
+      "Re-point the agent at another server, as a transaction: get the new certificate (--cert "
+      "FILE, or from the server when it matches --fingerprint), prove that a connection to the new "
+      "address authenticates with it, and only then replace cainfo.pem and the 'server' setting "
+      "(the old ones kept as .bak) and merge. If anything fails, nothing on disk changes. Root "
+      "only for the system home.");
+  sub->add_option("--address", opts->address, "The new server's host name or IP address")
+      ->required();
+  sub->add_option("--port", opts->port, "Its port (default 443)")->check(CLI::Range(1, 65535));
+  auto* cert = sub->add_option("--cert", opts->cert, "The new server's certificate (file)");
+  sub->add_option("--fingerprint", opts->fingerprint,
+                  "Take the certificate the new server presents if it has this SHA-256 or SHA-1 "
+                  "fingerprint")
+      ->excludes(cert);
+  sub->add_flag("--dry-run", opts->dry_run, "Check everything, change nothing");
+  sub->add_option("--timeout", opts->timeout, "Seconds for each connection (default 10)")
+      ->check(CLI::PositiveNumber);
+  sub->footer(kExitCodes);
+  sub->callback([&ctx, opts] {
+    agent::MoveRequest request;
+    request.store = ctx.store_request();
+    request.host = opts->address;
+    request.port = opts->port;
+    request.cert_file = opts->cert;
+    request.fingerprint = opts->fingerprint;
+    request.dry_run = opts->dry_run;
+    request.timeout_seconds = opts->timeout;
+    auto moved = agent::move_server(request);
+    if (!moved) {
+      ctx.exit_code = fail(ctx, moved.error());
+      return;
+    }
+    for (const auto& n : moved->notes) std::cerr << "trustagent: warning: " << n << "\n";
+    if (moved->committed) print_warnings(moved->applied);
+    const auto& anchor = moved->verified.anchor;
+    if (ctx.json) {
+      nlohmann::json j = {{"ok", true},
+                          {"server", moved->server},
+                          {"dry_run", opts->dry_run},
+                          {"committed", moved->committed},
+                          {"certificates", nlohmann::json::array()},
+                          {"verified_by", anchor ? anchor->sha256 : ""}};
+      for (const auto& c : moved->certificates) j["certificates"].push_back(cert_json(c));
+      if (moved->committed) {
+        j["backups"] = {{"cainfo", moved->cainfo_backup}, {"config", moved->config_backup}};
+        j["merge"] = merge_json(moved->applied);
+      }
+      std::cout << j.dump(2) << "\n";
+    } else {
+      std::cout << moved->server << " authenticated with the new certificate"
+                << (anchor ? " " + anchor->subject + " (sha256 " + anchor->sha256 + ")" : "")
+                << "\n";
+      if (!moved->committed) {
+        std::cout << "dry run: would write cainfo.pem (" << moved->certificates.size()
+                  << " certificate(s)) and 'server = " << moved->server
+                  << "' to trustagent.conf; nothing changed\n";
+        return;
+      }
+      std::cout << "moved to " << moved->server << "\n";
+      if (!moved->cainfo_backup.empty())
+        std::cout << "  old cainfo.pem kept as " << moved->cainfo_backup << "\n";
+      if (!moved->config_backup.empty())
+        std::cout << "  old config kept as " << moved->config_backup << "\n";
+      print_merge_text(moved->applied);
+    }
+    ctx.exit_code = moved->committed ? merge_exit_code(moved->applied) : 0;
+  });
+}
+
+}  // namespace cli

@@ -1,0 +1,158 @@
+#include "agent/move.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <optional>
+
+#include "agent/config_file.h"
+#include "agent/fetch.h"
+#include "trust/atomic_file.h"
+#include "trust/certificate.h"
+#include "trust/source_reader.h"
+
+namespace agent {
+namespace {
+
+std::optional<std::string> read_if_present(const std::string& path) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) return std::nullopt;
+  auto content = trust::read_source_file(path);
+  return content ? std::optional<std::string>(*content) : std::nullopt;
+}
+
+trust::Result<void> put_back(const std::string& path, const std::optional<std::string>& old) {
+  return old ? trust::write_file_atomic(path, *old) : trust::remove_file_durably(path);
+}
+
+std::string annotated(const std::vector<std::string>& ders) {
+  std::string out;
+  for (const auto& der : ders) {
+    auto cert = trust::Certificate::from_der(der);
+    if (cert) out += "# " + cert->info().subject + "\n# sha256: " + cert->info().sha256 + "\n";
+    out += trust::to_pem(der);
+  }
+  return out;
+}
+
+// The certificate(s) the agent will trust for the new server, and how they were obtained.
+trust::Result<std::vector<std::string>> new_certificates(const MoveRequest& request,
+                                                         const std::string& server) {
+  if (!request.cert_file.empty()) {
+    auto content = trust::read_source_file(request.cert_file);
+    if (!content) return content.error();
+    auto read = trust::read_certificates(*content);
+    if (read.certs.empty()) {
+      return trust::make_error(trust::Code::kBadInput,
+                               request.cert_file + ": no certificate in it");
+    }
+    std::vector<std::string> ders;
+    for (auto& c : read.certs) ders.push_back(std::move(c.der));
+    return ders;
+  }
+  auto expected = trust::parse_fingerprint(request.fingerprint);
+  if (!expected) return expected.error();
+  auto chain = fetch_chain(server, request.timeout_seconds);
+  if (!chain) return chain.error();
+  std::string presented;
+  for (const auto& c : *chain) {
+    if (fingerprint_matches(*expected, c.info)) return std::vector<std::string>{c.der};
+    presented += (presented.empty() ? "" : ", ") + c.info.subject + " sha256 " + c.info.sha256;
+  }
+  return trust::make_error(trust::Code::kRefused,
+                           server + " presents no certificate with fingerprint " + expected->hex +
+                               " (it presents " + presented + "); nothing changed");
+}
+
+}  // namespace
+
+trust::Result<MoveReport> move_server(const MoveRequest& request) {
+  trust::Layout layout = trust::Layout::at(request.store.home);
+  if (request.cert_file.empty() == request.fingerprint.empty()) {
+    return trust::make_error(trust::Code::kBadInput,
+                             "move needs exactly one of --cert FILE or --fingerprint FP: the new "
+                             "server's certificate is never trusted unseen");
+  }
+  if (layout.home == kSystemHome && ::geteuid() != 0) {
+    return trust::make_error(trust::Code::kRefused, std::string("moving the system agent (") +
+                                                        kSystemHome + ") needs root");
+  }
+  MoveReport report;
+  bool v6 = request.host.find(':') != std::string::npos && request.host.front() != '[';
+  report.server =
+      (v6 ? "[" + request.host + "]" : request.host) + ":" + std::to_string(request.port);
+
+  auto synced = sync_store(request.store);  // the policy in force decides host verification
+  if (!synced) return synced.error();
+  auto ders = new_certificates(request, report.server);
+  if (!ders) return ders.error();
+  for (const auto& der : *ders) {
+    auto cert = trust::Certificate::from_der(der);
+    if (!cert) return trust::make_error(trust::Code::kBadInput, cert.error().message);
+    report.certificates.push_back(cert->info());
+  }
+
+  ConnectRequest proof;
+  proof.target = report.server;
+  proof.layout = layout;
+  proof.verify_host = synced->effective.verify_host.value;
+  proof.only_anchors = *ders;
+  proof.timeout_seconds = request.timeout_seconds;
+  auto verified = connect(proof);
+  if (!verified) return verified.error();
+  if (!verified->ok) {
+    return trust::make_error(verified->exit_code(),
+                             report.server + " does not authenticate with the new certificate: " +
+                                 verified->message + "; nothing changed");
+  }
+  report.verified = std::move(*verified);
+  if (!synced->effective.pins.value.empty()) {
+    report.notes.push_back("policy " + synced->effective.pins.from +
+                           " pins the server's certificate; until it pins the new one, connect "
+                           "will refuse the new server");
+  }
+  if (request.dry_run) return report;
+
+  std::optional<std::string> old_cainfo, old_config, old_cainfo_bak, old_config_bak;
+  bool written = false;
+  auto applied = sync_store(request.store, [&](const trust::Layout& l) -> trust::Result<void> {
+    old_cainfo = read_if_present(l.cainfo);
+    old_config = read_if_present(l.config);
+    old_cainfo_bak = read_if_present(l.cainfo + ".bak");
+    old_config_bak = read_if_present(l.config + ".bak");
+    if (old_cainfo) {
+      report.cainfo_backup = l.cainfo + ".bak";
+      if (auto w = trust::write_file_atomic(report.cainfo_backup, *old_cainfo); !w) return w;
+    }
+    if (old_config) {
+      report.config_backup = l.config + ".bak";
+      if (auto w = trust::write_file_atomic(report.config_backup, *old_config); !w) return w;
+    }
+    written = true;
+    if (auto w = trust::write_file_atomic(l.cainfo, annotated(*ders)); !w) return w;
+    if (auto made = trust::make_directories(l.etc_dir); !made) return made;
+    return trust::write_file_atomic(l.config,
+                                    with_setting(old_config.value_or(""), "server", report.server));
+  });
+  if (!applied) {
+    if (written) {
+      // Roll back: the old files again, and the store merged from them.
+      (void)sync_store(request.store, [&](const trust::Layout& l) -> trust::Result<void> {
+        for (const auto& [path, old] : {std::pair{l.cainfo, &old_cainfo},
+                                        {l.config, &old_config},
+                                        {l.cainfo + ".bak", &old_cainfo_bak},
+                                        {l.config + ".bak", &old_config_bak}}) {
+          if (auto r = put_back(path, *old); !r) return r;
+        }
+        return {};
+      });
+    }
+    return trust::make_error(applied.error().code,
+                             applied.error().message + "; the move was rolled back");
+  }
+  report.committed = true;
+  report.applied = std::move(*applied);
+  return report;
+}
+
+}  // namespace agent

@@ -1,0 +1,159 @@
+// trustagent move as a transaction, against real servers: it commits only after the new server
+// authenticated with the new certificate, and otherwise every file stays byte-identical.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include "tests/support/cert_factory.h"
+#include "tests/support/run_cli.h"
+#include "tests/support/temp_home.h"
+#include "tests/support/tls_server.h"
+#include "trust/source_reader.h"
+
+namespace {
+
+using nlohmann::json;
+using testing_support::Issued;
+using testing_support::make_cert;
+using testing_support::read_file;
+
+class Move : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    old_server_ = serve(old_cert_);
+    home_.write("etc/cainfo.pem", old_cert_.pem());
+    home_.write("etc/trustagent.conf",
+                "# the agent's server\nserver = " + at(*old_server_) + "\nlock-timeout = 5\n");
+    ASSERT_EQ(run({"connect"}).exit_code, 0);  // settles the store and state before snapshots
+    new_server_ = serve(new_cert_);
+    new_file_ = home_.write("in/new.pem", new_cert_.pem());
+    old_file_ = home_.write("in/old.pem", old_cert_.pem());
+    before_ = testing_support::snapshot(home_.path());
+  }
+  testing_support::CliResult run(std::vector<std::string> args, const std::string& prefix = "") {
+    args.insert(args.end(), {"--home", home_.path()});
+    return testing_support::run_cli(args, {}, prefix);
+  }
+  std::unique_ptr<testing_support::TlsServer> serve(const Issued& leaf) {
+    std::string n = std::to_string(++servers_);
+    auto server = std::make_unique<testing_support::TlsServer>(
+        home_.write("srv/cert" + n, leaf.pem()), home_.write("srv/key" + n, leaf.key_pem()));
+    EXPECT_GT(server->port(), 0);
+    return server;
+  }
+  std::string at(const testing_support::TlsServer& s) {
+    return "localhost:" + std::to_string(s.port());
+  }
+  std::vector<std::string> move_to(const testing_support::TlsServer& s) {
+    return {"move", "--address", "localhost", "--port", std::to_string(s.port())};
+  }
+  void expect_nothing_changed() {
+    EXPECT_EQ(testing_support::snapshot(home_.path()), before_) << "a failed move changed files";
+  }
+
+  testing_support::TempHome home_;
+  int servers_ = 0;
+  Issued old_cert_ = make_cert({.common_name = "localhost", .dns_names = {"localhost"}});
+  Issued new_cert_ = make_cert({.common_name = "localhost", .dns_names = {"localhost"}});
+  std::unique_ptr<testing_support::TlsServer> old_server_, new_server_;
+  std::string new_file_, old_file_;
+  std::map<std::string, std::string> before_;
+};
+
+TEST_F(Move, ToASecondServerWithItsCertificateFile) {
+  auto args = move_to(*new_server_);
+  args.insert(args.end(), {"--cert", new_file_, "--json"});
+  auto r = run(args);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  json j = json::parse(r.out);
+  EXPECT_EQ(j["committed"], true);
+  EXPECT_EQ(j["verified_by"], new_cert_.sha256());
+  EXPECT_EQ(read_file(home_.etc("cainfo.pem.bak")), old_cert_.pem());
+  auto now_trusted = trust::read_certificates(read_file(home_.etc("cainfo.pem"))).certs;
+  ASSERT_EQ(now_trusted.size(), 1u);
+  EXPECT_EQ(trust::to_hex(now_trusted[0].sha256), new_cert_.sha256());
+  std::string conf = read_file(home_.etc("trustagent.conf"));
+  EXPECT_NE(conf.find("# the agent's server\nserver = " + at(*new_server_) + "\n"),
+            std::string::npos)
+      << conf;
+  EXPECT_NE(conf.find("lock-timeout = 5"), std::string::npos);  // other settings kept
+  EXPECT_EQ(read_file(home_.etc("trustagent.conf.bak")), before_.at("etc/trustagent.conf"));
+  // The configured server is now the new one, and the store authenticates it.
+  auto c = run({"connect", "--json"});
+  ASSERT_EQ(c.exit_code, 0) << c.err;
+  EXPECT_EQ(json::parse(c.out)["anchor"]["sha256"], new_cert_.sha256());
+}
+
+TEST_F(Move, ToASecondServerByFingerprint) {
+  auto args = move_to(*new_server_);
+  args.insert(args.end(), {"--fingerprint", new_cert_.sha256()});
+  auto r = run(args);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("moved to " + at(*new_server_)), std::string::npos) << r.out;
+  EXPECT_NE(read_file(home_.etc("cainfo-merged.pem")).find(new_cert_.sha256()), std::string::npos);
+  EXPECT_EQ(read_file(home_.etc("cainfo-merged.pem")).find(old_cert_.sha256()), std::string::npos);
+}
+
+TEST_F(Move, DryRunChangesNothing) {
+  auto args = move_to(*new_server_);
+  args.insert(args.end(), {"--fingerprint", new_cert_.sha256(), "--dry-run"});
+  auto r = run(args);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("dry run: would write cainfo.pem"), std::string::npos) << r.out;
+  expect_nothing_changed();
+}
+
+TEST_F(Move, ToAClosedPortChangesNothing) {
+  int closed = new_server_->port();
+  new_server_.reset();
+  auto r = run(
+      {"move", "--address", "localhost", "--port", std::to_string(closed), "--cert", new_file_});
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_NE(r.err.find("cannot connect"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("nothing changed"), std::string::npos) << r.err;
+  auto by_fp = run({"move", "--address", "localhost", "--port", std::to_string(closed),
+                    "--fingerprint", new_cert_.sha256()});
+  EXPECT_EQ(by_fp.exit_code, 3);
+  expect_nothing_changed();
+}
+
+TEST_F(Move, AServerWithoutTheExpectedFingerprintChangesNothing) {
+  auto args = move_to(*new_server_);
+  args.insert(args.end(), {"--fingerprint", old_cert_.sha256()});
+  auto r = run(args);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("presents no certificate with fingerprint " + old_cert_.sha256()),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find(new_cert_.sha256()), std::string::npos);  // what it does present
+  expect_nothing_changed();
+}
+
+TEST_F(Move, ACertificateTheNewServerDoesNotUseChangesNothing) {
+  auto args = move_to(*new_server_);
+  args.insert(args.end(), {"--cert", old_file_});
+  auto r = run(args);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("does not authenticate with the new certificate"), std::string::npos)
+      << r.err;
+  expect_nothing_changed();
+}
+
+TEST_F(Move, NeedsACertificateOrAFingerprint) {
+  auto r = run(move_to(*new_server_));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("never trusted unseen"), std::string::npos) << r.err;
+  expect_nothing_changed();
+}
+
+TEST_F(Move, TheSystemHomeNeedsRoot) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to run the command as another user";
+  auto r = testing_support::run_cli({"move", "--home", "/opt/trustagent", "--address", "localhost",
+                                     "--fingerprint", new_cert_.sha256()},
+                                    {}, "setpriv --reuid=nobody --regid=nogroup --clear-groups");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("needs root"), std::string::npos) << r.err;
+}
+
+}  // namespace
