@@ -48,5 +48,6 @@ void add_run_command(CLI::App& app, Context& ctx);
 void add_reserve_command(CLI::App& app, Context& ctx);
 void add_status_command(CLI::App& app, Context& ctx);
 void add_move_command(CLI::App& app, Context& ctx);
+void add_lint_command(CLI::App& app, Context& ctx);
 
 }  // namespace cli

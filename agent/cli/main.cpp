@@ -60,6 +60,7 @@ int main(int argc, char** argv) {
   cli::add_reserve_command(app, ctx);
   cli::add_status_command(app, ctx);
   cli::add_move_command(app, ctx);
+  cli::add_lint_command(app, ctx);
   cli::add_run_command(app, ctx);
 
   try {

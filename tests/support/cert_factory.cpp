@@ -2,6 +2,7 @@
 
 #include <openssl/ec.h>
 #include <openssl/pem.h>
+#include <openssl/pkcs12.h>
 #include <openssl/rsa.h>
 #include <openssl/x509v3.h>
 
@@ -160,6 +161,23 @@ std::string make_crl_pem(const Issued& issuer) {
   Ptr<BIO> bio(BIO_new(BIO_s_mem()));
   PEM_write_bio_X509_CRL(bio.get(), crl.get());
   return bio_text(bio.get());
+}
+
+std::string make_pkcs12(const Issued& leaf, const std::vector<const Issued*>& chain,
+                        const std::string& password) {
+  STACK_OF(X509)* others = sk_X509_new_null();
+  for (const Issued* c : chain) sk_X509_push(others, c->cert.get());
+  PKCS12* p12 = PKCS12_create(password.c_str(), "trustagent test", leaf.key.get(), leaf.cert.get(),
+                              others, 0, 0, 0, 0, 0);
+  sk_X509_free(others);  // the certificates stay owned by their Issued
+  check(p12 != nullptr, "PKCS12_create");
+  unsigned char* buf = nullptr;
+  int len = i2d_PKCS12(p12, &buf);
+  PKCS12_free(p12);
+  check(len > 0, "i2d_PKCS12");
+  std::string out(reinterpret_cast<char*>(buf), static_cast<size_t>(len));
+  OPENSSL_free(buf);
+  return out;
 }
 
 }  // namespace testing_support

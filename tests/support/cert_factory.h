@@ -29,10 +29,10 @@ struct CertSpec {
   KeyKind key = KeyKind::kEc256;
   std::vector<std::string> dns_names = {};
   std::vector<std::string> ip_addresses = {};
-  std::string digest = "sha256";    // signature hash: sha256, sha384, sha1
-  std::string key_usage = "";       // "" = by is_ca; "none" = no extension; else OpenSSL syntax
+  std::string digest = "sha256";        // signature hash: sha256, sha384, sha1
+  std::string key_usage = "";           // "" = by is_ca; "none" = no extension; else OpenSSL syntax
   std::string extended_key_usage = "";  // "" = no extension, e.g. "serverAuth,clientAuth"
-  bool basic_constraints = true;    // false: no basicConstraints extension at all
+  bool basic_constraints = true;        // false: no basicConstraints extension at all
 };
 
 // Self-signed when issuer is null.
@@ -40,6 +40,10 @@ Issued make_cert(const CertSpec& spec, const Issued* issuer = nullptr);
 
 // A PKCS#7 bundle of the certificates, PEM ("-----BEGIN PKCS7-----") or DER.
 std::string make_pkcs7(const std::vector<const Issued*>& certs, bool pem);
+
+// A PKCS#12 container (DER) of the leaf, its key and the chain, protected by `password`.
+std::string make_pkcs12(const Issued& leaf, const std::vector<const Issued*>& chain,
+                        const std::string& password);
 
 // A CRL issued by `issuer`, PEM.
 std::string make_crl_pem(const Issued& issuer);

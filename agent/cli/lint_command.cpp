@@ -1,0 +1,77 @@
+#include <ctime>
+#include <iostream>
+
+#include "agent/cli/context.h"
+#include "agent/cli/output.h"
+#include "trust/lint.h"
+#include "trust/lint_input.h"
+#include "trust/source_reader.h"
+
+namespace cli {
+
+void add_lint_command(CLI::App& app, Context& ctx) {
+  struct Options {
+    std::string file, password, password_file, profile, address;
+  };
+  auto opts = std::make_shared<Options>();
+  CLI::App* sub = app.add_subcommand(
+      "lint",
+      "Check a certificate, PEM chain or PKCS#12 file against the requirements of a certificate "
+      "profile: key sizes, basic constraints, key usage, EKU (optional, complete when present), "
+      "SAN and --address, validity <= 397 days, SHA-2 signatures, a chain complete to a "
+      "self-signed root. One finding per line with a stable code. Exit 0 clean, 1 findings, 2 "
+      "unreadable file or wrong password.");
+  sub->add_option("FILE", opts->file, "Certificate file (PEM/DER/PKCS#7 or PKCS#12)")->required();
+  sub->add_option("--profile", opts->profile,
+                  "common (C/CR), mobile (M/MR), mca (CA for user certificates), webserver, mdm")
+      ->required()
+      ->check(CLI::IsMember({"common", "mobile", "mca", "webserver", "mdm"}));
+  auto* pw = sub->add_option("--password", opts->password,
+                             "PKCS#12 password (visible to other local users in the process "
+                             "list: prefer --password-file)");
+  sub->add_option("--password-file", opts->password_file,
+                  "Read the PKCS#12 password from the first line of this file")
+      ->excludes(pw);
+  sub->add_option("--address", opts->address,
+                  "The address clients use: the subjectAltName must match it");
+  sub->footer(kExitCodes);
+  sub->callback([&ctx, opts] {
+    std::optional<std::string> password;
+    if (!opts->password.empty()) password = opts->password;
+    if (!opts->password_file.empty()) {
+      auto text = trust::read_source_file(opts->password_file, 4096);
+      if (!text) {
+        ctx.exit_code = fail(ctx, text.error());
+        return;
+      }
+      password = text->substr(0, text->find_first_of("\r\n"));
+    }
+    auto certs = trust::read_certificate_container(opts->file, password);
+    if (!certs) {
+      ctx.exit_code = fail(ctx, certs.error());
+      return;
+    }
+    auto chain = trust::order_chain(std::move(*certs));
+    auto profile = *trust::parse_lint_profile(opts->profile);
+    auto findings = trust::lint_chain(chain, profile, opts->address, std::time(nullptr));
+    if (ctx.json) {
+      nlohmann::json j = {{"file", opts->file},
+                          {"profile", opts->profile},
+                          {"chain", nlohmann::json::array()},
+                          {"findings", nlohmann::json::array()}};
+      for (const auto& c : chain) j["chain"].push_back(cert_json(c.info()));
+      for (const auto& f : findings) {
+        j["findings"].push_back(
+            {{"code", f.code}, {"certificate", f.certificate}, {"message", f.message}});
+      }
+      std::cout << j.dump(2) << "\n";
+    } else {
+      for (const auto& f : findings) std::cout << f.code << ": " << f.message << "\n";
+      std::cout << opts->file << ": " << chain.size() << " certificate(s) in the chain, "
+                << findings.size() << " finding(s) for profile " << opts->profile << "\n";
+    }
+    ctx.exit_code = findings.empty() ? 0 : static_cast<int>(trust::Code::kRefused);
+  });
+}
+
+}  // namespace cli

@@ -1,0 +1,85 @@
+// trustagent lint as a user runs it: PEM and PKCS#12 input, passwords, exit codes and one line
+// per finding.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "tests/support/cert_factory.h"
+#include "tests/support/run_cli.h"
+#include "tests/support/temp_home.h"
+
+namespace {
+
+using nlohmann::json;
+using testing_support::Issued;
+using testing_support::make_cert;
+using testing_support::run_cli;
+
+class LintCli : public ::testing::Test {
+ protected:
+  testing_support::TempHome dir_;
+  Issued root_ = make_cert({.common_name = "Corp Root", .is_ca = true, .not_after_days = 3650});
+  Issued leaf_ = make_cert({.common_name = "ns.example",
+                            .not_after_days = 300,
+                            .dns_names = {"ns.example"},
+                            .extended_key_usage = "serverAuth"},
+                           &root_);
+};
+
+TEST_F(LintCli, ACleanPkcs12ExitsZero) {
+  std::string p12 = dir_.write("server.p12", make_pkcs12(leaf_, {&root_}, "s3cret"));
+  auto r = run_cli({"lint", p12, "--password", "s3cret", "--profile", "webserver", "--address",
+                    "ns.example", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  json j = json::parse(r.out);
+  EXPECT_EQ(j["chain"].size(), 2u);
+  EXPECT_TRUE(j["findings"].empty());
+  EXPECT_EQ(r.out.find("PRIVATE KEY"), std::string::npos);
+
+  std::string pw = dir_.write("pw.txt", "s3cret\n");
+  auto by_file =
+      run_cli({"lint", p12, "--password-file", pw, "--profile", "mdm", "--address", "ns.example"});
+  EXPECT_EQ(by_file.exit_code, 0) << by_file.err << by_file.out;
+  EXPECT_NE(by_file.out.find("2 certificate(s) in the chain, 0 finding(s) for profile mdm"),
+            std::string::npos);
+}
+
+TEST_F(LintCli, AWrongOrMissingPasswordExitsTwo) {
+  std::string p12 = dir_.write("server.p12", make_pkcs12(leaf_, {&root_}, "s3cret"));
+  auto wrong = run_cli({"lint", p12, "--password", "guess", "--profile", "common"});
+  EXPECT_EQ(wrong.exit_code, 2);
+  EXPECT_NE(wrong.err.find(p12 + ": PKCS#12: wrong password"), std::string::npos) << wrong.err;
+  auto none = run_cli({"lint", p12, "--profile", "common"});
+  EXPECT_EQ(none.exit_code, 2);
+  EXPECT_NE(none.err.find("needs --password"), std::string::npos) << none.err;
+}
+
+TEST_F(LintCli, FindingsAreOneLineEachAndExitOne) {
+  Issued weak = make_cert({.common_name = "ns.example",
+                           .not_after_days = 500,
+                           .key = testing_support::KeyKind::kRsa1024,
+                           .digest = "sha1"});  // self-signed, no SAN, no EKU
+  std::string pem = dir_.write("weak.pem", weak.pem());
+  auto r = run_cli({"lint", pem, "--profile", "mobile", "--address", "ns.example"});
+  EXPECT_EQ(r.exit_code, 1);
+  for (const char* code : {"key_too_small: [1] 'CN=ns.example", "signature_not_sha2: [1]",
+                           "validity_over_397_days: [1]", "san_missing: [1]"}) {
+    EXPECT_NE(("\n" + r.out).find(std::string("\n") + code), std::string::npos) << code;
+  }
+  auto j = json::parse(run_cli({"lint", pem, "--profile", "mobile", "--json"}).out);
+  EXPECT_EQ(j["findings"][0]["certificate"], 1);
+}
+
+TEST_F(LintCli, UnreadableOrNonCertificateInputExitsTwo) {
+  auto missing = run_cli({"lint", dir_.path() + "/nope.pem", "--profile", "common"});
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_NE(missing.err.find(dir_.path() + "/nope.pem"), std::string::npos) << missing.err;
+  std::string junk = dir_.write("junk.pem", "not a certificate at all\n");
+  auto garbage = run_cli({"lint", junk, "--profile", "common"});
+  EXPECT_EQ(garbage.exit_code, 2);
+  EXPECT_NE(garbage.err.find(junk + ": no certificate in it"), std::string::npos) << garbage.err;
+  auto profile = run_cli({"lint", junk, "--profile", "desktop"});
+  EXPECT_EQ(profile.exit_code, 2);
+}
+
+}  // namespace
