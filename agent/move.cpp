@@ -101,9 +101,12 @@ trust::Result<MoveReport> move_server(const MoveRequest& request) {
   auto verified = connect(proof);
   if (!verified) return verified.error();
   if (!verified->ok) {
-    return trust::make_error(verified->exit_code(),
-                             report.server + " does not authenticate with the new certificate: " +
-                                 verified->message + "; nothing changed");
+    bool unreachable = verified->code == "network";
+    return trust::make_error(
+        verified->exit_code(),
+        (unreachable ? "cannot reach the new server: "
+                     : report.server + " does not authenticate with the new certificate: ") +
+            verified->message + "; nothing changed");
   }
   report.verified = std::move(*verified);
   if (!synced->effective.pins.value.empty()) {

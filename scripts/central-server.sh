@@ -32,8 +32,8 @@ if [ -f "$state/nginx.pid" ] && kill -0 "$(cat "$state/nginx.pid")" 2>/dev/null;
 fi
 mkdir -p "$state/tmp"
 if [ ! -f "$state/cert.pem" ]; then
-  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
-    -subj "/CN=localhost" -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 90 \
+    -subj "/CN=trustagent central server" -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
     -keyout "$state/key.pem" -out "$state/cert.pem" 2>/dev/null
 fi
 user_line=""

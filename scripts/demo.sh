@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# The trustagent story so far, on a fresh Debian machine: installs what is missing, builds, makes
-# certificates, starts a TLS server on loopback, and walks the agent through fetch, connect and the
-# merged trust store's life in a temporary home. Everything it creates is removed at the end.
+# The trustagent story on a fresh Debian machine: installs what is missing, builds, starts a
+# "notification server" (openssl s_server) and a central policy server (nginx) on loopback, and
+# walks the agent through fetch, policy refresh, connect, a certificate rollover with a reserve,
+# status, lint, move and the daemon, in a temporary home. Every step states what must happen and
+# the demo stops with exit 1 the moment one does not; it exits 0 only when all did, and leaves no
+# process or file behind.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 "$root/scripts/setup.sh"
@@ -10,98 +13,60 @@ ta="${BUILD_DIR:-$root/build}/trustagent"
 
 work="$(mktemp -d /tmp/trustagent-demo-XXXXXX)"
 server_pid=""
+stop_server() {
+  if [ -n "$server_pid" ]; then
+    kill "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+    server_pid=""
+  fi
+}
 cleanup() {
-  [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null || true
+  stop_server
   "$root/scripts/central-server.sh" stop "$work/central" >/dev/null 2>&1 || true
   rm -rf "$work"
 }
 trap cleanup EXIT
 home="$work/home"
-mkdir -p "$home/etc" "$work/certs" "$work/corp"
+mkdir -p "$home/etc" "$work/certs" "$work/corp" "$work/central/policies"
 export TRUSTAGENT_HOME="$home"
 cd "$work/certs"
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
-run() { printf '$ %s\n' "$*"; "$@" || printf '(exit %d)\n' "$?"; }
+# expect CODE COMMAND...: show the command and its output; stop the demo unless it exits CODE.
+expect() {
+  local want="$1" got=0
+  shift
+  printf '$ %s\n' "$*"
+  "$@" || got=$?
+  if [ "$got" != "$want" ]; then
+    printf '\033[31mdemo FAILED: expected exit %s, got %s\033[0m\n' "$want" "$got" >&2
+    exit 1
+  fi
+  [ "$want" = 0 ] || printf '(exit %s, as it should)\n' "$got"
+}
+fingerprint() { openssl x509 -in "$1" -noout -fingerprint -sha256 | cut -d= -f2; }
+# A self-signed server certificate for localhost, valid for $2 days.
+server_cert() {
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days "$2" \
+    -subj "/CN=localhost" -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
+    -addext "keyUsage=critical,digitalSignature" -addext "basicConstraints=critical,CA:FALSE" \
+    -addext "extendedKeyUsage=serverAuth,clientAuth" -keyout "$1.key" -out "$1.pem" 2>/dev/null
+}
+serve() {  # serve NAME [PORT]: s_server with NAME.pem; sets server_pid and port
+  : > "$work/s_server.log"
+  openssl s_server -accept "${2:-0}" -cert "$1.pem" -key "$1.key" -www >"$work/s_server.log" 2>&1 &
+  server_pid=$!
+  for _ in $(seq 50); do grep -q ACCEPT "$work/s_server.log" && break; sleep 0.1; done
+  grep -q ACCEPT "$work/s_server.log" || { echo "s_server did not start" >&2; exit 1; }
+  # With port 0 it prints the port it got; with a given port just "ACCEPT".
+  port="${2:-$(sed -n 's/.*ACCEPT.*:\([0-9]*\)$/\1/p' "$work/s_server.log" | head -1)}"
+}
 
-step "Certificates: a corporate root, the notification server's leaf, a site server, a stray one"
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 365 -subj "/CN=Demo Corp Root" \
-  -keyout root.key -out root.pem 2>/dev/null
-openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=localhost" \
-  -keyout ns.key -out ns.csr 2>/dev/null
-printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' > san.ext
-openssl x509 -req -in ns.csr -CA root.pem -CAkey root.key -CAcreateserial -days 90 \
-  -extfile san.ext -out ns.pem 2>/dev/null
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 365 -subj "/CN=Site Server" \
-  -keyout site.key -out site.pem 2>/dev/null
-openssl x509 -in root.pem -outform DER -out root.cer           # a Windows "DER encoded" export
-openssl crl2pkcs7 -nocrl -certfile site.pem -out site.p7b      # a PKCS#7 bundle
-cat ns.key root.pem > "$work/corp/bundle.pem"                  # an admin bundle with a key in it
-chmod 644 "$work/corp/bundle.pem"
-ls -1 "$work/certs"
-
-step "A TLS server on loopback, presenting the notification server's certificate"
-openssl s_server -accept 0 -cert ns.pem -key ns.key -www > "$work/s_server.log" 2>&1 &
-server_pid=$!
-for _ in $(seq 50); do grep -q ACCEPT "$work/s_server.log" && break; sleep 0.1; done
-port="$(sed -n 's/.*ACCEPT.*:\([0-9]*\)$/\1/p' "$work/s_server.log" | head -1)"
-echo "listening on port $port"
-
-step "connect to a server the store does not know: refused, and it says why (exit 1)"
-run "$ta" connect "localhost:$port"
-
-step "fetch without a fingerprint and without a terminal: the chain is shown, nothing is trusted"
-run "$ta" fetch "localhost:$port"
-
-step "fetch with the fingerprint the server's owner gave us: stored in cainfo.pem"
-ns_fp="$(openssl x509 -in ns.pem -noout -fingerprint -sha256 | cut -d= -f2)"
-run "$ta" fetch "localhost:$port" --fingerprint "$ns_fp"
-
-step "connect: one handshake, and the anchor that authenticated the server"
-run "$ta" connect "localhost:$port"
-
-step "Trust the corporate root (DER file) and the site server (PKCS#7)"
-run "$ta" add "$work/certs/root.cer"
-run "$ta" add --site "$work/certs/site.p7b"
-
-step "Nothing changed: merge costs a stat per source"
-run "$ta" merge
-
-step "curl authenticates the server with the merged store"
-run curl -sS -o /dev/null -w 'HTTP %{http_code} via %{url_effective}\n' \
-  --cacert "$home/etc/cainfo-merged.pem" "https://localhost:$port/"
-
-step "An admin CA bundle that carries a private key: the key is skipped, never copied (exit 2)"
-run "$ta" merge --ca-file "$work/corp/bundle.pem"
-grep -c "PRIVATE KEY" "$home/etc/cainfo-merged.pem" || echo "no key material in the store"
-
-step "A world-writable CA file is refused: any local user could add an anchor through it"
-cp site.pem "$work/corp/open.pem"; chmod 666 "$work/corp/open.pem"
-run "$ta" merge --ca-file "$work/corp/open.pem"
-
-step "The store, annotated, in order"
-run "$ta" list
-sed -n '1,12p' "$home/etc/cainfo-merged.pem"
-
-step "Someone edits the merged store by hand: the next merge restores it"
-echo "# hand edit" >> "$home/etc/cainfo-merged.pem"
-run "$ta" merge
-
-step "cainfo.pem truncated by accident: its anchors are not dropped, the store is kept (exit 2)"
-cp "$home/etc/cainfo.pem" "$work/cainfo.backup"; : > "$home/etc/cainfo.pem"
-run "$ta" merge
-cp "$work/cainfo.backup" "$home/etc/cainfo.pem"
-run "$ta" merge
-
-step "A hook is told what changed; then the site server is removed"
-mkdir -p "$home/etc/hooks.d"
-printf '#!/bin/sh\necho "hook: $TRUSTAGENT_ADDED added, $TRUSTAGENT_REMOVED removed"; cat\n' > "$home/etc/hooks.d/10-log"
-chmod 755 "$home/etc/hooks.d/10-log"
-site_fp="$(openssl x509 -in site.pem -noout -fingerprint -sha256 | cut -d= -f2)"
-run "$ta" remove "$site_fp"
-
-step "A central server (nginx on loopback) publishes two policies; one names an extra CA file"
-mkdir -p "$work/central/policies"
+step "1. The notification server (TLS, self-signed, expiring in 20 days) and a central policy server start on loopback"
+server_cert ns 20
+serve ns
+echo "notification server: localhost:$port ($(openssl x509 -in ns.pem -noout -enddate))"
+printf 'server = localhost:%s\n' "$port" > "$home/etc/trustagent.conf"
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 365 -subj "/CN=Policy CA" \
   -keyout /dev/null -out "$work/corp/policy-ca.pem" 2>/dev/null
 chmod 644 "$work/corp/policy-ca.pem"
@@ -109,34 +74,90 @@ cat > "$work/central/policies/targeted.xml" <<XML
 <Policy guid="6f0c2a1e-targeted" name="Targeted Agent Settings" revision="12" priority="10">
   <CurlSSL SSLNSPublicHttpsCertFingerprint="" SSLVerifyPeer="yes" SSLVerifyHost="yes"
            CAInfo="$work/corp/policy-ca.pem" CAPath="" UseSystemCAStore="no"/>
-  <Refresh IntervalSeconds="3600" JitterSeconds="300"/>
-</Policy>
-XML
-cat > "$work/central/policies/refresh.xml" <<XML
-<Policy guid="9b1d-refresh" name="Refresh schedule" revision="3" priority="20">
   <Refresh IntervalSeconds="600" JitterSeconds="60"/>
 </Policy>
 XML
-run "$ta" policy publish "$work/central/policies"
+expect 0 "$ta" policy publish "$work/central/policies"
 central="$("$root/scripts/central-server.sh" start "$work/central")"
-echo "$central"
 central_url="$(echo "$central" | sed -n 's/^url=//p')"
 central_cert="$(echo "$central" | sed -n 's/^cert=//p')"
-central_fp="$(openssl x509 -in "$central_cert" -noout -fingerprint -sha256 | cut -d= -f2)"
-run "$ta" fetch "${central_url#https://}" --fingerprint "$central_fp" --site
+echo "central server: $central_url"
 
-step "One policy refresh: both policies stored AND applied (the CA file is merged now, not next time)"
-run "$ta" policy refresh --server "$central_url"
-run "$ta" policy show
+step "2. The store does not know the server yet: connect refuses, and fetch without a fingerprint trusts nothing"
+expect 1 "$ta" connect
+expect 1 "$ta" fetch "localhost:$port"
 
-step "Nothing changed on the server: one conditional GET answered 304, nothing written"
-run "$ta" policy refresh --server "$central_url"
+step "2. fetch with the fingerprint the server's owner gave us: stored in cainfo.pem"
+expect 0 "$ta" fetch "localhost:$port" --fingerprint "$(fingerprint ns.pem)"
+expect 0 "$ta" fetch "${central_url#https://}" --fingerprint "$(fingerprint "$central_cert")" --site
 
-step "A pin that does not match the server: refused before any request is sent (exit 1)"
-run "$ta" connect "localhost:$port" --pin "sha256:$(printf '%064d' 0)"
+step "3. One policy refresh installs the policy AND applies it: its CA file is in the store at once"
+expect 0 "$ta" policy refresh --server "$central_url"
+expect 0 grep -c "CN=Policy CA" "$home/etc/cainfo-merged.pem"
+step "3. Refresh again: one conditional GET answered 304, nothing written"
+expect 0 "$ta" policy refresh --server "$central_url"
 
-step "Machine-readable"
-run "$ta" merge --json
+step "4. connect: one handshake against the whole store, and the anchor that authenticated the server"
+expect 0 "$ta" connect
 
-echo
-echo "demo finished; the temporary home $home is removed on exit"
+step "5. status: the server's certificate expires in 20 days and no reserve is known (exit 1)"
+expect 1 "$ta" status
+
+step "5. The server's next certificate is published by policy as a reserve, activating in 15 days"
+server_cert ns-next 397
+activate_at="$(date -u -d '+15 days' +%Y-%m-%dT%H:%M:%SZ)"
+{
+  printf '<Policy guid="c0ffee-reserve" name="Notification server rollover" revision="1" priority="30">\n'
+  printf '  <ReserveCertificate ActivateAt="%s">\n' "$activate_at"
+  cat ns-next.pem
+  printf '  </ReserveCertificate>\n</Policy>\n'
+} > "$work/central/policies/reserve.xml"
+expect 0 "$ta" policy publish "$work/central/policies"
+expect 0 "$ta" policy refresh --server "$central_url"
+expect 0 "$ta" reserve list
+
+step "5. status: the reserve is an anchor already; roles and days left; no warning now"
+expect 0 "$ta" status
+
+step "5. The server switches to its new certificate: connect still works, authenticated by the reserve"
+stop_server
+serve ns-next "$port"
+expect 0 "$ta" connect
+expect 0 "$ta" connect --json
+
+step "5. The new certificate meets the common-certificate requirements; a weak one does not (exit 1)"
+expect 0 "$ta" lint ns-next.pem --profile common --address localhost
+openssl req -x509 -newkey rsa:1024 -sha1 -nodes -days 800 -subj "/CN=legacy" \
+  -keyout /dev/null -out weak.pem 2>/dev/null
+expect 1 "$ta" lint weak.pem --profile webserver --address localhost
+
+step "Bad input never costs an anchor: a key in a CA bundle is skipped, a world-writable file refused (exit 2)"
+cat ns.key "$work/corp/policy-ca.pem" > "$work/corp/bundle.pem"
+chmod 644 "$work/corp/bundle.pem"
+expect 2 "$ta" merge --ca-file "$work/corp/bundle.pem"
+[ "$(grep -c 'PRIVATE KEY' "$home/etc/cainfo-merged.pem" || true)" = 0 ] && echo "no key material in the store"
+cp "$work/corp/policy-ca.pem" "$work/corp/open.pem"
+chmod 666 "$work/corp/open.pem"
+expect 2 "$ta" merge --ca-file "$work/corp/open.pem"
+expect 0 "$ta" merge
+step "Someone edits the merged store by hand: the next merge restores it"
+echo "# hand edit" >> "$home/etc/cainfo-merged.pem"
+expect 0 "$ta" merge
+
+step "move, checked but not committed: the server must authenticate with the new certificate first"
+expect 0 "$ta" move --address localhost --port "$port" --fingerprint "$(fingerprint ns-next.pem)" --dry-run
+expect 3 "$ta" move --address localhost --port 1 --cert ns-next.pem
+
+step "The daemon, one cycle: refresh, apply, and status.json (what status --json shows)"
+expect 0 "$ta" run --once --server "$central_url"
+sed -n '1,12p' "$home/var/state/status.json"
+
+step "6. Everything stops and is removed"
+stop_server
+"$root/scripts/central-server.sh" stop "$work/central"
+if pgrep -f "$work" >/dev/null; then
+  echo "demo FAILED: processes left running" >&2
+  exit 1
+fi
+echo "no process left; the temporary home $home is removed on exit"
+echo "demo finished: every step did what it says"
