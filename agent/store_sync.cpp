@@ -32,7 +32,8 @@ trust::Result<StoreOutcome> sync_store(const StoreRequest& request, const Mutati
   for (const auto& p : outcome.effective.policies) {
     for (const auto& r : p.reserves) offers.push_back({r.der, r.activate_at, p.guid});
   }
-  auto rollover = trust::maintain_rollover(layout, offers, outcome.now);
+  auto rollover =
+      trust::maintain_rollover(layout, offers, outcome.now, outcome.policy_errors.empty());
   if (!rollover) return rollover.error();
   outcome.rollover = std::move(*rollover);
   auto& pins = outcome.effective.pins.value;

@@ -79,8 +79,9 @@ Reserve record_for(const Held& reserve, const std::vector<Held>& current,
   return r;
 }
 
-std::string check_key(const Layout& layout, const std::vector<ReserveOffer>& offers) {
-  std::string material;
+std::string check_key(const Layout& layout, const std::vector<ReserveOffer>& offers,
+                      bool policies_complete) {
+  std::string material = policies_complete ? "complete\n" : "incomplete\n";
   for (const auto& file : {layout.cainfo, layout.cainfo_ss, layout.cainfo_reserve}) {
     SourceProbe p = probe_source(file);
     const FileStamp& s = p.stamp;
@@ -155,11 +156,12 @@ Result<CertInfo> remove_reserve(const Layout& layout, const Fingerprint& fingerp
 }
 
 Result<RolloverReport> maintain_rollover(const Layout& layout,
-                                         const std::vector<ReserveOffer>& from_policy,
-                                         int64_t now) {
+                                         const std::vector<ReserveOffer>& from_policy, int64_t now,
+                                         bool policies_complete) {
   ReserveState state = load_reserve_state(layout.reserve_state);
   RolloverReport report;
-  if (state.check_key == check_key(layout, from_policy) && now < state.next_event) {
+  if (state.check_key == check_key(layout, from_policy, policies_complete) &&
+      now < state.next_event) {
     report.reserves = state.reserves;
     return report;
   }
@@ -199,7 +201,7 @@ Result<RolloverReport> maintain_rollover(const Layout& layout,
 
   // 2. A pending reserve its policy no longer publishes is withdrawn.
   for (const Reserve& r : std::vector<Reserve>(state.reserves)) {
-    if (r.origin == "cli" || r.origin == "file" || !r.pending(now)) continue;
+    if (r.origin == "cli" || r.origin == "file" || !r.pending(now) || !policies_complete) continue;
     bool still_offered = std::any_of(from_policy.begin(), from_policy.end(), [&](const auto& o) {
       return o.origin == r.origin && to_hex(sha256_of(o.der)) == r.sha256;
     });
@@ -253,7 +255,7 @@ Result<RolloverReport> maintain_rollover(const Layout& layout,
       if (t > now) state.next_event = std::min(state.next_event, t);
     }
   }
-  state.check_key = check_key(layout, from_policy);
+  state.check_key = check_key(layout, from_policy, policies_complete);
   if (auto saved = save_reserve_state(layout.reserve_state, state); !saved) return saved.error();
   report.reserves = state.reserves;
   return report;

@@ -55,8 +55,11 @@ struct RolloverReport {
   std::vector<std::string> notes;  // one line per change, for the log
 };
 
+// `policies_complete`: false when some stored policy could not be read this time. Then no reserve
+// is withdrawn, since a damaged file is not a decision to withdraw what it published.
 Result<RolloverReport> maintain_rollover(const Layout& layout,
-                                         const std::vector<ReserveOffer>& from_policy, int64_t now);
+                                         const std::vector<ReserveOffer>& from_policy, int64_t now,
+                                         bool policies_complete = true);
 
 std::vector<Pin> pins_following_rollover(const std::vector<Pin>& pins,
                                          const std::vector<Reserve>& reserves, int64_t now);

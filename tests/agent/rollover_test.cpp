@@ -193,6 +193,13 @@ TEST_F(Rollover, APolicyPublishesAReserveAndWithdrawsItWhilePending) {
   auto srv = serve(reserve_);
   EXPECT_EQ(connect_json(*srv)["anchor"]["role"], "reserve");
 
+  // A damaged policy file is not a decision to withdraw: the reserve stays.
+  home_.write("var/policies/r.xml", "<Policy guid=\"rsv-1\"><ReserveCert");
+  auto damaged = run({"merge"});
+  EXPECT_EQ(damaged.exit_code, 2);
+  EXPECT_NE(damaged.err.find("policy not applied"), std::string::npos) << damaged.err;
+  EXPECT_EQ(anchors_in("cainfo-reserve.pem"), std::vector<std::string>{reserve_.sha256()});
+
   std::remove((home_.path() + "/var/policies/r.xml").c_str());
   auto withdrawn = run({"merge"});
   EXPECT_NE(withdrawn.err.find("withdrawn: policy rsv-1 no longer publishes it"), std::string::npos)
