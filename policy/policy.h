@@ -28,6 +28,7 @@ namespace policy {
 struct ReserveCertificate {
   std::string der;                     // exactly one certificate
   std::optional<int64_t> activate_at;  // absent: when the certificate it replaces expires
+  bool operator==(const ReserveCertificate&) const = default;
 };
 
 struct Policy {
@@ -44,6 +45,8 @@ struct Policy {
   std::vector<ReserveCertificate> reserves;
   std::optional<std::string> server_address, server_base_path;
   std::optional<int> server_port;
+
+  bool operator==(const Policy&) const = default;
 };
 
 inline constexpr size_t kMaxPolicyBytes = 1 << 20;

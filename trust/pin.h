@@ -20,6 +20,7 @@ struct Pin {
   std::string value;  // lowercase hex for certificate pins, base64 for SPKI pins
 
   std::string text() const;  // as it would be typed back
+  bool operator==(const Pin&) const = default;
 };
 
 Result<Pin> parse_pin(std::string_view text);
