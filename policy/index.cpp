@@ -6,6 +6,7 @@
 #include <cctype>
 #include <filesystem>
 #include <sstream>
+#include <unordered_set>
 
 #include "policy/policy.h"
 #include "policy/xml_error.h"
@@ -71,7 +72,7 @@ trust::Result<ParsedIndex> parse_index(std::string_view xml, const std::string& 
                                                          root.name() + ">, not <PolicyIndex>");
   }
   ParsedIndex out;
-  std::vector<std::string> seen;
+  std::unordered_set<std::string> seen;
   for (pugi::xml_node p : root.children("Policy")) {
     if (out.entries.size() + out.refused.size() >= kMaxIndexEntries) {
       return trust::make_error(trust::Code::kBadInput, source + ": more than " +
@@ -82,36 +83,37 @@ trust::Result<ParsedIndex> parse_index(std::string_view xml, const std::string& 
     e.guid = p.attribute("guid").value();
     e.sha256 = p.attribute("sha256").value();
     e.href = p.attribute("href").value();
-    std::string at = where(source, xml, p.offset_debug() - 1) + ": ";
+    // The position is only worked out for an entry that is refused: finding a line number scans
+    // the document, and doing that for every entry would make a large index quadratic.
+    auto at = [&] { return where(source, xml, p.offset_debug() - 1) + ": "; };
     if (!is_safe_guid(e.guid)) {
-      out.refused.push_back(
-          trust::make_error(trust::Code::kBadInput, at + "guid=\"" + e.guid + "\" is not a GUID"));
+      out.refused.push_back(trust::make_error(trust::Code::kBadInput,
+                                              at() + "guid=\"" + e.guid + "\" is not a GUID"));
       continue;
     }
     if (!trust::parse_number(p.attribute("revision").value(), e.revision) || e.revision < 0) {
       out.refused.push_back(
-          trust::make_error(trust::Code::kBadInput, at + e.guid + ": bad revision"));
+          trust::make_error(trust::Code::kBadInput, at() + e.guid + ": bad revision"));
       continue;
     }
     std::transform(e.sha256.begin(), e.sha256.end(), e.sha256.begin(),
                    [](unsigned char c) { return std::tolower(c); });
     if (!is_hex64(e.sha256)) {
-      out.refused.push_back(
-          trust::make_error(trust::Code::kBadInput, at + e.guid + ": sha256 is not 64 hex digits"));
+      out.refused.push_back(trust::make_error(trust::Code::kBadInput,
+                                              at() + e.guid + ": sha256 is not 64 hex digits"));
       continue;
     }
     if (!is_safe_href(e.href)) {
       out.refused.push_back(trust::make_error(
-          trust::Code::kBadInput, at + e.guid + ": href=\"" + e.href +
+          trust::Code::kBadInput, at() + e.guid + ": href=\"" + e.href +
                                       "\" points outside the central server's policies folder"));
       continue;
     }
-    if (std::find(seen.begin(), seen.end(), e.guid) != seen.end()) {
+    if (!seen.insert(e.guid).second) {
       out.refused.push_back(
-          trust::make_error(trust::Code::kBadInput, at + e.guid + ": listed twice"));
+          trust::make_error(trust::Code::kBadInput, at() + e.guid + ": listed twice"));
       continue;
     }
-    seen.push_back(e.guid);
     out.entries.push_back(std::move(e));
   }
   return out;

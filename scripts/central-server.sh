@@ -65,6 +65,7 @@ http {
     ssl_certificate_key $state/key.pem;
     root $dir;
     location /.central-server/ { deny all; }
+    location /slow/ { limit_rate 32k; }   # for tests of a server that trickles its answer
   }
 }
 CONF

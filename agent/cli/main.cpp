@@ -3,6 +3,7 @@
 #include <curl/curl.h>
 #include <openssl/crypto.h>
 
+#include <csignal>
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
@@ -24,6 +25,9 @@ std::string home_from(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A file-size limit (ulimit -f) must fail a write with EFBIG, which the atomic writer reports
+  // and cleans up after, rather than kill the process half-way.
+  std::signal(SIGXFSZ, SIG_IGN);
   OPENSSL_init_crypto(OPENSSL_INIT_LOAD_CONFIG, nullptr);
   curl_global_init(CURL_GLOBAL_DEFAULT);
   cli::Context ctx;

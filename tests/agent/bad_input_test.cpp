@@ -222,3 +222,79 @@ TEST_F(BadInput, CainfoEmptiedByAccidentKeepsTheStore) {
 }
 
 }  // namespace
+
+// Hostile CA files named by a policy rather than on the command line: the same refusals, the
+// message naming the file, and the store untouched.
+namespace {
+
+class HostilePolicyCaFile : public BadInput {
+ protected:
+  void expect_policy_ca(const std::string& path, const std::string& message) {
+    home_.write("var/policies/hostile.xml",
+                "<Policy guid=\"hostile\"><CurlSSL CAInfo=\"" + path + "\"/></Policy>");
+    auto start = std::chrono::steady_clock::now();
+    auto r = merge({});
+    double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    EXPECT_EQ(r.exit_code, 2) << r.err;
+    EXPECT_NE(r.err.find(message), std::string::npos) << "stderr was: " << r.err;
+    EXPECT_LT(took, 5.0);
+    expect_store_unchanged();
+  }
+};
+
+TEST_F(HostilePolicyCaFile, Relative) { expect_policy_ca("corp/ca.pem", "hostile.xml:1:"); }
+
+TEST_F(HostilePolicyCaFile, Directory) {
+  std::string dir = home_.path() + "/corp/ca.d";
+  std::filesystem::create_directories(dir);
+  expect_policy_ca(dir, dir + ": refused: is a directory, not a file");
+}
+
+TEST_F(HostilePolicyCaFile, WorldWritableFile) {
+  std::string f = home_.write("corp/open.pem", other_.pem());
+  ::chmod(f.c_str(), 0666);
+  expect_policy_ca(f, f + ": refused: file is writable by group or others");
+}
+
+TEST_F(HostilePolicyCaFile, SymlinkIntoAWorldWritableDirectory) {
+  std::string target = home_.write("drop/ca.pem", other_.pem());
+  ::chmod((home_.path() + "/drop").c_str(), 0777);
+  std::string link = home_.path() + "/corp/ca.pem";
+  std::filesystem::create_directories(home_.path() + "/corp");
+  std::filesystem::create_symlink(target, link);
+  expect_policy_ca(link,
+                   "refused: directory " + home_.path() + "/drop is writable by group or others");
+}
+
+TEST_F(HostilePolicyCaFile, Fifo) {
+  std::filesystem::create_directories(home_.path() + "/corp");
+  std::string fifo = home_.path() + "/corp/ca.pem";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0644), 0);
+  expect_policy_ca(fifo, fifo + ": refused: not a regular file");  // and no hang (< 5 s)
+}
+
+TEST_F(HostilePolicyCaFile, TwoGibibyteSparseFile) {
+  std::string f = home_.write("corp/huge.pem", "");
+  ASSERT_EQ(::truncate(f.c_str(), off_t{2} << 30), 0);
+  expect_policy_ca(f, "2147483648 bytes is larger than the 128 MiB limit");
+}
+
+TEST_F(BadInput, FileSizeLimitWhileWritingKeepsTheOldStore) {
+  std::string many;
+  for (int i = 0; i < 60; ++i)
+    many += make_cert({.common_name = "bulk " + std::to_string(i)}).pem();
+  home_.write("etc/cainfo-ss.pem", many);
+  // 40 blocks of at most 1 KiB: far less than the ~60 KB store. The write fails with EFBIG
+  // (SIGXFSZ is ignored), the temporary is removed, and the old store and index stay.
+  auto r = merge({}, "sh -c 'ulimit -f 40; exec \"$0\" \"$@\"'");
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("File too large"), std::string::npos) << r.err;
+  expect_store_unchanged();
+  for (const auto& e : std::filesystem::directory_iterator(home_.path() + "/etc")) {
+    EXPECT_EQ(e.path().filename().string().find(".tmp-"), std::string::npos) << e.path();
+  }
+  EXPECT_EQ(merge({}).exit_code, 0);  // with room again, the next merge goes through
+  EXPECT_NE(read_file(home_.etc("cainfo-merged.pem")).find("CN=bulk 59"), std::string::npos);
+}
+
+}  // namespace

@@ -3,10 +3,13 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "policy/index.h"
@@ -212,6 +215,69 @@ TEST_F(Refresh, UnreachableOrUntrustedServerChangesNothing) {
   EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_NE(r.err.find("no anchor in the store"), std::string::npos) << r.err;
   EXPECT_EQ(testing_support::snapshot(home_.path() + "/var/policies"), untrusted_before);
+}
+
+}  // namespace
+
+// A central server (or whoever answers in its place) that sends far more than an index can be:
+// the transfer stops at the index's size bound, quickly, and nothing is written.
+namespace {
+
+class RefreshBounds : public Refresh {
+ protected:
+  // A 1 GiB index (sparse: no disk is used) under srv/<prefix>/policies/.
+  void huge_index(const std::string& prefix) {
+    std::string path = home_.write("srv/" + prefix + "/policies/index.xml", "");
+    ASSERT_EQ(::truncate(path.c_str(), off_t{1} << 30), 0);
+  }
+  std::map<std::string, std::string> var() {
+    return testing_support::snapshot(home_.path() + "/var");
+  }
+};
+
+TEST_F(RefreshBounds, AGibibyteIndexIsCutOffAtTheSizeBound) {
+  refresh();
+  auto before = var();
+  huge_index("huge");
+  auto start = std::chrono::steady_clock::now();
+  auto r = run({"policy", "refresh", "--server", url_ + "/huge"});
+  double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_NE(r.err.find("larger than the 4194304-byte limit; transfer stopped"), std::string::npos)
+      << r.err;
+  EXPECT_LT(took, 10.0);
+  EXPECT_EQ(var(), before);
+}
+
+TEST_F(RefreshBounds, ASlowServerIsCutOffAtTheTimeBound) {
+  refresh();
+  auto before = var();
+  huge_index("slow");  // nginx trickles /slow/ at 32 KiB/s: 4 MiB would take two minutes
+  auto start = std::chrono::steady_clock::now();
+  auto r = run({"policy", "refresh", "--server", url_ + "/slow", "--timeout", "2"});
+  double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_NE(r.err.find("no answer within 2"), std::string::npos) << r.err;
+  EXPECT_LT(took, 6.0);
+  EXPECT_EQ(var(), before);
+}
+
+TEST_F(RefreshBounds, AnIndexListing100000PoliciesIsRefusedWhole) {
+  refresh();
+  auto before = var();
+  std::string xml = "<PolicyIndex>\n";
+  for (int i = 0; i < 100000; ++i) {
+    xml += "<Policy guid=\"g" + std::to_string(i) + "\" revision=\"1\" sha256=\"" +
+           std::string(64, 'a') + "\" href=\"g" + std::to_string(i) + ".xml\"/>\n";
+  }
+  xml += "</PolicyIndex>\n";
+  republish_index(xml);
+  size_t requests_before = requests();
+  auto r = run({"policy", "refresh", "--server", url_});
+  EXPECT_EQ(r.exit_code, 3) << r.err;  // over the 4 MiB bound long before 10,000 entries
+  EXPECT_NE(r.err.find("byte limit"), std::string::npos) << r.err;
+  EXPECT_EQ(requests(), requests_before + 1);  // the index only: no policy was fetched
+  EXPECT_EQ(var(), before);
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "policy/index.h"
 #include "policy/policy_set.h"
 #include "tests/support/cert_factory.h"
 #include "tests/support/temp_home.h"
@@ -151,6 +152,27 @@ TEST(PolicySet, DirectoryLoadReportsBrokenFilesAndKeepsTheRest) {
   EXPECT_EQ(loaded.policies[0].guid, "good");
   ASSERT_EQ(loaded.refused.size(), 1u);
   EXPECT_NE(loaded.refused[0].message.find("bad.xml:1:"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace policy
+
+namespace policy {
+namespace {
+
+TEST(PolicyIndexBounds, MoreThan10000EntriesIsRefusedWhole) {
+  std::string xml = "<PolicyIndex>";
+  for (size_t i = 0; i <= kMaxIndexEntries; ++i) {
+    xml += "<Policy guid=\"g" + std::to_string(i) + "\" revision=\"1\" sha256=\"" +
+           std::string(64, 'a') + "\" href=\"g.xml\"/>";
+  }
+  xml += "</PolicyIndex>";
+  ASSERT_LT(xml.size(), kMaxIndexBytes);  // the entry bound, not the byte bound, refuses it
+  auto parsed = parse_index(xml, "index.xml");
+  ASSERT_FALSE(parsed);
+  EXPECT_NE(parsed.error().message.find("10000"), std::string::npos) << parsed.error().message;
+  xml.erase(xml.rfind("<Policy "), xml.rfind("/>") + 2 - xml.rfind("<Policy "));
+  EXPECT_TRUE(parse_index(xml, "index.xml"));  // exactly 10,000 is fine
 }
 
 }  // namespace
