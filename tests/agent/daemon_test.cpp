@@ -177,15 +177,21 @@ TEST_F(Daemon, OnceRunsOneCycleAndExitsWithItsStatus) {
   auto cli = run_cli({"status", "--json", "--home", home_.path()});
   json shown = json::parse(cli.out);
   ASSERT_FALSE(status()["anchors"].empty());
+  // Days left are whole days counted at each one's instant: a second apart they may differ by one.
+  auto timeless = [](json doc) {
+    for (auto& a : doc["anchors"]) a.erase("days_left");
+    for (auto& w : doc["warnings"]) w.erase("message");
+    return doc;
+  };
   for (const char* key : {"anchors", "reserves", "policy", "warnings"}) {
-    EXPECT_EQ(status()[key], shown[key]) << key;
+    EXPECT_EQ(timeless(status())[key], timeless(shown)[key]) << key;
   }
   EXPECT_EQ(shown["last_refresh"]["result"], "ok");
   EXPECT_EQ(shown["last_refresh"]["time"], status()["cycle"]["time"]);
   auto down = run_cli({"run", "--once", "--home", home_.path(), "--server", "https://127.0.0.1:1"});
   EXPECT_EQ(down.exit_code, 3);
   EXPECT_EQ(status()["cycle"]["result"], "error");
-  EXPECT_EQ(status()["anchors"], shown["anchors"]);  // the last good state, still reported
+  EXPECT_EQ(timeless(status())["anchors"], timeless(shown)["anchors"]);  // the last good state
 }
 
 }  // namespace
