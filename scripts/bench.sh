@@ -30,10 +30,10 @@ echo "$(. /etc/os-release && echo "$PRETTY_NAME"), $(openssl version | cut -d' '
 if ! $peers_only; then
   echo
   echo "== merge_bench (in-process figures and targets)"
-  "$build/tests/bench/merge_bench" 2>/dev/null | sed -n '/^Summary/,$p'
+  "$build/tests/bench/merge_bench" 2>/dev/null | sed -n '/^Summary/,$p' | tee "$work/merge_bench.txt"
   echo
-  echo "== connect_bench (trustagent connect vs curl --cacert vs the legacy loop)"
-  "$build/tests/bench/connect_bench" 2>/dev/null | sed -n '/^Summary/,$p'
+  echo "== connect_bench (whole processes, one verified HTTPS request to openssl s_server)"
+  "$build/tests/bench/connect_bench" 2>/dev/null | sed -n '/^Summary/,$p' | tee "$work/connect_bench.txt"
 fi
 
 bundle=/etc/ssl/certs/ca-certificates.crt
@@ -108,10 +108,27 @@ t_ossl=$(median_ms 1 openssl_merge)
 ossl_count=$(grep -c 'BEGIN CERTIFICATE' "$work/openssl-merged.pem" || true)
 ta_count=$(grep -c 'BEGIN CERTIFICATE' "$home/etc/cainfo-merged.pem")
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2fx", a / b}'; }
-printf '%-52s %12s %10s %14s\n' "tool" "median ms" "anchors" "vs trustagent"
-printf '%-52s %12s %10s %14s\n' "trustagent merge, cold (no cache, no state)" "$t_cold" "$ta_count" "1.00x"
-printf '%-52s %12s %10s %14s\n' "trustagent merge --force, warm cache" "$t_warm" "$ta_count" "$(ratio "$t_warm" "$t_cold")"
-printf '%-52s %12s %10s %14s\n' "trustagent merge, nothing changed" "$t_none" "$ta_count" "$(ratio "$t_none" "$t_cold")"
-printf '%-52s %12s %10s %14s\n' "cat (byte copy, no parsing, no de-duplication)" "$t_cat" "$total" "$(ratio "$t_cat" "$t_cold")"
-printf '%-52s %12s %10s %14s\n' "p11-kit trust extract --format=pem-bundle" "$t_p11" "$p11_count" "$(ratio "$t_p11" "$t_cold")"
-printf '%-52s %12s %10s %14s\n' "scripted openssl de-duplicating merge (1 run, minutes)" "$t_ossl" "$ossl_count" "$(ratio "$t_ossl" "$t_cold")"
+
+# The one table: each task, trustagent's median, each peer's median, and peer / trustagent.
+rows="$work/rows"
+: > "$rows"
+row() { printf '%s|%s|%s|%s|%s\n' "$1" "$2" "$3" "$4" "$5" >> "$rows"; }
+if [ -s "$work/connect_bench.txt" ]; then
+  while read -r n ta curl legacy _; do
+    row "connect, $n anchors" "$ta" "curl --cacert" "$curl" "$(ratio "$curl" "$ta")"
+    row "connect, $n anchors" "$ta" "legacy loop (in-process)" "$legacy" "$(ratio "$legacy" "$ta")"
+  done < <(awk '$1 ~ /^[0-9]+$/ && NF >= 4 {print $1, $2, $3, $4}' "$work/connect_bench.txt")
+fi
+row "merge $total, cold" "$t_cold" "cat (copy only)" "$t_cat" "$(ratio "$t_cat" "$t_cold")"
+row "merge $total, cold" "$t_cold" "p11-kit trust extract" "$t_p11" "$(ratio "$t_p11" "$t_cold")"
+row "merge $total, cold" "$t_cold" "scripted openssl merge" "$t_ossl" "$(ratio "$t_ossl" "$t_cold")"
+row "merge $total, warm cache" "$t_warm" "p11-kit trust extract" "$t_p11" "$(ratio "$t_p11" "$t_warm")"
+row "merge $total, nothing changed" "$t_none" "cat (copy only)" "$t_cat" "$(ratio "$t_cat" "$t_none")"
+
+echo
+echo "== peer comparison (medians in ms; ratio = peer / trustagent, above 1 means trustagent is faster)"
+echo "   anchors written: trustagent $ta_count, p11-kit $p11_count, openssl script $ossl_count, of $total"
+printf '%-32s %12s  %-26s %12s %10s\n' "task" "trustagent" "peer" "peer" "ratio"
+while IFS='|' read -r task ta peer peer_ms r; do
+  printf '%-32s %12s  %-26s %12s %10s\n' "$task" "$ta" "$peer" "$peer_ms" "$r"
+done < "$rows"
