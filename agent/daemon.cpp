@@ -1,6 +1,9 @@
 #include "agent/daemon.h"
 
 #include <signal.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 #include <syslog.h>
 
 #include <algorithm>
@@ -176,6 +179,11 @@ int run_daemon(const DaemonOptions& options) {
       log(LOG_ERR, w.error().message);
     }
     if (options.once) return c.exit_code;
+#if defined(__GLIBC__)
+    // A cycle may have held every anchor's metadata and a large status document; give those pages
+    // back to the system rather than keep them resident for the hour the daemon sleeps.
+    ::malloc_trim(0);
+#endif
     if (!c.ok) log(LOG_INFO, "retrying in " + std::to_string(delay) + " s");
 
     timespec wait{static_cast<time_t>(delay), 0};
