@@ -117,7 +117,7 @@ if [ -s "$work/connect_bench.txt" ]; then
   while read -r n ta curl legacy _; do
     row "connect, $n anchors" "$ta" "curl --cacert" "$curl" "$(ratio "$curl" "$ta")"
     row "connect, $n anchors" "$ta" "legacy loop (in-process)" "$legacy" "$(ratio "$legacy" "$ta")"
-  done < <(awk '$1 ~ /^[0-9]+$/ && NF >= 4 {print $1, $2, $3, $4}' "$work/connect_bench.txt")
+  done < <(awk '$1 ~ /^[0-9]+$/ && $2 ~ /^[0-9.]+$/ && NF >= 4 {print $1, $2, $3, $4}' "$work/connect_bench.txt")
 fi
 row "merge $total, cold" "$t_cold" "cat (copy only)" "$t_cat" "$(ratio "$t_cat" "$t_cold")"
 row "merge $total, cold" "$t_cold" "p11-kit trust extract" "$t_p11" "$(ratio "$t_p11" "$t_cold")"
