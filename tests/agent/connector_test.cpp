@@ -30,10 +30,7 @@ class Connector : public ::testing::Test {
   }
   std::unique_ptr<testing_support::TlsServer> serve(const Issued& leaf,
                                                     const std::string& chain = "") {
-    std::string cert = home_.write("srv/cert" + std::to_string(++servers_) + ".pem", leaf.pem());
-    std::string key = home_.write("srv/key" + std::to_string(servers_) + ".pem", leaf.key_pem());
-    std::string chain_file = chain.empty() ? "" : home_.write("srv/chain.pem", chain);
-    auto server = std::make_unique<testing_support::TlsServer>(cert, key, chain_file);
+    auto server = testing_support::serve_certificate(home_, leaf, chain);
     EXPECT_GT(server->port(), 0);
     return server;
   }
@@ -49,7 +46,6 @@ class Connector : public ::testing::Test {
 
   testing_support::TempHome home_;
   trust::Layout layout_ = trust::Layout::at(home_.path());
-  int servers_ = 0;
   Issued root_ = make_cert({.common_name = "Test Root", .is_ca = true});
   Issued server_ = make_cert({.common_name = "localhost",
                               .dns_names = {"localhost"},

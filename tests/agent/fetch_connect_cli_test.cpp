@@ -35,10 +35,7 @@ class FetchConnect : public ::testing::Test {
   }
   std::unique_ptr<testing_support::TlsServer> serve(const Issued& leaf,
                                                     const std::string& chain = "") {
-    std::string n = std::to_string(++servers_);
-    auto server = std::make_unique<testing_support::TlsServer>(
-        home_.write("srv/cert" + n, leaf.pem()), home_.write("srv/key" + n, leaf.key_pem()),
-        chain.empty() ? "" : home_.write("srv/chain" + n, chain));
+    auto server = testing_support::serve_certificate(home_, leaf, chain);
     EXPECT_GT(server->port(), 0);
     return server;
   }
@@ -88,7 +85,6 @@ class FetchConnect : public ::testing::Test {
   }
 
   testing_support::TempHome home_;
-  int servers_ = 0;
   Issued unrelated_ = make_cert({.common_name = "Unrelated", .is_ca = true});
   Issued self_ = make_cert({.common_name = "localhost", .dns_names = {"localhost"}});
 };

@@ -35,10 +35,9 @@ class Move : public ::testing::Test {
     args.insert(args.end(), {"--home", home_.path()});
     return testing_support::run_cli(args, {}, prefix);
   }
-  std::unique_ptr<testing_support::TlsServer> serve(const Issued& leaf) {
-    std::string n = std::to_string(++servers_);
-    auto server = std::make_unique<testing_support::TlsServer>(
-        home_.write("srv/cert" + n, leaf.pem()), home_.write("srv/key" + n, leaf.key_pem()));
+  std::unique_ptr<testing_support::TlsServer> serve(const Issued& leaf,
+                                                    const std::string& chain = "") {
+    auto server = testing_support::serve_certificate(home_, leaf, chain);
     EXPECT_GT(server->port(), 0);
     return server;
   }
@@ -53,7 +52,6 @@ class Move : public ::testing::Test {
   }
 
   testing_support::TempHome home_;
-  int servers_ = 0;
   Issued old_cert_ = make_cert({.common_name = "localhost", .dns_names = {"localhost"}});
   Issued new_cert_ = make_cert({.common_name = "localhost", .dns_names = {"localhost"}});
   std::unique_ptr<testing_support::TlsServer> old_server_, new_server_;

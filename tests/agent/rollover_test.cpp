@@ -28,10 +28,9 @@ class Rollover : public ::testing::Test {
     args.insert(args.end(), {"--home", home_.path()});
     return testing_support::run_cli(args);
   }
-  std::unique_ptr<testing_support::TlsServer> serve(const Issued& leaf) {
-    std::string n = std::to_string(++servers_);
-    auto server = std::make_unique<testing_support::TlsServer>(
-        home_.write("srv/cert" + n, leaf.pem()), home_.write("srv/key" + n, leaf.key_pem()));
+  std::unique_ptr<testing_support::TlsServer> serve(const Issued& leaf,
+                                                    const std::string& chain = "") {
+    auto server = testing_support::serve_certificate(home_, leaf, chain);
     EXPECT_GT(server->port(), 0);
     return server;
   }
@@ -57,7 +56,6 @@ class Rollover : public ::testing::Test {
   }
 
   testing_support::TempHome home_;
-  int servers_ = 0;
   // The server's certificate C, expiring soon, and its reserve CR, for the same name.
   Issued current_ =
       make_cert({.common_name = "localhost", .not_after_days = 20, .dns_names = {"localhost"}});

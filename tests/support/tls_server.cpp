@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/support/cert_factory.h"
 #include "tests/support/temp_home.h"
 
 namespace testing_support {
@@ -59,6 +60,16 @@ TlsServer::~TlsServer() {
     ::kill(pid_, SIGTERM);
     ::waitpid(pid_, nullptr, 0);
   }
+}
+
+std::unique_ptr<TlsServer> serve_certificate(const TempHome& home, const Issued& leaf,
+                                             const std::string& chain_pem) {
+  static int served = 0;
+  std::string n = std::to_string(++served);
+  return std::make_unique<TlsServer>(
+      home.write("srv/cert" + n + ".pem", leaf.pem()),
+      home.write("srv/key" + n + ".pem", leaf.key_pem()),
+      chain_pem.empty() ? "" : home.write("srv/chain" + n + ".pem", chain_pem));
 }
 
 }  // namespace testing_support

@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <memory>
 #include <string>
 
 namespace testing_support {
@@ -23,5 +24,13 @@ class TlsServer {
   pid_t pid_ = -1;
   int port_ = 0;
 };
+
+struct Issued;
+class TempHome;
+
+// A server for `leaf` (and the `chain_pem` it sends after it), its files written under
+// <home>/srv/ with names no other server of this process uses.
+std::unique_ptr<TlsServer> serve_certificate(const TempHome& home, const Issued& leaf,
+                                             const std::string& chain_pem = "");
 
 }  // namespace testing_support
