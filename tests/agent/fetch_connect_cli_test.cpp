@@ -39,9 +39,6 @@ class FetchConnect : public ::testing::Test {
     EXPECT_GT(server->port(), 0);
     return server;
   }
-  std::string at(const testing_support::TlsServer& s) {
-    return "localhost:" + std::to_string(s.port());
-  }
   std::map<std::string, std::string> etc() {
     return testing_support::snapshot(home_.path() + "/etc");
   }
@@ -91,7 +88,7 @@ class FetchConnect : public ::testing::Test {
 
 TEST_F(FetchConnect, ConnectJsonOnSuccessAndOnFailure) {
   auto srv = serve(self_);
-  auto bad = run({"connect", at(*srv), "--json"});
+  auto bad = run({"connect", srv->address(), "--json"});
   EXPECT_EQ(bad.exit_code, 1);
   json f = json::parse(bad.out);
   EXPECT_EQ(f["ok"], false);
@@ -100,7 +97,7 @@ TEST_F(FetchConnect, ConnectJsonOnSuccessAndOnFailure) {
   EXPECT_NE(bad.err.find("no anchor in the store for issuer"), std::string::npos);
 
   home_.write("etc/cainfo-ss.pem", self_.pem());
-  auto good = run({"connect", "https://" + at(*srv) + "/", "--json"});
+  auto good = run({"connect", "https://" + srv->address() + "/", "--json"});
   ASSERT_EQ(good.exit_code, 0) << good.err;
   json j = json::parse(good.out);
   EXPECT_EQ(j["ok"], true);
@@ -113,7 +110,7 @@ TEST_F(FetchConnect, ConnectJsonOnSuccessAndOnFailure) {
 
 TEST_F(FetchConnect, ConnectUsesTheConfiguredServerAndWarnsWithoutVerification) {
   auto srv = serve(self_);
-  home_.write("etc/trustagent.conf", "server = " + at(*srv) + "\n");
+  home_.write("etc/trustagent.conf", "server = " + srv->address() + "\n");
   auto r = run({"connect", "--no-verify-peer"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("WARNING: peer verification is OFF (--no-verify-peer)"), std::string::npos);
@@ -126,17 +123,17 @@ TEST_F(FetchConnect, ConnectFollowsThePolicyAndFlagsOverrideItWithANote) {
   home_.write("var/policies/pin.xml",
               "<Policy guid=\"pin-1\" priority=\"1\"><CurlSSL SSLNSPublicHttpsCertFingerprint=\"" +
                   std::string(64, 'c') + ";" + std::string(40, 'd') + "\"/></Policy>");
-  auto pinned = run({"connect", at(*srv), "--json"});
+  auto pinned = run({"connect", srv->address(), "--json"});
   EXPECT_EQ(pinned.exit_code, 1);
   EXPECT_EQ(json::parse(pinned.out)["error"]["code"], "pin_mismatch");
-  auto overridden = run({"connect", at(*srv), "--pin", self_.sha256()});
+  auto overridden = run({"connect", srv->address(), "--pin", self_.sha256()});
   EXPECT_EQ(overridden.exit_code, 0) << overridden.err;
   EXPECT_NE(overridden.err.find("note: --pin overrides policy pin-1"), std::string::npos);
 
   home_.write("var/policies/pin.xml",
               "<Policy guid=\"lax-2\"><CurlSSL SSLVerifyPeer=\"no\"/></Policy>");
   home_.write("etc/cainfo-ss.pem", unrelated_.pem());
-  auto lax = run({"connect", at(*srv)});
+  auto lax = run({"connect", srv->address()});
   EXPECT_EQ(lax.exit_code, 0) << lax.err;
   EXPECT_NE(lax.err.find("WARNING: peer verification is OFF (policy lax-2)"), std::string::npos);
 }
@@ -151,7 +148,7 @@ TEST_F(FetchConnect, ConnectToAClosedPortExitsThree) {
 TEST_F(FetchConnect, FetchWithoutTerminalOrFingerprintTrustsNothing) {
   auto srv = serve(self_);
   auto before = etc();
-  auto r = run({"fetch", at(*srv)});
+  auto r = run({"fetch", srv->address()});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("no terminal to ask: pass --fingerprint " + self_.sha256()),
             std::string::npos)
@@ -164,16 +161,17 @@ TEST_F(FetchConnect, FetchWithTheRightFingerprintStoresAndConnectThenWorks) {
   auto srv = serve(self_);
   std::string colons;
   for (size_t i = 0; i < 64; i += 2) colons += (i ? ":" : "") + self_.sha256().substr(i, 2);
-  auto r = run({"fetch", at(*srv), "--fingerprint", colons, "--json"});
+  auto r = run({"fetch", srv->address(), "--fingerprint", colons, "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   json j = json::parse(r.out);
   EXPECT_EQ(j["stored"], true);
   EXPECT_EQ(j["file"], home_.etc("cainfo.pem"));
   EXPECT_EQ(j["sha256"], self_.sha256());
   EXPECT_EQ(anchors_in("cainfo.pem"), 2u);
-  EXPECT_EQ(run({"connect", at(*srv)}).exit_code, 0);
+  EXPECT_EQ(run({"connect", srv->address()}).exit_code, 0);
   // Again: already there, nothing added twice.
-  json again = json::parse(run({"fetch", at(*srv), "--fingerprint", self_.sha256(), "--json"}).out);
+  json again =
+      json::parse(run({"fetch", srv->address(), "--fingerprint", self_.sha256(), "--json"}).out);
   EXPECT_EQ(again["stored"], false);
   EXPECT_EQ(anchors_in("cainfo.pem"), 2u);
 }
@@ -181,7 +179,7 @@ TEST_F(FetchConnect, FetchWithTheRightFingerprintStoresAndConnectThenWorks) {
 TEST_F(FetchConnect, FetchWithAWrongFingerprintShowsBothAndWritesNothing) {
   auto srv = serve(self_);
   auto before = etc();
-  auto r = run({"fetch", at(*srv), "--fingerprint", std::string(64, 'b')});
+  auto r = run({"fetch", srv->address(), "--fingerprint", std::string(64, 'b')});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("expected " + std::string(64, 'b')), std::string::npos);
   EXPECT_NE(r.err.find("has sha256 " + self_.sha256()), std::string::npos);
@@ -190,7 +188,7 @@ TEST_F(FetchConnect, FetchWithAWrongFingerprintShowsBothAndWritesNothing) {
 
 TEST_F(FetchConnect, TrustOnFirstUseIsExplicitAndWarned) {
   auto srv = serve(self_);
-  auto r = run({"fetch", at(*srv), "--trust-on-first-use", "--site"});
+  auto r = run({"fetch", srv->address(), "--trust-on-first-use", "--site"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("WARNING: trusting on first use"), std::string::npos);
   EXPECT_EQ(anchors_in("cainfo-ss.pem"), 1u);
@@ -201,13 +199,13 @@ TEST_F(FetchConnect, CaIssuedServerDefaultsToTheLastCertificateSent) {
   Issued mid = make_cert({.common_name = "Fetch Intermediate", .is_ca = true}, &root);
   Issued leaf = make_cert({.common_name = "localhost", .dns_names = {"localhost"}}, &mid);
   auto srv = serve(leaf, mid.pem());
-  auto r = run({"fetch", at(*srv), "--fingerprint", mid.sha256(), "--json"});
+  auto r = run({"fetch", srv->address(), "--fingerprint", mid.sha256(), "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(json::parse(r.out)["chain"].size(), 2u);
   EXPECT_EQ(json::parse(r.out)["sha256"], mid.sha256());
-  auto pick_leaf = run({"fetch", at(*srv), "--pick", "leaf", "--fingerprint", leaf.sha256()});
+  auto pick_leaf = run({"fetch", srv->address(), "--pick", "leaf", "--fingerprint", leaf.sha256()});
   EXPECT_EQ(pick_leaf.exit_code, 0) << pick_leaf.err;
-  auto bad_pick = run({"fetch", at(*srv), "--pick", "7", "--trust-on-first-use"});
+  auto bad_pick = run({"fetch", srv->address(), "--pick", "7", "--trust-on-first-use"});
   EXPECT_EQ(bad_pick.exit_code, 2);
   EXPECT_NE(bad_pick.err.find("expected leaf, root or a number from 1 to 2"), std::string::npos);
 }
@@ -216,13 +214,13 @@ TEST_F(FetchConnect, OnATerminalItAsksAndNoMeansNothingWritten) {
   auto srv = serve(self_);
   auto before = etc();
   std::string screen;
-  int no = run_on_terminal({"fetch", at(*srv), "--home", home_.path()}, "n", &screen);
+  int no = run_on_terminal({"fetch", srv->address(), "--home", home_.path()}, "n", &screen);
   EXPECT_EQ(no, 1) << screen;
   EXPECT_NE(screen.find("sha256 " + self_.sha256()), std::string::npos);
   EXPECT_EQ(etc(), before);
 
   screen.clear();
-  int yes = run_on_terminal({"fetch", at(*srv), "--home", home_.path()}, "y", &screen);
+  int yes = run_on_terminal({"fetch", srv->address(), "--home", home_.path()}, "y", &screen);
   EXPECT_EQ(yes, 0) << screen;
   EXPECT_EQ(anchors_in("cainfo.pem"), 2u);
 }

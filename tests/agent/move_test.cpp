@@ -23,8 +23,8 @@ class Move : public ::testing::Test {
   void SetUp() override {
     old_server_ = serve(old_cert_);
     home_.write("etc/cainfo.pem", old_cert_.pem());
-    home_.write("etc/trustagent.conf",
-                "# the agent's server\nserver = " + at(*old_server_) + "\nlock-timeout = 5\n");
+    home_.write("etc/trustagent.conf", "# the agent's server\nserver = " + old_server_->address() +
+                                           "\nlock-timeout = 5\n");
     ASSERT_EQ(run({"connect"}).exit_code, 0);  // settles the store and state before snapshots
     new_server_ = serve(new_cert_);
     new_file_ = home_.write("in/new.pem", new_cert_.pem());
@@ -40,9 +40,6 @@ class Move : public ::testing::Test {
     auto server = testing_support::serve_certificate(home_, leaf, chain);
     EXPECT_GT(server->port(), 0);
     return server;
-  }
-  std::string at(const testing_support::TlsServer& s) {
-    return "localhost:" + std::to_string(s.port());
   }
   std::vector<std::string> move_to(const testing_support::TlsServer& s) {
     return {"move", "--address", "localhost", "--port", std::to_string(s.port())};
@@ -72,7 +69,7 @@ TEST_F(Move, ToASecondServerWithItsCertificateFile) {
   ASSERT_EQ(now_trusted.size(), 1u);
   EXPECT_EQ(trust::to_hex(now_trusted[0].sha256), new_cert_.sha256());
   std::string conf = read_file(home_.etc("trustagent.conf"));
-  EXPECT_NE(conf.find("# the agent's server\nserver = " + at(*new_server_) + "\n"),
+  EXPECT_NE(conf.find("# the agent's server\nserver = " + new_server_->address() + "\n"),
             std::string::npos)
       << conf;
   EXPECT_NE(conf.find("lock-timeout = 5"), std::string::npos);  // other settings kept
@@ -88,7 +85,7 @@ TEST_F(Move, ToASecondServerByFingerprint) {
   args.insert(args.end(), {"--fingerprint", new_cert_.sha256()});
   auto r = run(args);
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(r.out.find("moved to " + at(*new_server_)), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("moved to " + new_server_->address()), std::string::npos) << r.out;
   EXPECT_NE(read_file(home_.etc("cainfo-merged.pem")).find(new_cert_.sha256()), std::string::npos);
   EXPECT_EQ(read_file(home_.etc("cainfo-merged.pem")).find(old_cert_.sha256()), std::string::npos);
 }

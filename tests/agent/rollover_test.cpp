@@ -34,9 +34,6 @@ class Rollover : public ::testing::Test {
     EXPECT_GT(server->port(), 0);
     return server;
   }
-  std::string at(const testing_support::TlsServer& s) {
-    return "localhost:" + std::to_string(s.port());
-  }
   std::vector<std::string> anchors_in(const std::string& file) {
     std::vector<std::string> out;
     if (!testing_support::file_exists(home_.etc(file))) return out;
@@ -46,7 +43,7 @@ class Rollover : public ::testing::Test {
     return out;
   }
   json connect_json(const testing_support::TlsServer& s) {
-    auto r = run({"connect", at(s), "--json"});
+    auto r = run({"connect", s.address(), "--json"});
     return json::parse(r.out);
   }
   void pin_policy(const std::string& pin) {
@@ -85,19 +82,19 @@ TEST_F(Rollover, TheServerSwitchesToItsReserveAndConnectStillWorks) {
   ASSERT_EQ(j["ok"], true) << j.dump();
   EXPECT_EQ(j["anchor"]["role"], "reserve");
   EXPECT_EQ(j["anchor"]["sha256"], reserve_.sha256());
-  auto text = run({"connect", at(*after)});
+  auto text = run({"connect", after->address()});
   EXPECT_NE(text.out.find("(reserve)"), std::string::npos) << text.out;
 }
 
 TEST_F(Rollover, WithoutTheReserveTheSwitchIsAnOutageThatNamesTheNewCertificate) {
   home_.write("etc/cainfo.pem", current_.pem());
   auto after = serve(reserve_);
-  auto r = run({"connect", at(*after), "--json"});
+  auto r = run({"connect", after->address(), "--json"});
   EXPECT_EQ(r.exit_code, 1);
   json j = json::parse(r.out);
   EXPECT_EQ(j["error"]["code"], "untrusted");
   EXPECT_EQ(j["chain"][0]["sha256"], reserve_.sha256());
-  auto text = run({"connect", at(*after)});
+  auto text = run({"connect", after->address()});
   EXPECT_EQ(text.exit_code, 1);
   EXPECT_NE(text.err.find(reserve_.sha256()), std::string::npos) << text.err;
 }
@@ -135,7 +132,7 @@ TEST_F(Rollover, APinDoesNotFollowAReserveForAnotherServer) {
   // `elsewhere` shares neither subject nor name with C, so it replaces nothing.
   ASSERT_EQ(run({"reserve", "add", home_.write("in/e.pem", elsewhere.pem())}).exit_code, 0);
   auto srv = serve(elsewhere);
-  auto r = run({"connect", at(*srv), "--no-verify-host", "--json"});
+  auto r = run({"connect", srv->address(), "--no-verify-host", "--json"});
   EXPECT_EQ(json::parse(r.out)["error"]["code"], "pin_mismatch");
 }
 

@@ -19,6 +19,7 @@ class TlsServer {
   TlsServer& operator=(const TlsServer&) = delete;
 
   int port() const { return port_; }  // 0 when it failed to start
+  std::string address() const { return "localhost:" + std::to_string(port_); }
 
  private:
   pid_t pid_ = -1;
