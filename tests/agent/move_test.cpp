@@ -152,3 +152,16 @@ TEST_F(Move, TheSystemHomeNeedsRoot) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST_F(Move, AnUnreadableCertificateFileChangesNothing) {
+  auto args = move_to(*new_server_);
+  args.insert(args.end(), {"--cert", home_.path() + "/in/none.pem"});
+  auto r = run(args);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find(home_.path() + "/in/none.pem"), std::string::npos) << r.err;
+  expect_nothing_changed();
+}
+
+}  // namespace

@@ -230,3 +230,24 @@ TEST_F(Rollover, AnExpiredCertificateLeavesManagedSourcesOnceItsSuccessorIsThere
 }
 
 }  // namespace
+
+namespace {
+
+TEST_F(Rollover, BadReserveInputChangesNothing) {
+  home_.write("etc/cainfo.pem", current_.pem());
+  ASSERT_EQ(run({"merge"}).exit_code, 0);
+  auto before = testing_support::snapshot(home_.path());
+  auto missing = run({"reserve", "add", home_.path() + "/in/none.pem"});
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_NE(missing.err.find(home_.path() + "/in/none.pem"), std::string::npos) << missing.err;
+  std::string junk = home_.write("in/junk.pem", "-----BEGIN PRIVATE KEY-----\nAAAA\n");
+  before["in/junk.pem"] = read_file(junk);
+  auto garbage = run({"reserve", "add", junk});
+  EXPECT_EQ(garbage.exit_code, 2);
+  EXPECT_NE(garbage.err.find(junk + ": no certificate in it"), std::string::npos) << garbage.err;
+  auto bad_fp = run({"reserve", "remove", "not-a-fingerprint"});
+  EXPECT_EQ(bad_fp.exit_code, 2);
+  EXPECT_EQ(testing_support::snapshot(home_.path()), before);
+}
+
+}  // namespace
