@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <ctime>
 #include <nlohmann/json.hpp>
@@ -58,7 +59,12 @@ nlohmann::json changes(const std::vector<trust::AnchorChange>& list) {
   return out;
 }
 
-Cycle run_cycle(const DaemonOptions& options, const Log& log) {
+// A conditional GET cannot see a republish that the server's validators miss (nginx's ETag is the
+// mtime in whole seconds plus the size). Fetching the whole index at start, on SIGHUP and at least
+// this often bounds how long such a change can go unnoticed, at the price of one index download.
+constexpr auto kFullRefreshEvery = std::chrono::hours(24);
+
+Cycle run_cycle(const DaemonOptions& options, bool full, const Log& log) {
   Cycle c;
   c.report["time"] = trust::to_iso8601(std::time(nullptr));
   auto fail = [&](const trust::Error& e) {
@@ -76,7 +82,7 @@ Cycle run_cycle(const DaemonOptions& options, const Log& log) {
   c.interval = first->effective.refresh_interval.value;
   bool have_server = !options.server.empty() || !first->effective.server_url.value.empty();
   if (have_server) {
-    RefreshRequest request{options.store, options.server, options.timeout_seconds};
+    RefreshRequest request{options.store, options.server, options.timeout_seconds, full};
     auto r = refresh_policies(request);
     if (!r) {
       fail(r.error());
@@ -86,14 +92,13 @@ Cycle run_cycle(const DaemonOptions& options, const Log& log) {
     for (const auto& e : r->refused) log(LOG_WARNING, "policy refused: " + e.message);
     log(LOG_INFO, r->not_modified
                       ? "policies not modified (304)"
-                      : "policies: " + std::to_string(r->installed.size()) + " installed, " +
+                      : std::string(full ? "policies (whole index fetched): " : "policies: ") +
+                            std::to_string(r->installed.size()) + " installed, " +
                             std::to_string(r->removed.size()) + " removed, " +
                             std::to_string(r->refused.size()) + " refused");
-    c.report["refresh"] = {{"index", r->index_url},
-                           {"not_modified", r->not_modified},
-                           {"installed", r->installed},
-                           {"removed", r->removed},
-                           {"refused", r->refused.size()}};
+    c.report["refresh"] = {{"index", r->index_url},           {"full", full},
+                           {"not_modified", r->not_modified}, {"installed", r->installed},
+                           {"removed", r->removed},           {"refused", r->refused.size()}};
     // What the first sync changed (before the refresh) belongs to this cycle too.
     for (const auto& n : first->rollover.notes) log(LOG_NOTICE, "rollover: " + n);
     c.applied = std::move(r->applied);
@@ -160,9 +165,16 @@ int run_daemon(const DaemonOptions& options) {
 
   std::mt19937_64 random(std::random_device{}());
   int failures = 0;
+  bool want_full = true;
+  auto last_full = std::chrono::steady_clock::now();
   log(LOG_INFO, "started for " + layout.home);
   while (true) {
-    Cycle c = run_cycle(options, log);
+    if (std::chrono::steady_clock::now() - last_full >= kFullRefreshEvery) want_full = true;
+    Cycle c = run_cycle(options, want_full, log);
+    if (c.ok && want_full) {
+      want_full = false;
+      last_full = std::chrono::steady_clock::now();
+    }
     int64_t delay = c.interval;
     if (c.ok) {
       failures = 0;
@@ -195,7 +207,8 @@ int run_daemon(const DaemonOptions& options) {
         return 0;
       }
       if (sig == SIGHUP) {
-        log(LOG_INFO, "SIGHUP: refreshing now");
+        log(LOG_INFO, "SIGHUP: refreshing now, whole index");
+        want_full = true;
         break;
       }
       if (sig < 0 && errno == EINTR) continue;  // spurious; the remaining time is not tracked

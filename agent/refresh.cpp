@@ -83,7 +83,7 @@ trust::Result<RefreshReport> refresh_policies(const RefreshRequest& request) {
   index_get.target = report.index_url;
   index_get.max_body = policy::kMaxIndexBytes;
   bool have_policies = std::filesystem::exists(layout.policies_dir);
-  if (before.url == report.index_url && have_policies) {
+  if (!request.full && before.url == report.index_url && have_policies) {
     if (!before.etag.empty()) index_get.headers.push_back("If-None-Match: " + before.etag);
     if (!before.last_modified.empty()) {
       index_get.headers.push_back("If-Modified-Since: " + before.last_modified);

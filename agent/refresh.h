@@ -4,7 +4,9 @@
 //  1. Bring the store up to date, so the central server is authenticated against it (through the
 //     connector, with the pins and verify settings of the policy in force).
 //  2. GET <base>/policies/index.xml, conditionally (If-None-Match / If-Modified-Since): a quiet
-//     fleet costs one small 304 per agent per interval, and then nothing is written.
+//     fleet costs one small 304 per agent per interval, and then nothing is written. A `full`
+//     refresh sends no validators: a server whose validators are too coarse (nginx's ETag is the
+//     mtime in whole seconds plus the size) cannot hide a same-second, same-size republish from it.
 //  3. Download only policies whose sha256 differs from the stored copy; check the hash, parse the
 //     policy, check its guid and that its revision does not go backwards. A policy failing any
 //     check is refused with a message and its previous copy stays in force.
@@ -24,6 +26,7 @@ struct RefreshRequest {
   StoreRequest store;
   std::string server;  // base URL or host[:port]; empty: the policy's <Server>
   double timeout_seconds = 30;
+  bool full = false;  // fetch the index whatever the stored validators say
 };
 
 struct RefreshReport {

@@ -89,6 +89,7 @@ void add_policy_command(CLI::App& app, Context& ctx) {
   });
 
   auto timeout = std::make_shared<double>(30);
+  auto full = std::make_shared<bool>(false);
   CLI::App* refresh = group->add_subcommand(
       "refresh",
       "Fetch <server>/policies/index.xml (conditional GET), download the policies that changed, "
@@ -96,12 +97,17 @@ void add_policy_command(CLI::App& app, Context& ctx) {
       "--server, else 'server' in the config, else the policy's <Server>.");
   refresh->add_option("--timeout", *timeout, "Seconds per request (default 30)")
       ->check(CLI::PositiveNumber);
+  refresh->add_flag("--full", *full,
+                    "Fetch the whole index even if the server would answer 304: for a policy "
+                    "republished within the same second at the same size, which servers whose "
+                    "ETag is mtime and size (nginx) cannot tell apart");
   refresh->footer(kExitCodes);
-  refresh->callback([&ctx, timeout] {
+  refresh->callback([&ctx, timeout, full] {
     agent::RefreshRequest request;
     request.store = ctx.store_request();
     request.server = ctx.server;
     request.timeout_seconds = *timeout;
+    request.full = *full;
     auto report = agent::refresh_policies(request);
     if (!report) {
       ctx.exit_code = fail(ctx, report.error());

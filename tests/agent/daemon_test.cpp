@@ -140,6 +140,28 @@ TEST_F(Daemon, SighupRefreshesAtOnce) {
             std::string::npos);
 }
 
+// A republish nginx's validators cannot show (same size, same mtime) answers 304 to the daemon's
+// conditional GETs; SIGHUP fetches the whole index and applies it.
+TEST_F(Daemon, SighupFetchesTheWholeIndexSoASameSecondRepublishIsSeen) {
+  policy(ca_a_, 1, 600);
+  pid_t pid = start_daemon();
+  ASSERT_TRUE(wait_for([&] { return status()["cycle"]["result"] == "ok"; }, 10));
+  EXPECT_EQ(status()["cycle"]["refresh"]["full"], true);  // the first cycle fetches in full
+  std::string index = srv() + "/policies/index.xml";
+  std::string old_index = read_file(index);
+  testing_support::rewrite_unseen(index, [&] { policy(ca_b_, 2, 600); });
+  ASSERT_EQ(read_file(index).size(), old_index.size());
+  auto conditional = run_cli({"policy", "refresh", "--home", home_.path(), "--server", url_});
+  EXPECT_NE(conditional.out.find("not modified (304)"), std::string::npos)
+      << "the server saw the change: the test proves nothing";
+  EXPECT_NE(store().find("CN=CA A"), std::string::npos);
+  ::kill(pid, SIGHUP);
+  EXPECT_TRUE(wait_for([&] { return store().find("CN=CA B") != std::string::npos; }, 5));
+  EXPECT_TRUE(wait_for(
+      [&] { return status()["cycle"]["refresh"]["installed"] == json::array({"pol-1"}); }, 5));
+  EXPECT_EQ(status()["cycle"]["refresh"]["full"], true);
+}
+
 TEST_F(Daemon, SecondDaemonOnTheSameHomeExitsFour) {
   start_daemon();
   ASSERT_TRUE(wait_for([&] { return !status().is_null(); }, 10));

@@ -43,4 +43,12 @@ void move_mtime_forward(const std::string& path, int seconds) {
   ::utimensat(AT_FDCWD, path.c_str(), times, 0);
 }
 
+void rewrite_unseen(const std::string& path, const std::function<void()>& rewrite) {
+  struct stat before {};
+  ::stat(path.c_str(), &before);
+  rewrite();
+  timespec times[2] = {before.st_mtim, before.st_mtim};
+  ::utimensat(AT_FDCWD, path.c_str(), times, 0);
+}
+
 }  // namespace testing_support
