@@ -2,6 +2,8 @@
 
 #include <charconv>
 
+#include "trust/certificate.h"
+
 namespace agent {
 
 trust::Result<std::vector<PresentedCert>> fetch_chain(const std::string& target,
@@ -43,6 +45,16 @@ bool fingerprint_matches(const trust::Fingerprint& fingerprint, const trust::Cer
   return fingerprint.algorithm == trust::Fingerprint::Algorithm::kSha256
              ? fingerprint.hex == cert.sha256
              : fingerprint.hex == cert.sha1;
+}
+
+PinVerdict check_pins(const std::vector<trust::Pin>& pins, const PresentedCert& leaf) {
+  if (pins.empty()) return PinVerdict::kNoPins;
+  auto cert = trust::Certificate::from_der(leaf.der);
+  if (!cert) return PinVerdict::kMismatch;
+  for (const auto& pin : pins) {
+    if (trust::pin_matches(pin, *cert->x509_ptr())) return PinVerdict::kMatches;
+  }
+  return PinVerdict::kMismatch;
 }
 
 }  // namespace agent

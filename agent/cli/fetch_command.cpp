@@ -37,8 +37,9 @@ void add_fetch_command(CLI::App& app, Context& ctx) {
       "fetch",
       "Get a server's certificate without trusting it, show the chain it presents, and store the "
       "picked certificate in cainfo.pem (or cainfo-ss.pem with --site), then merge. Trust is never "
-      "silent: on a terminal it asks; without one it needs a matching --fingerprint or an explicit "
-      "--trust-on-first-use.");
+      "silent: on a terminal it asks; without one it needs a matching --fingerprint, a leaf that "
+      "matches the policy's pin, or an explicit --trust-on-first-use (refused when the policy pins "
+      "another certificate).");
   sub->add_option("HOST", opts->target, "host[:port] (443 by default), or an https URL")
       ->required();
   sub->add_flag("--site", opts->site, "Store into cainfo-ss.pem (a site server)");
@@ -93,6 +94,21 @@ void add_fetch_command(CLI::App& app, Context& ctx) {
       ctx.exit_code = static_cast<int>(trust::Code::kRefused);
     };
 
+    // The pins connect would apply decide too: a leaf the policy pins needs no other fingerprint,
+    // and a leaf it does not pin is exactly what trust on first use must not take silently.
+    const auto& pins = synced->effective.pins;
+    agent::PinVerdict verdict = agent::check_pins(pins.value, chain->front());
+    std::string pinned_by = "policy " + pins.from;
+    if (verdict == agent::PinVerdict::kMismatch) {
+      std::string listed;
+      for (const auto& pin : pins.value) listed += (listed.empty() ? "" : "; ") + pin.text();
+      std::cerr << "trustagent: WARNING: the server's certificate matches no pin of " << pinned_by
+                << " (" << listed << "): connect will refuse it with pin_mismatch\n";
+    }
+    result["policy_pin"] = verdict == agent::PinVerdict::kNoPins    ? "none"
+                           : verdict == agent::PinVerdict::kMatches ? "matches"
+                                                                    : "mismatch";
+
     bool terminal = ::isatty(STDIN_FILENO) == 1;
     if (expected) {
       if (!agent::fingerprint_matches(*expected, cert.info)) {
@@ -101,6 +117,13 @@ void add_fetch_command(CLI::App& app, Context& ctx) {
                cert.info.sha1 + ")");
         return;
       }
+    } else if (verdict == agent::PinVerdict::kMatches) {
+      std::cerr << "trustagent: the server's certificate matches the pin of " << pinned_by << "\n";
+    } else if (opts->tofu && verdict == agent::PinVerdict::kMismatch) {
+      refuse("trust on first use refused: " + pinned_by +
+             " pins another certificate than the one this server presents (sha256 " +
+             chain->front().info.sha256 + "); pass --fingerprint to store it anyway");
+      return;
     } else if (opts->tofu) {
       std::cerr << "trustagent: WARNING: trusting on first use: " << cert.info.subject << " sha256 "
                 << cert.info.sha256 << "\n";

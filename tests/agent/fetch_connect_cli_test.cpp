@@ -186,6 +186,47 @@ TEST_F(FetchConnect, FetchWithAWrongFingerprintShowsBothAndWritesNothing) {
   EXPECT_EQ(etc(), before);
 }
 
+// The pins connect applies decide for fetch too: a leaf the policy pins is stored without another
+// fingerprint; a leaf it does not pin is never taken on first use (a man in the middle looks so).
+TEST_F(FetchConnect, FetchFollowsThePolicyPin) {
+  auto srv = serve(self_);
+  auto pin_policy = [&](const std::string& pin) {
+    home_.write("var/policies/pin.xml",
+                "<Policy guid=\"pin-1\"><CurlSSL SSLNSPublicHttpsCertFingerprint=\"" + pin +
+                    "\"/></Policy>");
+  };
+  pin_policy(std::string(64, 'c'));
+  auto before = etc();
+  auto tofu = run({"fetch", srv->address(), "--trust-on-first-use", "--json"});
+  EXPECT_EQ(tofu.exit_code, 1);
+  EXPECT_NE(tofu.err.find("matches no pin of policy pin-1 (sha256:" + std::string(64, 'c') + ")"),
+            std::string::npos)
+      << tofu.err;
+  EXPECT_NE(tofu.err.find("trust on first use refused: policy pin-1 pins another certificate"),
+            std::string::npos)
+      << tofu.err;
+  EXPECT_EQ(json::parse(tofu.out)["policy_pin"], "mismatch");
+  EXPECT_EQ(etc(), before);
+
+  // A pin on the leaf's public key matches with no terminal and no --fingerprint.
+  pin_policy(self_.spki_pin());
+  auto matched = run({"fetch", srv->address(), "--json"});
+  ASSERT_EQ(matched.exit_code, 0) << matched.err;
+  EXPECT_NE(matched.err.find("matches the pin of policy pin-1"), std::string::npos);
+  json j = json::parse(matched.out);
+  EXPECT_EQ(j["policy_pin"], "matches");
+  EXPECT_EQ(j["stored"], true);
+  EXPECT_EQ(anchors_in("cainfo.pem"), 2u);
+  EXPECT_EQ(run({"connect", srv->address()}).exit_code, 0);
+
+  // An explicit fingerprint is the user's word against the policy's: stored, with the warning.
+  pin_policy(std::string(64, 'c'));
+  auto explicit_fp = run({"fetch", srv->address(), "--fingerprint", self_.sha256(), "--site"});
+  EXPECT_EQ(explicit_fp.exit_code, 0) << explicit_fp.err;
+  EXPECT_NE(explicit_fp.err.find("connect will refuse it with pin_mismatch"), std::string::npos);
+  EXPECT_EQ(anchors_in("cainfo-ss.pem"), 1u);
+}
+
 TEST_F(FetchConnect, TrustOnFirstUseIsExplicitAndWarned) {
   auto srv = serve(self_);
   auto r = run({"fetch", srv->address(), "--trust-on-first-use", "--site"});

@@ -92,6 +92,23 @@ std::string Issued::key_der() const {
 
 std::string Issued::sha256() const { return trust::to_hex(trust::sha256_of(der())); }
 
+std::string Issued::spki_pin() const {
+  unsigned char* spki = nullptr;
+  int length = i2d_PUBKEY(key.get(), &spki);
+  check(length > 0, "i2d_PUBKEY");
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int digest_length = 0;
+  bool hashed = EVP_Digest(spki, static_cast<size_t>(length), digest, &digest_length, EVP_sha256(),
+                           nullptr) == 1;
+  OPENSSL_free(spki);
+  check(hashed, "EVP_Digest");
+  std::string base64(4 * ((digest_length + 2) / 3) + 1, '\0');
+  int written = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(base64.data()), digest,
+                                static_cast<int>(digest_length));
+  base64.resize(static_cast<size_t>(written));
+  return "sha256//" + base64;
+}
+
 Issued make_cert(const CertSpec& spec, const Issued* issuer) {
   static std::atomic<long> serial{1000};
   Issued out;

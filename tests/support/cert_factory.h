@@ -18,7 +18,8 @@ struct Issued {
   std::string der() const;
   std::string key_pem() const;  // PKCS#8 "PRIVATE KEY"
   std::string key_der() const;
-  std::string sha256() const;  // lowercase hex of the DER
+  std::string sha256() const;    // lowercase hex of the DER
+  std::string spki_pin() const;  // "sha256//BASE64" of the public key, as curl --pinnedpubkey
 };
 
 struct CertSpec {
