@@ -385,4 +385,10 @@ trust::Result<ConnectOutcome> connect(const ConnectRequest& request) {
   return out;
 }
 
+std::string address_of(const ConnectOutcome& outcome) {
+  std::string host =
+      outcome.host.find(':') != std::string::npos ? "[" + outcome.host + "]" : outcome.host;
+  return host + ":" + std::to_string(outcome.port);
+}
+
 }  // namespace agent

@@ -62,6 +62,9 @@ struct ConnectOutcome {
   trust::Code exit_code() const;
 };
 
+// "host:port", or "[v6]:port", of the server an outcome is about.
+std::string address_of(const ConnectOutcome& outcome);
+
 // Fails (kBadInput) only for a target that is not an https URL or host[:port]; every outcome of
 // actually connecting, good or bad, is a ConnectOutcome.
 trust::Result<ConnectOutcome> connect(const ConnectRequest& request);

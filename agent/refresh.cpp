@@ -4,6 +4,7 @@
 #include <set>
 
 #include "agent/connector.h"
+#include "agent/server_watch.h"
 #include "policy/index.h"
 #include "policy/policy.h"
 #include "trust/atomic_file.h"
@@ -93,6 +94,12 @@ trust::Result<RefreshReport> refresh_policies(const RefreshRequest& request) {
   if (!index_response) return index_response.error();
   ++report.downloads;
   if (!index_response->ok) return connect_error(*index_response);
+  if (get.verify_peer && !index_response->chain.empty()) {
+    // Only to warn before the central server's certificate expires: failing to record it must not
+    // stop a refresh, and the next one tries again.
+    (void)record_seen_leaf(layout, kCentralServerRole, address_of(*index_response),
+                           index_response->chain.front().info);
+  }
   if (index_response->http_status == 304) {
     report.not_modified = true;
     report.applied = std::move(*synced);  // the policies in force were applied just now

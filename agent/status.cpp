@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include "agent/server_watch.h"
 #include "trust/rollover.h"
 #include "trust/source_reader.h"
 #include "trust/time_format.h"
@@ -55,6 +56,9 @@ trust::Result<Status> collect_status(const trust::Layout& layout, const StoreOut
   for (const auto& a : s.anchors) plain.push_back(a.anchor);
   s.warnings =
       trust::anchor_warnings(plain, reserves, synced.effective.refresh_interval.value, s.now);
+  for (auto& w : seen_leaf_warnings(load_seen_leaves(layout), plain, s.now)) {
+    s.warnings.push_back(std::move(w));
+  }
   s.last_refresh = cycle ? *cycle : last_refresh_on_disk(layout);
   return s;
 }

@@ -3,6 +3,7 @@
 #include "agent/cli/context.h"
 #include "agent/cli/output.h"
 #include "agent/connector.h"
+#include "agent/server_watch.h"
 #include "policy/policy_set.h"
 #include "trust/rollover.h"
 #include "trust/time_format.h"
@@ -80,6 +81,12 @@ void add_connect_command(CLI::App& app, Context& ctx) {
       return;
     }
     ctx.exit_code = static_cast<int>(outcome->exit_code());
+    if (opts->url.empty() && outcome->ok && outcome->anchor && !outcome->chain.empty()) {
+      // The configured server's leaf, so that status warns before it expires (it is no anchor
+      // when a CA issued it). Not recording it changes nothing else.
+      (void)agent::record_seen_leaf(request.layout, agent::kConfiguredServerRole,
+                                    agent::address_of(*outcome), outcome->chain.front().info);
+    }
     nlohmann::json chain = chain_json(outcome->chain);
     std::string role = outcome->anchor ? trust::role_of(outcome->anchor->sha256,
                                                         synced->rollover.reserves, synced->now)

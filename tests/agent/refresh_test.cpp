@@ -19,6 +19,7 @@
 #include "tests/support/run_cli.h"
 #include "tests/support/temp_home.h"
 #include "trust/fingerprint.h"
+#include "trust/source_reader.h"
 
 namespace {
 
@@ -83,6 +84,13 @@ TEST_F(Refresh, FirstRefreshInstallsAndAppliesInTheSameRefresh) {
   EXPECT_EQ(j["requests"], 3);
   EXPECT_EQ(j["merge"]["anchors"], 2);  // the central server's cert + the policy's CA file
   EXPECT_NE(read_file(home_.etc("cainfo-merged.pem")).find("CN=Corp CA"), std::string::npos);
+  // The central server's leaf is remembered, so that status can warn before it expires.
+  auto central = trust::read_certificates(read_file(cert_));
+  ASSERT_EQ(central.certs.size(), 1u);
+  std::string seen = read_file(home_.path() + "/var/state/servers.state");
+  EXPECT_EQ(seen.rfind("central\t", 0), 0u) << seen;
+  EXPECT_NE(seen.find("\t" + trust::to_hex(central.certs[0].sha256) + "\t"), std::string::npos)
+      << seen;
 }
 
 TEST_F(Refresh, SecondRefreshIsOne304AndWritesNothing) {

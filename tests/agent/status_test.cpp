@@ -9,6 +9,7 @@
 #include "tests/support/cert_factory.h"
 #include "tests/support/run_cli.h"
 #include "tests/support/temp_home.h"
+#include "tests/support/tls_server.h"
 #include "trust/time_format.h"
 
 namespace {
@@ -82,6 +83,44 @@ TEST_F(Status, ExpiringSoonWithoutAReserveWarnsUntilOneIsAdded) {
   EXPECT_EQ(exit_code_, 0) << last_.dump();
   EXPECT_EQ(last_["anchors"][1]["role"], "reserve");
   EXPECT_EQ(last_["reserves"][0]["sha256"], next.sha256());
+}
+
+// A CA-issued server leaf is never an anchor: the leaf `connect` saw at the configured server is
+// remembered, and warned about before it expires.
+TEST_F(Status, TheConfiguredServersCaIssuedLeafIsWatchedForExpiry) {
+  Issued root = make_cert({.common_name = "Watch Root", .is_ca = true});
+  Issued soon = make_cert(
+      {.common_name = "localhost", .not_after_days = 10, .dns_names = {"localhost"}}, &root);
+  home_.write("etc/cainfo.pem", root.pem());
+  auto server = testing_support::serve_certificate(home_, soon);
+  ASSERT_GT(server->port(), 0);
+  // An explicit URL is not the configured server: nothing is remembered.
+  ASSERT_EQ(run({"connect", server->address()}).exit_code, 0);
+  EXPECT_TRUE(codes_for(soon.sha256()).empty());
+  EXPECT_EQ(exit_code_, 0) << last_.dump();
+
+  auto connected = run({"connect", "--server", server->address()});
+  ASSERT_EQ(connected.exit_code, 0) << connected.err;
+  EXPECT_EQ(codes_for(soon.sha256()), std::set<std::string>{"expires_soon_no_reserve"});
+  EXPECT_EQ(exit_code_, 1);
+  std::string message = last_["warnings"][0]["message"];
+  EXPECT_NE(message.find("the server " + server->address() + " presents 'CN=localhost"),
+            std::string::npos)
+      << message;
+  // 9 once a second has passed since issuing.
+  EXPECT_TRUE(message.find("(in 10 days)") != std::string::npos ||
+              message.find("(in 9 days)") != std::string::npos)
+      << message;
+
+  // The server is renewed; the next connection records the new leaf and the warning goes.
+  server.reset();
+  Issued renewed = make_cert(
+      {.common_name = "localhost", .not_after_days = 200, .dns_names = {"localhost"}}, &root);
+  server = testing_support::serve_certificate(home_, renewed);
+  ASSERT_EQ(run({"connect", "--server", server->address()}).exit_code, 0);
+  EXPECT_TRUE(codes_for(soon.sha256()).empty());
+  EXPECT_TRUE(codes_for(renewed.sha256()).empty());
+  EXPECT_EQ(exit_code_, 0) << last_.dump();
 }
 
 TEST_F(Status, AReserveActivatingWithinOneRefreshIntervalWarns) {
