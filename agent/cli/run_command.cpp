@@ -15,7 +15,8 @@ void add_run_command(CLI::App& app, Context& ctx) {
       "The daemon: refresh policies from the central server every IntervalSeconds plus up to "
       "JitterSeconds (from the policy in force), apply them, and write var/state/status.json after "
       "every cycle. A failed cycle retries with backoff (10 s doubling, at most the interval). "
-      "SIGHUP refreshes now; SIGTERM or SIGINT stops. One daemon per home (exit 4 otherwise).");
+      "The index is fetched whole at start, on SIGHUP and daily, conditionally otherwise. SIGHUP "
+      "refreshes now; SIGTERM or SIGINT stops. One daemon per home (exit 4 otherwise).");
   sub->add_flag("--once", opts->once, "Run one cycle and exit with its status");
   sub->add_option("--log", opts->log, "Where logs go: stderr (one event per line) or syslog")
       ->check(CLI::IsMember({"stderr", "syslog"}));
