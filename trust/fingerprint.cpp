@@ -1,23 +1,50 @@
 #include "trust/fingerprint.h"
 
-#include <openssl/sha.h>
+#include <openssl/evp.h>
 
 #include <algorithm>
+#include <array>
 #include <cctype>
+#include <cstdio>
+#include <cstdlib>
+
+#include "trust/ossl.h"
 
 namespace trust {
+namespace {
 
-Sha256 sha256_of(std::string_view bytes) {
-  Sha256 out;
-  SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), out.data());
+// The one-shot SHA256() looks its algorithm up by name, under a lock, on every call; a merge
+// hashes every certificate of every source, so each digest is fetched once and kept.
+const EVP_MD* sha256_md() {
+  static const ossl::Ptr<EVP_MD> md(EVP_MD_fetch(nullptr, "SHA2-256", nullptr));
+  return md.get();
+}
+
+const EVP_MD* sha1_md() {
+  static const ossl::Ptr<EVP_MD> md(EVP_MD_fetch(nullptr, "SHA1", nullptr));
+  return md.get();
+}
+
+template <size_t N>
+std::array<unsigned char, N> digest(const EVP_MD* md, std::string_view bytes) {
+  std::array<unsigned char, N> out{};
+  unsigned int length = 0;
+  // Failure means OpenSSL has no default provider: a broken installation, not bad input, and
+  // no fingerprint computed after it could be believed.
+  if (md == nullptr ||
+      EVP_Digest(bytes.data(), bytes.size(), out.data(), &length, md, nullptr) != 1 ||
+      length != N) {
+    std::fprintf(stderr, "trustagent: fatal: OpenSSL cannot compute a %zu-byte digest\n", N);
+    std::abort();
+  }
   return out;
 }
 
-Sha1 sha1_of(std::string_view bytes) {
-  Sha1 out;
-  SHA1(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), out.data());
-  return out;
-}
+}  // namespace
+
+Sha256 sha256_of(std::string_view bytes) { return digest<32>(sha256_md(), bytes); }
+
+Sha1 sha1_of(std::string_view bytes) { return digest<20>(sha1_md(), bytes); }
 
 std::string to_hex(const unsigned char* data, size_t size) {
   static constexpr char kDigits[] = "0123456789abcdef";

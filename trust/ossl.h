@@ -35,6 +35,10 @@ struct Free<EVP_PKEY_CTX> {
   void operator()(EVP_PKEY_CTX* p) const { EVP_PKEY_CTX_free(p); }
 };
 template <>
+struct Free<EVP_MD> {
+  void operator()(EVP_MD* p) const { EVP_MD_free(p); }
+};
+template <>
 struct Free<EVP_MD_CTX> {
   void operator()(EVP_MD_CTX* p) const { EVP_MD_CTX_free(p); }
 };

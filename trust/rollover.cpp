@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <limits>
+#include <memory>
 
+#include "trust/cert_cache.h"
 #include "trust/managed_source.h"
 #include "trust/source_check.h"
 #include "trust/source_reader.h"
@@ -12,27 +14,64 @@
 namespace trust {
 namespace {
 
-// A certificate in one agent-managed source.
-struct Held {
+// A certificate in one agent-managed source. Its metadata comes from the merge's metadata cache
+// when the cache has it; the certificate itself is decoded only when its names or pins are asked
+// for, because decoding is what costs (OpenSSL 3 decodes the public key of every certificate, about
+// a millisecond for an RSA-4096 root), and a system bundle in cainfo.pem holds 140 of them.
+class Held {
+ public:
+  Held(std::string file, std::string der, CertInfo info)
+      : file(std::move(file)), der(std::move(der)), info(std::move(info)) {}
+  Held(std::string file, const Certificate& cert)
+      : file(std::move(file)), der(cert.der()), info(cert.info()) {
+    decoded_ = decode(cert);
+  }
+
+  const std::vector<std::string>& names() const { return decoded().names; }
+  const std::vector<Pin>& pins() const { return decoded().pins; }
+
   std::string file;
   std::string der;
   CertInfo info;
-  std::vector<std::string> names;
-  std::vector<Pin> pins;
+
+ private:
+  struct Decoded {
+    std::vector<std::string> names;
+    std::vector<Pin> pins;
+  };
+  static std::shared_ptr<const Decoded> decode(const Certificate& cert) {
+    return std::make_shared<const Decoded>(
+        Decoded{host_names(*cert.x509_ptr()), pins_of(*cert.x509_ptr())});
+  }
+  const Decoded& decoded() const {
+    if (!decoded_) {
+      auto cert = Certificate::from_der(der);
+      decoded_ = cert ? decode(*cert) : std::make_shared<const Decoded>();
+    }
+    return *decoded_;
+  }
+  mutable std::shared_ptr<const Decoded> decoded_;
 };
 
 // Unreadable or refused files are left to the merge to report; rollover just does not use them.
-std::vector<Held> read_held(const std::vector<std::string>& files) {
+// A cache entry vouches that its DER is well-formed; any other certificate is decoded here, which
+// is the check, and its metadata is added to `cache` for the rest of this run (never saved from
+// here).
+std::vector<Held> read_held(const std::vector<std::string>& files, CertCache& cache) {
   std::vector<Held> out;
   for (const auto& file : files) {
     if (probe_source(file).presence != SourceProbe::Presence::kPresent) continue;
     auto content = read_source_file(file);
     if (!content) continue;
-    for (auto& raw : read_certificates(*content).certs) {
+    for (auto& raw : split_certificates(*content).certs) {
+      if (const CertInfo* known = cache.find(raw.sha256)) {
+        out.emplace_back(file, std::move(raw.der), *known);
+        continue;
+      }
       auto cert = Certificate::from_der(std::move(raw.der));
       if (!cert) continue;
-      out.push_back({file, std::string(cert->der()), cert->info(), host_names(*cert->x509_ptr()),
-                     pins_of(*cert->x509_ptr())});
+      out.emplace_back(file, *cert);
+      cache.insert(raw.sha256, out.back().info);
     }
   }
   return out;
@@ -40,9 +79,13 @@ std::vector<Held> read_held(const std::vector<std::string>& files) {
 
 bool same_server(const Held& a, const Held& b) {
   if (a.info.subject == b.info.subject) return true;
-  for (const auto& name : a.names) {
+  // `a`'s names first: a root has no DNS or IP name, and then `b` need not be decoded at all.
+  bool a_has_names = std::any_of(a.names().begin(), a.names().end(),
+                                 [](const std::string& n) { return n.rfind("CN=", 0) != 0; });
+  if (!a_has_names) return false;
+  for (const auto& name : a.names()) {
     if (name.rfind("CN=", 0) == 0) continue;
-    if (std::find(b.names.begin(), b.names.end(), name) != b.names.end()) return true;
+    if (std::find(b.names().begin(), b.names().end(), name) != b.names().end()) return true;
   }
   return false;
 }
@@ -70,9 +113,9 @@ Reserve record_for(const Held& reserve, const std::vector<Held>& current,
   r.origin = origin;
   int64_t last_replaced_expiry = 0;
   for (const auto& c : current) {
-    if (c.info.sha256 == r.sha256 || !same_server(c, reserve)) continue;
-    if (c.info.not_after >= reserve.info.not_after) continue;
-    for (const auto& p : c.pins) r.replaces.push_back(p.text());
+    if (c.info.sha256 == r.sha256 || c.info.not_after >= reserve.info.not_after) continue;
+    if (!same_server(c, reserve)) continue;
+    for (const auto& p : c.pins()) r.replaces.push_back(p.text());
     last_replaced_expiry = std::max(last_replaced_expiry, c.info.not_after);
   }
   r.activate_at = activate_at ? *activate_at : std::max(now, last_replaced_expiry);
@@ -107,13 +150,13 @@ bool same_pin(const Pin& a, const Pin& b) { return a.kind == b.kind && a.value =
 Result<ReserveAdded> add_reserves(const Layout& layout, const std::vector<std::string>& ders,
                                   std::optional<int64_t> activate_at, const std::string& origin,
                                   int64_t now) {
-  std::vector<Held> current = read_held({layout.cainfo, layout.cainfo_ss});
+  CertCache cache = CertCache::load(layout.cert_cache);
+  std::vector<Held> current = read_held({layout.cainfo, layout.cainfo_ss}, cache);
   std::vector<Held> incoming;
   for (const auto& der : ders) {
     auto cert = Certificate::from_der(der);
     if (!cert) return make_error(Code::kBadInput, "not a certificate: " + cert.error().message);
-    Held h{layout.cainfo_reserve, der, cert->info(), host_names(*cert->x509_ptr()),
-           pins_of(*cert->x509_ptr())};
+    Held h(layout.cainfo_reserve, *cert);
     if (const Held* in_use = find_sha(current, h.info.sha256)) {
       return make_error(Code::kBadInput,
                         short_name(h) + " is already a current anchor in " +
@@ -169,8 +212,9 @@ Result<RolloverReport> maintain_rollover(const Layout& layout,
   auto note = [&](std::string line) { report.notes.push_back(std::move(line)); };
 
   // 1. Reserves published by policy.
-  std::vector<Held> current = read_held({layout.cainfo, layout.cainfo_ss});
-  std::vector<Held> reserves = read_held({layout.cainfo_reserve});
+  CertCache cache = CertCache::load(layout.cert_cache);
+  std::vector<Held> current = read_held({layout.cainfo, layout.cainfo_ss}, cache);
+  std::vector<Held> reserves = read_held({layout.cainfo_reserve}, cache);
   for (const auto& offer : from_policy) {
     std::string sha = to_hex(sha256_of(offer.der));
     if (find_sha(current, sha)) continue;  // already the current certificate
@@ -196,7 +240,7 @@ Result<RolloverReport> maintain_rollover(const Layout& layout,
       }
     }
     state = load_reserve_state(layout.reserve_state);
-    reserves = read_held({layout.cainfo_reserve});
+    reserves = read_held({layout.cainfo_reserve}, cache);
   }
 
   // 2. A pending reserve its policy no longer publishes is withdrawn.
@@ -216,7 +260,7 @@ Result<RolloverReport> maintain_rollover(const Layout& layout,
 
   // 3. Certificates put into cainfo-reserve.pem by hand are adopted; records of certificates no
   //    longer there are dropped.
-  reserves = read_held({layout.cainfo_reserve});
+  reserves = read_held({layout.cainfo_reserve}, cache);
   for (const auto& h : reserves) {
     if (find_record(state, h.info.sha256)) continue;
     state.reserves.push_back(record_for(h, current, std::nullopt, "file", now));
@@ -227,12 +271,13 @@ Result<RolloverReport> maintain_rollover(const Layout& layout,
                 [&](const Reserve& r) { return find_sha(reserves, r.sha256) == nullptr; });
 
   // 4. Expired certificates that a later one for the same server has superseded.
-  std::vector<Held> all = read_held({layout.cainfo, layout.cainfo_ss, layout.cainfo_reserve});
+  std::vector<Held> all =
+      read_held({layout.cainfo, layout.cainfo_ss, layout.cainfo_reserve}, cache);
   for (const auto& old : all) {
     if (old.info.not_after > now) continue;
     auto successor = std::find_if(all.begin(), all.end(), [&](const Held& h) {
-      return h.info.sha256 != old.info.sha256 && same_server(old, h) && h.info.not_before <= now &&
-             now < h.info.not_after && h.info.not_after > old.info.not_after;
+      return h.info.sha256 != old.info.sha256 && h.info.not_before <= now &&
+             now < h.info.not_after && h.info.not_after > old.info.not_after && same_server(old, h);
     });
     if (successor == all.end()) continue;
     auto fp = Fingerprint{Fingerprint::Algorithm::kSha256, old.info.sha256};
