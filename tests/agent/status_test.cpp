@@ -2,6 +2,7 @@
 // signature that should trigger it, and not triggered by its healthy twin.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <ctime>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -99,10 +100,19 @@ TEST_F(Status, TheConfiguredServersCaIssuedLeafIsWatchedForExpiry) {
   EXPECT_TRUE(codes_for(soon.sha256()).empty());
   EXPECT_EQ(exit_code_, 0) << last_.dump();
 
+  // A damaged record is read as nothing seen, and the next connection writes a good one.
+  home_.write("var/state/servers.state", "server\tno tabs enough\ncentral\th:1\tab\tsoon\tCN=x\n");
+  EXPECT_TRUE(codes_for(soon.sha256()).empty());
+  EXPECT_EQ(exit_code_, 0) << last_.dump();
+
   auto connected = run({"connect", "--server", server->address()});
   ASSERT_EQ(connected.exit_code, 0) << connected.err;
   EXPECT_EQ(codes_for(soon.sha256()), std::set<std::string>{"expires_soon_no_reserve"});
   EXPECT_EQ(exit_code_, 1);
+  std::string record = testing_support::read_file(home_.path() + "/var/state/servers.state");
+  EXPECT_EQ(record.rfind("server\t" + server->address() + "\t" + soon.sha256() + "\t", 0), 0u)
+      << record;
+  EXPECT_EQ(std::count(record.begin(), record.end(), '\n'), 1) << "damaged lines are dropped";
   std::string message = last_["warnings"][0]["message"];
   EXPECT_NE(message.find("the server " + server->address() + " presents 'CN=localhost"),
             std::string::npos)
