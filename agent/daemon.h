@@ -7,9 +7,8 @@
 // slower than the interval (and never faster than 10 s unless the interval itself is shorter).
 // The index is fetched whole (no validators) at start, on SIGHUP and at least daily, conditionally
 // otherwise. SIGHUP starts a cycle now; SIGTERM and SIGINT stop at once, exit 0. One daemon per
-// home
-// (<home>/var/daemon.lock, exit 4); the writer lock is held only during a cycle, so CLI commands
-// that write simply wait their turn.
+// home (<home>/var/daemon.lock, exit 4); the writer lock is held only during a cycle, so CLI
+// commands that write simply wait their turn.
 #pragma once
 
 #include <string>

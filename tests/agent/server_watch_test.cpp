@@ -1,0 +1,83 @@
+// The record of the servers' leaves and the warnings drawn from it, on generated certificates.
+#include "agent/server_watch.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <ctime>
+
+#include "tests/support/cert_factory.h"
+#include "tests/support/temp_home.h"
+#include "trust/atomic_file.h"
+
+namespace {
+
+using agent::SeenLeaf;
+using testing_support::make_cert;
+
+constexpr int64_t kDay = 86400;
+
+trust::CertInfo info_of(const testing_support::Issued& issued) {
+  return trust::Certificate::from_der(issued.der())->info();
+}
+
+trust::Anchor anchor_of(const trust::CertInfo& info) { return trust::Anchor{1, info, {"x.pem"}}; }
+
+TEST(ServerWatch, RecordsOneLinePerRoleAndRewritesOnlyOnChange) {
+  testing_support::TempHome home;
+  trust::Layout layout = trust::Layout::at(home.path());
+  ASSERT_TRUE(trust::make_directories(layout.state_dir));
+  auto a = info_of(make_cert({.common_name = "central.example"}));
+  auto b = info_of(make_cert({.common_name = "ns.example"}));
+  ASSERT_TRUE(agent::record_seen_leaf(layout, agent::kCentralServerRole, "central:443", a));
+  ASSERT_TRUE(agent::record_seen_leaf(layout, agent::kConfiguredServerRole, "[::1]:8443", b));
+  std::string path = layout.state_dir + "/servers.state";
+  struct stat first {};
+  ASSERT_EQ(::stat(path.c_str(), &first), 0);
+  ASSERT_TRUE(agent::record_seen_leaf(layout, agent::kCentralServerRole, "central:443", a));
+  struct stat again {};
+  ASSERT_EQ(::stat(path.c_str(), &again), 0);
+  EXPECT_EQ(again.st_ino, first.st_ino) << "an unchanged leaf must not rewrite the file";
+
+  auto seen = agent::load_seen_leaves(layout);
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[0].role, "central");
+  EXPECT_EQ(seen[0].sha256, a.sha256);
+  EXPECT_EQ(seen[0].not_after, a.not_after);
+  EXPECT_EQ(seen[1].server, "[::1]:8443");
+  EXPECT_EQ(seen[1].subject, b.subject);
+
+  // The central server now presents b: its line is replaced, the other kept.
+  ASSERT_TRUE(agent::record_seen_leaf(layout, agent::kCentralServerRole, "central:443", b));
+  seen = agent::load_seen_leaves(layout);
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[0].sha256, b.sha256);
+}
+
+TEST(ServerWatch, WarnsForALeafNearExpiryThatNoAnchorCoversOrSucceeds) {
+  int64_t now = std::time(nullptr);
+  auto soon = info_of(make_cert({.common_name = "central.example", .not_after_days = 5}));
+  auto later = info_of(make_cert({.common_name = "central.example", .not_after_days = 300}));
+  auto other = info_of(make_cert({.common_name = "other.example", .not_after_days = 300}));
+  std::vector<SeenLeaf> seen = {
+      {"central", "central:443", soon.sha256, soon.subject, soon.not_after}};
+
+  auto warnings = agent::seen_leaf_warnings(seen, {anchor_of(other)}, now);
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_EQ(warnings[0].code, "expires_soon_no_reserve");
+  EXPECT_EQ(warnings[0].sha256, soon.sha256);
+  EXPECT_NE(warnings[0].message.find("the central server central:443 presents"), std::string::npos)
+      << warnings[0].message;
+
+  // The leaf is itself an anchor (its own warnings cover it), or a later one of its name is known.
+  EXPECT_TRUE(agent::seen_leaf_warnings(seen, {anchor_of(soon)}, now).empty());
+  EXPECT_TRUE(agent::seen_leaf_warnings(seen, {anchor_of(later)}, now).empty());
+  // 31 days out is not yet "soon".
+  EXPECT_TRUE(agent::seen_leaf_warnings(seen, {}, soon.not_after - 31 * kDay).empty());
+  // Past its expiry the message says so.
+  auto expired = agent::seen_leaf_warnings(seen, {}, soon.not_after + kDay);
+  ASSERT_EQ(expired.size(), 1u);
+  EXPECT_NE(expired[0].message.find("which expired on"), std::string::npos) << expired[0].message;
+}
+
+}  // namespace
