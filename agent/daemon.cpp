@@ -1,4 +1,5 @@
 #include "agent/daemon.h"
+#include "agent/json_text.h"
 
 #include <signal.h>
 #if defined(__GLIBC__)
@@ -17,6 +18,7 @@
 #include "agent/status.h"
 #include "trust/atomic_file.h"
 #include "trust/file_lock.h"
+#include "trust/safe_text.h"
 #include "trust/time_format.h"
 
 namespace agent {
@@ -27,7 +29,9 @@ class Log {
   explicit Log(bool use_syslog) : syslog_(use_syslog) {
     if (syslog_) ::openlog("trustagent", LOG_PID, LOG_DAEMON);
   }
-  void operator()(int level, const std::string& message) const {
+  // One event per line, valid UTF-8: what a server or policy said cannot forge a second event.
+  void operator()(int level, const std::string& raw) const {
+    std::string message = trust::printable_text(raw);
     if (syslog_) {
       ::syslog(level, "%s", message.c_str());
       return;
@@ -130,16 +134,16 @@ Cycle run_cycle(const DaemonOptions& options, bool full, const Log& log) {
 // status.json: what `trustagent status --json` shows, plus this cycle. The anchor warnings are
 // logged every cycle, so a fleet's log collector sees them without reading the file.
 std::string status_document(const trust::Layout& layout, const Cycle& c, const Log& log) {
-  if (!c.applied) return nlohmann::json{{"cycle", c.report}}.dump(2) + "\n";
+  if (!c.applied) return json_text(nlohmann::json{{"cycle", c.report}});
   auto status = collect_status(layout, *c.applied, c.report);
   if (!status) {
     log(LOG_ERR, "status: " + status.error().message);
-    return nlohmann::json{{"cycle", c.report}}.dump(2) + "\n";
+    return json_text(nlohmann::json{{"cycle", c.report}});
   }
   for (const auto& w : status->warnings) log(LOG_WARNING, w.code + ": " + w.message);
   nlohmann::json doc = status_json(*status, *c.applied);
   doc["cycle"] = c.report;
-  return doc.dump(2) + "\n";
+  return json_text(doc);
 }
 
 }  // namespace

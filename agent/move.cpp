@@ -9,6 +9,7 @@
 #include "agent/fetch.h"
 #include "trust/atomic_file.h"
 #include "trust/certificate.h"
+#include "trust/managed_source.h"
 #include "trust/source_reader.h"
 
 namespace agent {
@@ -23,16 +24,6 @@ std::optional<std::string> read_if_present(const std::string& path) {
 
 trust::Result<void> put_back(const std::string& path, const std::optional<std::string>& old) {
   return old ? trust::write_file_atomic(path, *old) : trust::remove_file_durably(path);
-}
-
-std::string annotated(const std::vector<std::string>& ders) {
-  std::string out;
-  for (const auto& der : ders) {
-    auto cert = trust::Certificate::from_der(der);
-    if (cert) out += "# " + cert->info().subject + "\n# sha256: " + cert->info().sha256 + "\n";
-    out += trust::to_pem(der);
-  }
-  return out;
 }
 
 // The certificate(s) the agent will trust for the new server, and how they were obtained.
@@ -132,7 +123,7 @@ trust::Result<MoveReport> move_server(const MoveRequest& request) {
       if (auto w = trust::write_file_atomic(report.config_backup, *old_config); !w) return w;
     }
     written = true;
-    if (auto w = trust::write_file_atomic(l.cainfo, annotated(*ders)); !w) return w;
+    if (auto w = trust::write_managed_source(l.cainfo, *ders); !w) return w;
     if (auto made = trust::make_directories(l.etc_dir); !made) return made;
     return trust::write_file_atomic(l.config,
                                     with_setting(old_config.value_or(""), "server", report.server));

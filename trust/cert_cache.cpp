@@ -11,7 +11,8 @@
 namespace trust {
 namespace {
 
-constexpr std::string_view kHeader = "trustagent-cert-cache 1";
+// Version 2: subjects and issuers are stored as printable_text() (safe_text.h).
+constexpr std::string_view kHeader = "trustagent-cert-cache 2";
 constexpr size_t kFields = 13;
 
 std::string clean(const std::string& s) {

@@ -7,6 +7,7 @@
 #include <ctime>
 
 #include "trust/fingerprint.h"
+#include "trust/safe_text.h"
 
 namespace trust {
 namespace {
@@ -75,8 +76,8 @@ CertInfo Certificate::info() const {
   CertInfo info;
   info.sha256 = to_hex(sha256_of(der_));
   info.sha1 = to_hex(sha1_of(der_));
-  info.subject = name_to_string(X509_get_subject_name(x));
-  info.issuer = name_to_string(X509_get_issuer_name(x));
+  info.subject = printable_text(name_to_string(X509_get_subject_name(x)));
+  info.issuer = printable_text(name_to_string(X509_get_issuer_name(x)));
   info.serial = serial_hex(*x);
   info.not_before = to_epoch(X509_get0_notBefore(x));
   info.not_after = to_epoch(X509_get0_notAfter(x));
@@ -125,10 +126,9 @@ std::vector<std::string> host_names(X509& x) {
       const ASN1_STRING* s = n->d.dNSName;
       std::string dns(reinterpret_cast<const char*>(ASN1_STRING_get0_data(s)),
                       static_cast<size_t>(ASN1_STRING_length(s)));
-      for (char& c : dns) {
-        if (static_cast<unsigned char>(c) < 0x20) c = '?';  // a NUL in a name is an attack
-      }
-      out.push_back("DNS:" + dns);
+      // A NUL or a byte that is not UTF-8 in a name is an attack; it is shown escaped, and an
+      // escaped name cannot equal a host name typed by a person.
+      out.push_back("DNS:" + printable_text(dns));
     } else if (n->type == GEN_IPADD) {
       const ASN1_OCTET_STRING* ip = n->d.iPAddress;
       char buf[64] = "";
@@ -150,7 +150,8 @@ std::vector<std::string> host_names(X509& x) {
     unsigned char* utf8 = nullptr;
     int len = ASN1_STRING_to_UTF8(&utf8, s);
     if (len >= 0)
-      out.push_back("CN=" + std::string(reinterpret_cast<char*>(utf8), static_cast<size_t>(len)));
+      out.push_back("CN=" + printable_text(std::string_view(reinterpret_cast<char*>(utf8),
+                                                            static_cast<size_t>(len))));
     OPENSSL_free(utf8);
   }
   ossl::drain_errors();

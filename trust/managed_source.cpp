@@ -5,22 +5,45 @@
 #include <unordered_set>
 
 #include "trust/atomic_file.h"
+#include "trust/pem_parity.h"
+#include "trust/safe_text.h"
 #include "trust/source_reader.h"
 
 namespace trust {
 namespace {
 
-std::string annotated_pem(const CertInfo& info, std::string_view der) {
-  std::string subject = info.subject;
-  for (char& c : subject) {
-    if (static_cast<unsigned char>(c) < 0x20) c = '?';
-  }
-  return "# " + subject + "\n# sha256: " + info.sha256 + "\n" + to_pem(der);
-}
-
 bool exists(const std::string& path) {
   struct stat st {};
   return ::stat(path.c_str(), &st) == 0;
+}
+
+struct Held {
+  CertInfo info;
+  std::string der;
+};
+
+// The whole file, regenerated from its certificates: text that was in it besides them (comments,
+// other blocks, anything planted) does not survive a write by the agent.
+Result<void> write_source(const std::string& path, const std::vector<Held>& certs) {
+  std::string text;
+  std::vector<ExpectedCert> expected;
+  for (const auto& c : certs) text += annotated_certificate(c.info, c.der);
+  for (const auto& c : certs) expected.push_back({c.der, c.info.subject});
+  if (auto checked = check_reads_back(text, expected, path); !checked) return checked;
+  return write_file_atomic(path, text);
+}
+
+// The certificates a managed source holds now, as trustagent reads it.
+Result<std::vector<Held>> read_source(const std::string& path) {
+  std::vector<Held> out;
+  if (!exists(path)) return out;
+  auto content = read_source_file(path);
+  if (!content) return content.error();
+  for (auto& raw : read_certificates(*content).certs) {
+    auto cert = Certificate::from_der(raw.der);
+    if (cert) out.push_back({cert->info(), std::move(raw.der)});
+  }
+  return out;
 }
 
 bool matches(const CertInfo& info, const Fingerprint& fp) {
@@ -29,6 +52,11 @@ bool matches(const CertInfo& info, const Fingerprint& fp) {
 }
 
 }  // namespace
+
+std::string annotated_certificate(const CertInfo& info, std::string_view der) {
+  return "# " + pem_comment_text(info.subject) + "\n# sha256: " + pem_comment_text(info.sha256) +
+         "\n" + to_pem(der);
+}
 
 Result<AddOutcome> add_to_managed_source(const std::string& file, const std::string& target) {
   auto content = read_source_file(file);
@@ -55,16 +83,10 @@ Result<AddOutcome> add_ders_to_managed_source(const std::vector<std::string>& de
                                               const std::string& target) {
   AddOutcome out;
   out.target = target;
-  std::string existing;
-  if (exists(target)) {
-    auto current = read_source_file(target);
-    if (!current) return current.error();
-    existing = std::move(*current);
-  }
+  auto held = read_source(target);
+  if (!held) return held.error();
   std::unordered_set<std::string> present;
-  for (const auto& c : split_certificates(existing).certs) present.insert(to_hex(c.sha256));
-
-  std::string appended;
+  for (const auto& c : *held) present.insert(c.info.sha256);
   for (const auto& der : ders) {
     auto cert = Certificate::from_der(der);
     if (!cert) return make_error(Code::kBadInput, "not a certificate: " + cert.error().message);
@@ -73,41 +95,43 @@ Result<AddOutcome> add_ders_to_managed_source(const std::vector<std::string>& de
       out.already_present.push_back(std::move(info));
       continue;
     }
-    appended += annotated_pem(info, der);
-    out.added.push_back(std::move(info));
+    out.added.push_back(info);
+    held->push_back({std::move(info), der});
   }
-  if (appended.empty()) return out;
-  if (!existing.empty() && existing.back() != '\n') existing += '\n';
-  if (auto w = write_file_atomic(target, existing + appended); !w) return w.error();
+  if (out.added.empty()) return out;
+  if (auto w = write_source(target, *held); !w) return w.error();
   return out;
+}
+
+Result<void> write_managed_source(const std::string& path, const std::vector<std::string>& ders) {
+  std::vector<Held> certs;
+  for (const auto& der : ders) {
+    auto cert = Certificate::from_der(der);
+    if (!cert) return make_error(Code::kBadInput, "not a certificate: " + cert.error().message);
+    certs.push_back({cert->info(), der});
+  }
+  return write_source(path, certs);
 }
 
 Result<RemoveOutcome> remove_from_managed_sources(const std::vector<std::string>& managed,
                                                   const Fingerprint& fingerprint) {
   RemoveOutcome out;
   for (const auto& path : managed) {
-    if (!exists(path)) continue;
-    auto content = read_source_file(path);
-    if (!content) return content.error();
-    ReadResult read = read_certificates(*content);
-    std::string kept;
-    int kept_count = 0;
+    auto held = read_source(path);
+    if (!held) return held.error();
+    std::vector<Held> kept;
     bool found = false;
-    for (const auto& raw : read.certs) {
-      auto cert = Certificate::from_der(raw.der);
-      if (!cert) continue;
-      CertInfo info = cert->info();
-      if (matches(info, fingerprint)) {
+    for (auto& c : *held) {
+      if (matches(c.info, fingerprint)) {
         found = true;
-        out.removed = std::move(info);
+        out.removed = c.info;
         continue;
       }
-      kept += annotated_pem(info, raw.der);
-      ++kept_count;
+      kept.push_back(std::move(c));
     }
     if (!found) continue;
     out.files.push_back(path);
-    auto written = kept_count == 0 ? remove_file_durably(path) : write_file_atomic(path, kept);
+    auto written = kept.empty() ? remove_file_durably(path) : write_source(path, kept);
     if (!written) return written.error();
   }
   if (out.files.empty()) {

@@ -1,6 +1,8 @@
 // Edits the agent-managed sources (cainfo.pem, cainfo-ss.pem, cainfo-reserve.pem): append
 // certificates that are not there yet, or take one out. Admin-owned CA files are never written.
-// Callers hold the writer lock; every write is atomic.
+// Callers hold the writer lock; every write is atomic. Each write regenerates the whole file from
+// the certificates it holds (comments and other text are not kept) and is checked to read back,
+// with OpenSSL's reader and trustagent's, as exactly those certificates (pem_parity.h).
 #pragma once
 
 #include <string>
@@ -26,6 +28,13 @@ Result<AddOutcome> add_to_managed_source(const std::string& file, const std::str
 // The same for certificates already in hand (DER), e.g. one a server presented.
 Result<AddOutcome> add_ders_to_managed_source(const std::vector<std::string>& ders,
                                               const std::string& target);
+
+// One certificate as a managed source holds it: "# <subject>", "# sha256: <hex>", then its PEM.
+std::string annotated_certificate(const CertInfo& info, std::string_view der);
+
+// Replaces `path` with exactly these certificates (DER), annotated; refused, and the file left as
+// it was, unless both OpenSSL's reader and trustagent's read it back as exactly them.
+Result<void> write_managed_source(const std::string& path, const std::vector<std::string>& ders);
 
 struct RemoveOutcome {
   std::vector<std::string> files;  // managed sources it was taken out of

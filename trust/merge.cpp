@@ -9,6 +9,7 @@
 #include "trust/cert_cache.h"
 #include "trust/fingerprint.h"
 #include "trust/merge_state.h"
+#include "trust/pem_parity.h"
 #include "trust/source_check.h"
 #include "trust/source_reader.h"
 #include "trust/store_index.h"
@@ -114,6 +115,17 @@ std::string why_regenerate(const Layout& layout, const std::vector<SourceSpec>& 
     stamps_moved = true;
   }
   return "";
+}
+
+// How the self-check names an anchor: "[3] CN=Example Root (from cainfo.pem)".
+std::vector<ExpectedCert> expected_anchors(const std::vector<StoreEntry>& anchors) {
+  std::vector<ExpectedCert> out;
+  out.reserve(anchors.size());
+  for (size_t k = 0; k < anchors.size(); ++k) {
+    out.push_back({anchors[k].der, "[" + std::to_string(k + 1) + "] " + anchors[k].info->subject +
+                                       " (from " + anchors[k].sources.front() + ")"});
+  }
+  return out;
 }
 
 }  // namespace
@@ -300,6 +312,10 @@ Result<MergeReport> update_store(const Layout& layout, const std::vector<SourceS
     report.regenerated = false;
     report.why.clear();
   } else {
+    if (auto checked = check_reads_back(rendered.text, expected_anchors(anchors), layout.merged);
+        !checked) {
+      return checked.error();
+    }
     // Store first, then its index, then the records that describe them: a crash in between is
     // detected at the next run (stamps differ) and repaired by regenerating.
     if (auto w = write_file_atomic(layout.merged, rendered.text); !w) return w.error();

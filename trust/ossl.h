@@ -6,6 +6,7 @@
 #include <openssl/evp.h>
 #include <openssl/pkcs7.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include <memory>
 #include <string>
@@ -71,8 +72,20 @@ struct Free<STACK_OF(X509)> {
   void operator()(STACK_OF(X509) * p) const { sk_X509_pop_free(p, X509_free); }
 };
 
+template <>
+struct Free<GENERAL_NAMES> {
+  void operator()(GENERAL_NAMES* p) const { GENERAL_NAMES_free(p); }
+};
+
 template <class T>
 using Ptr = std::unique_ptr<T, Free<T>>;
+
+// Memory OpenSSL allocated for the caller (PEM_read_bio's name and data, i2d_* output).
+struct FreeBytes {
+  void operator()(void* p) const { OPENSSL_free(p); }
+};
+template <class T>
+using Bytes = std::unique_ptr<T, FreeBytes>;
 
 // Drains the thread's OpenSSL error queue into one line ("" when empty), so no failure leaves
 // stale errors behind for the next caller to misreport.

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstdint>
@@ -203,24 +204,37 @@ void take_pem_block(std::string_view label, std::string_view body, int block, Re
   take_der(std::move(der), block, is_trusted, out);
 }
 
+// RFC 7468: a boundary is a whole line. "-----BEGIN X-----" in the middle of a line is text, as a
+// certificate's subject printed into a comment may well contain it.
+size_t find_at_line_start(std::string_view text, std::string_view what, size_t from) {
+  for (size_t pos = from; (pos = text.find(what, pos)) != std::string_view::npos; ++pos) {
+    if (pos == 0 || text[pos - 1] == '\n') return pos;
+  }
+  return std::string_view::npos;
+}
+
 void split_pem(std::string_view text, ReadResult& out) {
   int block = 0;
   size_t pos = 0;
-  while ((pos = text.find(kBegin, pos)) != std::string_view::npos) {
+  while ((pos = find_at_line_start(text, kBegin, pos)) != std::string_view::npos) {
     ++block;
-    size_t label_start = pos + kBegin.size();
-    size_t label_end = text.find(kDashes, label_start);
-    size_t line_end = text.find('\n', label_start);
-    if (label_end == std::string_view::npos || label_end > line_end) {
+    size_t line_end = text.find('\n', pos);
+    if (line_end == std::string_view::npos) line_end = text.size();
+    std::string_view line = text.substr(pos, line_end - pos);
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t')) {
+      line.remove_suffix(1);
+    }
+    size_t body_start = std::min(line_end + 1, text.size());
+    if (line.size() < kBegin.size() + kDashes.size() || !ends_with(line, kDashes)) {
       out.warnings.push_back({block, "malformed BEGIN line, skipped"});
-      pos = label_start;
+      pos = body_start;
       continue;
     }
-    std::string_view label = text.substr(label_start, label_end - label_start);
+    std::string_view label =
+        line.substr(kBegin.size(), line.size() - kBegin.size() - kDashes.size());
     std::string end_marker = "-----END " + std::string(label) + "-----";
-    size_t body_start = label_end + kDashes.size();
-    size_t end = text.find(end_marker, body_start);
-    size_t next_begin = text.find(kBegin, body_start);
+    size_t end = find_at_line_start(text, end_marker, body_start);
+    size_t next_begin = find_at_line_start(text, kBegin, body_start);
     if (end == std::string_view::npos ||
         (next_begin != std::string_view::npos && next_begin < end)) {
       out.warnings.push_back(
@@ -238,7 +252,7 @@ void split_pem(std::string_view text, ReadResult& out) {
 ReadResult split_certificates(std::string_view content) {
   ReadResult out;
   if (content.substr(0, 3) == "\xEF\xBB\xBF") content.remove_prefix(3);
-  if (content.find(kBegin) != std::string_view::npos) {
+  if (find_at_line_start(content, kBegin, 0) != std::string_view::npos) {
     split_pem(content, out);
     return out;
   }

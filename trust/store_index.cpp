@@ -3,6 +3,7 @@
 #include <charconv>
 #include <sstream>
 
+#include "trust/safe_text.h"
 #include "trust/source_reader.h"
 #include "trust/text.h"
 #include "trust/time_format.h"
@@ -21,14 +22,6 @@ std::string join(const std::vector<std::string>& parts, std::string_view sep) {
   return out;
 }
 
-// Annotations are comments; nothing from a certificate may end a comment line early.
-std::string comment_safe(std::string s) {
-  for (char& c : s) {
-    if (static_cast<unsigned char>(c) < 0x20) c = '?';
-  }
-  return s;
-}
-
 }  // namespace
 
 RenderedStore render_store(const std::vector<StoreEntry>& anchors) {
@@ -43,9 +36,10 @@ RenderedStore render_store(const std::vector<StoreEntry>& anchors) {
   for (const auto& a : anchors) {
     const CertInfo& i = *a.info;
     ++n;
-    t += "\n# [" + std::to_string(n) + "] " + comment_safe(i.subject) + "\n";
-    t += "#   sources:  " + comment_safe(join(a.sources, ", ")) + "\n";
-    t += "#   issuer:   " + comment_safe(i.issuer) + "\n";
+    // Subjects, issuers and policy-named paths are attacker-controlled: inert and short.
+    t += "\n# [" + std::to_string(n) + "] " + pem_comment_text(i.subject) + "\n";
+    t += "#   sources:  " + pem_comment_text(join(a.sources, ", ")) + "\n";
+    t += "#   issuer:   " + pem_comment_text(i.issuer) + "\n";
     t += "#   sha256:   " + i.sha256 + "\n";
     t += "#   validity: " + to_iso8601(i.not_before) + " to " + to_iso8601(i.not_after) + "\n";
     IndexEntry e;
@@ -56,7 +50,7 @@ RenderedStore render_store(const std::vector<StoreEntry>& anchors) {
     e.offset = t.size();
     t += to_pem(a.der);
     e.length = t.size() - e.offset;
-    e.subject = comment_safe(i.subject);
+    e.subject = printable_text(i.subject);
     e.sources = a.sources;
     out.index.push_back(std::move(e));
   }
@@ -70,7 +64,7 @@ std::string render_index(const std::vector<IndexEntry>& index, const std::string
     out += std::to_string(e.index) + '\t' + e.sha256 + '\t' + e.sha1 + '\t' +
            hex_number(e.subject_hash) + '\t' + std::to_string(e.offset) + '\t' +
            std::to_string(e.length) + '\t' + e.subject;
-    for (const auto& s : e.sources) out += '\t' + comment_safe(s);
+    for (const auto& s : e.sources) out += '\t' + printable_text(s);
     out += '\n';
   }
   return out;

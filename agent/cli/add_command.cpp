@@ -2,6 +2,7 @@
 
 #include "agent/cli/context.h"
 #include "agent/cli/output.h"
+#include "agent/json_text.h"
 #include "trust/managed_source.h"
 
 namespace cli {
@@ -48,7 +49,7 @@ void add_add_command(CLI::App& app, Context& ctx) {
         j["skipped"].push_back({{"file", s.file}, {"block", s.block}, {"reason", s.reason}});
       }
       j["merge"] = merge_json(*outcome);
-      std::cout << j.dump(2) << "\n";
+      std::cout << agent::json_text(j);
     } else {
       for (const auto& c : added.added) {
         std::cout << "added to " << added.target << ": " << c.subject << "\n  sha256 " << c.sha256

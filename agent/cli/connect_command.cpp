@@ -3,6 +3,7 @@
 #include "agent/cli/context.h"
 #include "agent/cli/output.h"
 #include "agent/connector.h"
+#include "agent/json_text.h"
 #include "agent/server_watch.h"
 #include "policy/policy_set.h"
 #include "trust/rollover.h"
@@ -106,7 +107,7 @@ void add_connect_command(CLI::App& app, Context& ctx) {
       } else {
         j["error"] = {{"code", outcome->code}, {"message", outcome->message}};
       }
-      std::cout << j.dump(2) << "\n";
+      std::cout << agent::json_text(j);
     }
     if (!outcome->ok)
       std::cerr << "trustagent: error: " << outcome->url << ": " << outcome->message << "\n";

@@ -5,6 +5,7 @@
 #include "agent/cli/context.h"
 #include "agent/cli/output.h"
 #include "agent/fetch.h"
+#include "agent/json_text.h"
 #include "trust/managed_source.h"
 
 namespace cli {
@@ -88,7 +89,7 @@ void add_fetch_command(CLI::App& app, Context& ctx) {
     auto refuse = [&](const std::string& why) {
       if (ctx.json) {
         result["error"] = {{"code", "refused"}, {"message", why}};
-        std::cout << result.dump(2) << "\n";
+        std::cout << agent::json_text(result);
       }
       std::cerr << "trustagent: error: " << why << "; nothing was written\n";
       ctx.exit_code = static_cast<int>(trust::Code::kRefused);
@@ -152,7 +153,7 @@ void add_fetch_command(CLI::App& app, Context& ctx) {
     result["already_present"] = added.added.empty();
     result["merge"] = merge_json(*stored);
     if (ctx.json) {
-      std::cout << result.dump(2) << "\n";
+      std::cout << agent::json_text(result);
     } else {
       std::cout << (added.added.empty() ? "already in " : "stored in ") << target_file << ": "
                 << cert.info.subject << "\n  sha256 " << cert.info.sha256 << "\n";

@@ -3,6 +3,7 @@
 
 #include "agent/cli/context.h"
 #include "agent/cli/output.h"
+#include "agent/json_text.h"
 #include "trust/lint.h"
 #include "trust/lint_input.h"
 #include "trust/source_reader.h"
@@ -64,7 +65,7 @@ void add_lint_command(CLI::App& app, Context& ctx) {
         j["findings"].push_back(
             {{"code", f.code}, {"certificate", f.certificate}, {"message", f.message}});
       }
-      std::cout << j.dump(2) << "\n";
+      std::cout << agent::json_text(j);
     } else {
       for (const auto& f : findings) std::cout << f.code << ": " << f.message << "\n";
       std::cout << opts->file << ": " << chain.size() << " certificate(s) in the chain, "

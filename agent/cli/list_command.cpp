@@ -2,6 +2,7 @@
 
 #include "agent/cli/context.h"
 #include "agent/cli/output.h"
+#include "agent/json_text.h"
 #include "trust/time_format.h"
 
 namespace cli {
@@ -26,7 +27,7 @@ void add_list_command(CLI::App& app, Context& ctx) {
         j["sources"] = a.sources;
         list.push_back(j);
       }
-      std::cout << nlohmann::json{{"anchors", list}}.dump(2) << "\n";
+      std::cout << agent::json_text(nlohmann::json{{"anchors", list}});
     } else {
       std::cout << anchors->size() << " anchors in " << trust::Layout::at(ctx.home).merged << "\n";
       for (const auto& a : *anchors) {

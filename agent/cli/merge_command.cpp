@@ -2,6 +2,7 @@
 
 #include "agent/cli/context.h"
 #include "agent/cli/output.h"
+#include "agent/json_text.h"
 
 namespace cli {
 
@@ -31,7 +32,7 @@ void add_merge_command(CLI::App& app, Context& ctx) {
     }
     print_warnings(*outcome);
     if (ctx.json) {
-      std::cout << merge_json(*outcome).dump(2) << "\n";
+      std::cout << agent::json_text(merge_json(*outcome));
     } else {
       print_merge_text(*outcome);
     }

@@ -2,6 +2,7 @@
 
 #include "agent/cli/context.h"
 #include "agent/cli/output.h"
+#include "agent/json_text.h"
 #include "agent/move.h"
 
 namespace cli {
@@ -62,7 +63,7 @@ void add_move_command(CLI::App& app, Context& ctx) {
         j["backups"] = {{"cainfo", moved->cainfo_backup}, {"config", moved->config_backup}};
         j["merge"] = merge_json(moved->applied);
       }
-      std::cout << j.dump(2) << "\n";
+      std::cout << agent::json_text(j);
     } else {
       std::cout << moved->server << " authenticated with the new certificate"
                 << (anchor ? " " + anchor->subject + " (sha256 " + anchor->sha256 + ")" : "")

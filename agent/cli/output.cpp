@@ -1,7 +1,9 @@
 #include "agent/cli/output.h"
+#include "agent/json_text.h"
 
 #include <iostream>
 
+#include "trust/safe_text.h"
 #include "trust/time_format.h"
 
 namespace cli {
@@ -45,9 +47,9 @@ int fail(const Context& ctx, const trust::Error& error) {
   if (ctx.json) {
     nlohmann::json j = {{"ok", false},
                         {"error", {{"code", code_name(error.code)}, {"message", error.message}}}};
-    std::cout << j.dump(2) << "\n";
+    std::cout << agent::json_text(j);
   }
-  std::cerr << "trustagent: error: " << error.message << "\n";
+  std::cerr << "trustagent: error: " << trust::printable_text(error.message) << "\n";
   return static_cast<int>(error.code);
 }
 

@@ -2,6 +2,7 @@
 
 #include "agent/cli/context.h"
 #include "agent/cli/output.h"
+#include "agent/json_text.h"
 #include "agent/refresh.h"
 #include "policy/index.h"
 #include "trust/atomic_file.h"
@@ -81,7 +82,7 @@ void add_policy_command(CLI::App& app, Context& ctx) {
       nlohmann::json j = effective_json(synced->effective);
       j["refused"] = nlohmann::json::array();
       for (const auto& e : synced->policy_errors) j["refused"].push_back(e.message);
-      std::cout << j.dump(2) << "\n";
+      std::cout << agent::json_text(j);
     } else {
       print_effective(synced->effective);
     }
@@ -129,7 +130,7 @@ void add_policy_command(CLI::App& app, Context& ctx) {
           {"merge", merge_json(report->applied)}};
       j["refused"] = nlohmann::json::array();
       for (const auto& e : report->refused) j["refused"].push_back(e.message);
-      std::cout << j.dump(2) << "\n";
+      std::cout << agent::json_text(j);
     } else {
       if (report->not_modified) {
         std::cout << report->index_url << ": not modified (304)\n";
@@ -168,7 +169,8 @@ void add_policy_command(CLI::App& app, Context& ctx) {
         j.push_back(
             {{"guid", e.guid}, {"revision", e.revision}, {"sha256", e.sha256}, {"href", e.href}});
       }
-      std::cout << nlohmann::json{{"index", *dir + "/index.xml"}, {"policies", j}}.dump(2) << "\n";
+      std::cout << agent::json_text(
+          nlohmann::json{{"index", *dir + "/index.xml"}, {"policies", j}});
     } else {
       std::cout << "wrote " << *dir << "/index.xml: " << entries->size() << " policies\n";
       for (const auto& e : *entries) {

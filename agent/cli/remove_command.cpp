@@ -2,6 +2,7 @@
 
 #include "agent/cli/context.h"
 #include "agent/cli/output.h"
+#include "agent/json_text.h"
 #include "policy/source_list.h"
 #include "trust/managed_source.h"
 #include "trust/store_index.h"
@@ -63,7 +64,7 @@ void add_remove_command(CLI::App& app, Context& ctx) {
       nlohmann::json j = {{"removed", cert_json(removed.removed)},
                           {"files", removed.files},
                           {"merge", merge_json(*outcome)}};
-      std::cout << j.dump(2) << "\n";
+      std::cout << agent::json_text(j);
     } else {
       std::cout << "removed " << removed.removed.subject << " (" << removed.removed.sha256
                 << ") from";

@@ -4,6 +4,7 @@
 
 #include "agent/cli/context.h"
 #include "agent/cli/output.h"
+#include "agent/json_text.h"
 #include "trust/rollover.h"
 #include "trust/source_reader.h"
 #include "trust/time_format.h"
@@ -75,7 +76,7 @@ void add_reserve_add(CLI::App& reserve, Context& ctx) {
       for (const auto& c : added.added) j["added"].push_back(cert_json(c));
       for (const auto& r : added.reserves) j["reserves"].push_back(reserve_json(r, outcome->now));
       j["merge"] = merge_json(*outcome);
-      std::cout << j.dump(2) << "\n";
+      std::cout << agent::json_text(j);
     } else {
       for (size_t i = 0; i < added.reserves.size(); ++i) {
         const auto& r = added.reserves[i];
@@ -102,7 +103,7 @@ void add_reserve_list(CLI::App& reserve, Context& ctx) {
     if (ctx.json) {
       nlohmann::json j = nlohmann::json::array();
       for (const auto& r : reserves) j.push_back(reserve_json(r, synced->now));
-      std::cout << nlohmann::json{{"reserves", j}}.dump(2) << "\n";
+      std::cout << agent::json_text(nlohmann::json{{"reserves", j}});
       return;
     }
     if (reserves.empty()) std::cout << "no reserve certificates\n";
@@ -138,9 +139,8 @@ void add_reserve_remove(CLI::App& reserve, Context& ctx) {
     }
     print_warnings(*outcome);
     if (ctx.json) {
-      std::cout << nlohmann::json{{"removed", cert_json(removed)}, {"merge", merge_json(*outcome)}}
-                       .dump(2)
-                << "\n";
+      std::cout << agent::json_text(
+          {{"removed", cert_json(removed)}, {"merge", merge_json(*outcome)}});
     } else {
       std::cout << "removed reserve " << removed.subject << "\n  sha256 " << removed.sha256 << "\n";
       print_merge_text(*outcome);

@@ -2,6 +2,7 @@
 
 #include "agent/cli/context.h"
 #include "agent/cli/output.h"
+#include "agent/json_text.h"
 #include "agent/status.h"
 #include "trust/time_format.h"
 
@@ -71,7 +72,7 @@ void add_status_command(CLI::App& app, Context& ctx) {
       return;
     }
     if (ctx.json) {
-      std::cout << agent::status_json(*status, *synced).dump(2) << "\n";
+      std::cout << agent::json_text(agent::status_json(*status, *synced));
     } else {
       print_status(*status, *synced);
     }

@@ -9,7 +9,7 @@
 
 namespace testing_support {
 
-enum class KeyKind { kEc256, kRsa2048, kRsa1024, kRsa4096, kEc224 };
+enum class KeyKind { kEc256, kRsa2048, kRsa1024, kRsa4096, kEc224, kEd25519 };
 
 struct Issued {
   trust::ossl::Ptr<X509> cert;
@@ -34,10 +34,23 @@ struct CertSpec {
   std::string key_usage = "";           // "" = by is_ca; "none" = no extension; else OpenSSL syntax
   std::string extended_key_usage = "";  // "" = no extension, e.g. "serverAuth,clientAuth"
   bool basic_constraints = true;        // false: no basicConstraints extension at all
+  // Hostile names, as a crafted certificate carries them: subject attributes (short name, bytes)
+  // added as UTF8String without length limits after CN (so printed first in RFC 2253 order), and
+  // dNSName SANs of arbitrary bytes.
+  std::vector<std::pair<std::string, std::string>> raw_subject = {};
+  std::vector<std::string> raw_dns_names = {};
+  bool key_identifiers = true;  // false: neither subjectKeyIdentifier nor authorityKeyIdentifier
 };
 
 // Self-signed when issuer is null.
 Issued make_cert(const CertSpec& spec, const Issued* issuer = nullptr);
+
+// A self-signed Ed25519 CA whose PEM body has no '+' (which RFC 2253 would escape): the hidden
+// root a hostile certificate smuggles inside its subject in the injection tests.
+Issued make_plus_free_root(const std::string& common_name);
+
+// The PEM body (base64, no line breaks) of a certificate.
+std::string base64_body(const Issued& cert);
 
 // A PKCS#7 bundle of the certificates, PEM ("-----BEGIN PKCS7-----") or DER.
 std::string make_pkcs7(const std::vector<const Issued*>& certs, bool pem);
