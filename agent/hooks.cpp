@@ -13,6 +13,7 @@
 #include <memory>
 #include <thread>
 
+#include "trust/safe_text.h"
 #include "trust/source_check.h"
 
 namespace agent {
@@ -38,8 +39,13 @@ std::vector<std::string> hook_names(const std::string& dir) {
 
 std::string changes_text(const trust::MergeReport& report) {
   std::string out;
-  for (const auto& a : report.added) out += "added " + a.sha256 + " " + a.subject + "\n";
-  for (const auto& r : report.removed) out += "removed " + r.sha256 + " " + r.subject + "\n";
+  // One change per line, whatever a subject holds: NEL, U+2028 and U+2029 are escaped too.
+  for (const auto& a : report.added) {
+    out += "added " + a.sha256 + " " + trust::printable_text(a.subject) + "\n";
+  }
+  for (const auto& r : report.removed) {
+    out += "removed " + r.sha256 + " " + trust::printable_text(r.subject) + "\n";
+  }
   return out;
 }
 
@@ -111,13 +117,11 @@ std::vector<HookRun> run_hooks(const trust::Layout& layout, const trust::MergeRe
   std::vector<std::string> names = hook_names(layout.hooks_dir);
   if (names.empty()) return runs;
 
+  // hooks.d decides what runs, often as root: it must be a real directory (not a symlink) that
+  // no other user can write, in an etc/ that no other user can write.
   std::string reason;
-  struct stat dir_st {};
-  if (::stat(layout.hooks_dir.c_str(), &dir_st) == 0 &&
-      ((dir_st.st_mode & (S_IWGRP | S_IWOTH)) ||
-       (dir_st.st_uid != 0 && dir_st.st_uid != ::geteuid()))) {
-    runs.push_back(
-        {"hooks.d", -1, false, layout.hooks_dir + " is writable by another user; no hook was run"});
+  if (!trust::is_trusted_directory(layout.hooks_dir, &reason)) {
+    runs.push_back({"hooks.d", -1, false, "no hook was run: " + reason});
     return runs;
   }
 

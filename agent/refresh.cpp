@@ -50,7 +50,17 @@ trust::Error connect_error(const ConnectOutcome& out) {
 struct Download {
   policy::IndexEntry entry;
   std::string content;
+  decltype(policy::Policy::revision) revision{};
 };
+
+// The revision of the policy stored at `path`, if one is there and parses.
+std::optional<decltype(policy::Policy::revision)> stored_revision(const std::string& path) {
+  auto old = trust::read_source_file(path, policy::kMaxPolicyBytes);
+  if (!old) return std::nullopt;
+  auto parsed = policy::parse_policy(*old, path);
+  if (!parsed) return std::nullopt;
+  return parsed->revision;
+}
 
 }  // namespace
 
@@ -167,7 +177,7 @@ trust::Result<RefreshReport> refresh_policies(const RefreshRequest& request) {
              std::to_string(stored->revision) + " (a replay from a stale cache or mirror?)");
       continue;
     }
-    accepted.push_back({entry, std::move(response->body)});
+    accepted.push_back({entry, std::move(response->body), parsed->revision});
   }
 
   // Everything checked: now change the disk, under the lock, and apply in the same step.
@@ -176,8 +186,18 @@ trust::Result<RefreshReport> refresh_policies(const RefreshRequest& request) {
       if (auto made = trust::make_directories(dir); !made) return made;
     }
     for (const auto& d : accepted) {
-      auto written =
-          trust::write_file_atomic(l.policies_dir + "/" + d.entry.guid + ".xml", d.content);
+      std::string path = l.policies_dir + "/" + d.entry.guid + ".xml";
+      // Checked again under the lock: a refresh running at the same time may have installed a
+      // newer revision since this one compared, and two refreshes must never go backwards.
+      if (auto now = stored_revision(path); now && *now > d.revision) {
+        report.refused.push_back(trust::make_error(
+            trust::Code::kBadInput, "policy " + d.entry.guid + ": revision " +
+                                        std::to_string(d.revision) + " is older than the stored " +
+                                        std::to_string(*now) +
+                                        ", installed meanwhile; the stored copy stays in force"));
+        continue;
+      }
+      auto written = trust::write_file_atomic(path, d.content);
       if (!written) return written;
       report.installed.push_back(d.entry.guid);
     }

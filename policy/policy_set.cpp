@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "trust/source_check.h"
 #include "trust/source_reader.h"
 
 namespace policy {
@@ -61,12 +62,27 @@ Effective effective_settings(std::vector<Policy> policies) {
 
 LoadedPolicies load_policy_dir(const std::string& dir) {
   LoadedPolicies out;
+  std::error_code ec;
+  if (!fs::exists(fs::symlink_status(dir, ec))) return out;
+  // A policy can turn verification off: only one that no other user could have written counts.
+  if (std::string reason; !trust::is_trusted_directory(dir, &reason)) {
+    out.refused.push_back(trust::make_error(trust::Code::kBadInput,
+                                            "stored policies refused, none applied: " + reason));
+    return out;
+  }
   std::vector<std::string> files;
   for (auto& f : files_in(dir)) {
     if (f.size() > 4 && f.substr(f.size() - 4) == ".xml") files.push_back(f);
   }
   for (const auto& f : files) {
-    auto content = trust::read_source_file(f, kMaxPolicyBytes);
+    trust::SourceProbe probe = trust::probe_source(f);
+    if (probe.presence != trust::SourceProbe::Presence::kPresent) {
+      out.refused.push_back(trust::make_error(
+          trust::Code::kBadInput, f + ": policy refused, not applied: " +
+                                      (probe.reason.empty() ? "vanished" : probe.reason)));
+      continue;
+    }
+    auto content = trust::read_source_file(f, kMaxPolicyBytes, &probe.stamp);
     if (!content) {
       out.refused.push_back(content.error());
       continue;

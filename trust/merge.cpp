@@ -78,7 +78,7 @@ std::string why_regenerate(const Layout& layout, const std::vector<SourceSpec>& 
     std::string status = status_name(now.probe.presence);
     if (status == "ok" && was.report.status == "refused" && was.content_sha256.empty()) {
       // It passed the checks last time too but could not be read; unchanged while that holds.
-      auto content = read_source_file(specs[i].path);
+      auto content = read_source_file(specs[i].path, kMaxSourceBytes, &probed[i].probe.stamp);
       if (!content) continue;
       return specs[i].display + " became readable";
     }
@@ -88,7 +88,7 @@ std::string why_regenerate(const Layout& layout, const std::vector<SourceSpec>& 
                                                        : " appeared");
     }
     if (now.probe.presence != Presence::kPresent || now.probe.stamp == was.stamp) continue;
-    auto content = read_source_file(specs[i].path);
+    auto content = read_source_file(specs[i].path, kMaxSourceBytes, &probed[i].probe.stamp);
     if (!content) return specs[i].display + " became unreadable";
     now.content_sha256 = hash_hex(*content);
     now.content = std::move(*content);
@@ -193,13 +193,13 @@ Result<MergeReport> update_store(const Layout& layout, const std::vector<SourceS
       if (!p.content && state && i < state->sources.size() &&
           state->sources[i].report.path == specs[i].path &&
           state->sources[i].stamp == p.probe.stamp && !state->sources[i].content_sha256.empty()) {
-        if (auto content = read_source_file(specs[i].path)) {
+        if (auto content = read_source_file(specs[i].path, kMaxSourceBytes, &p.probe.stamp)) {
           p.content = std::move(*content);
           p.content_sha256 = state->sources[i].content_sha256;
         }
       }
       if (!p.content) {
-        auto content = read_source_file(specs[i].path);
+        auto content = read_source_file(specs[i].path, kMaxSourceBytes, &probed[i].probe.stamp);
         if (content) {
           p.content_sha256 = hash_hex(*content);
           p.content = std::move(*content);

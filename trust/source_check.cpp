@@ -5,7 +5,6 @@
 
 #include <cerrno>
 #include <climits>
-#include <cstdlib>
 #include <cstring>
 #include <sstream>
 
@@ -73,24 +72,32 @@ SourceProbe probe_source(const std::string& path) {
     probe.reason = std::move(reason);
     return probe;
   };
-  struct stat link_st {};
-  if (::lstat(path.c_str(), &link_st) != 0) {
-    if (errno == ENOENT || errno == ENOTDIR) return probe;  // missing
-    return refuse(std::string("cannot stat: ") + std::strerror(errno));
-  }
   std::string file = path;
   std::string reason;
-  if (S_ISLNK(link_st.st_mode)) {
-    if (!check_directory(parent_directory(path), &reason)) return refuse(reason);
-    char resolved[PATH_MAX];
-    if (::realpath(path.c_str(), resolved) == nullptr) {
-      return refuse(std::string("symlink cannot be followed: ") + std::strerror(errno));
-    }
-    file = resolved;
-  }
   struct stat st {};
-  if (::stat(file.c_str(), &st) != 0)
-    return refuse(std::string("cannot stat: ") + std::strerror(errno));
+  for (int hops = 0;; ++hops) {
+    if (::lstat(file.c_str(), &st) != 0) {
+      if (hops == 0 && (errno == ENOENT || errno == ENOTDIR)) return probe;  // missing
+      if (hops == 0) return refuse(std::string("cannot stat: ") + std::strerror(errno));
+      return refuse("symlink cannot be followed to " + file + ": " + std::strerror(errno));
+    }
+    if (!S_ISLNK(st.st_mode)) break;
+    if (hops == 40) return refuse("too many levels of symlinks");
+    // A link is only as trustworthy as its owner and its directory: another user's link in a
+    // sticky directory such as /tmp could be pointed at their own file at any moment.
+    if (!owner_ok(st)) {
+      return refuse("symlink " + file + " is owned by uid " + std::to_string(st.st_uid) +
+                    " (must be root or the agent's user)");
+    }
+    if (!check_directory(parent_directory(file), &reason)) return refuse(reason);
+    char target[PATH_MAX];
+    ssize_t n = ::readlink(file.c_str(), target, sizeof target);
+    if (n < 0 || static_cast<size_t>(n) >= sizeof target) {
+      return refuse("symlink " + file + " cannot be read: " + std::strerror(errno));
+    }
+    std::string next(target, static_cast<size_t>(n));
+    file = next.front() == '/' ? next : parent_directory(file) + "/" + next;
+  }
   if (S_ISDIR(st.st_mode)) return refuse("is a directory, not a file");
   if (!S_ISREG(st.st_mode)) return refuse("not a regular file");
   std::string what = file == path ? std::string("file") : "symlink target " + file;
@@ -99,6 +106,24 @@ SourceProbe probe_source(const std::string& path) {
   probe.presence = SourceProbe::Presence::kPresent;
   probe.stamp = stamp_of(st);
   return probe;
+}
+
+bool is_trusted_directory(const std::string& dir, std::string* reason) {
+  struct stat st {};
+  if (::lstat(dir.c_str(), &st) != 0) {
+    *reason = "directory " + dir + ": " + std::strerror(errno);
+    return false;
+  }
+  if (S_ISLNK(st.st_mode)) {
+    *reason = dir + " is a symlink (refused: what it points to could change under a check)";
+    return false;
+  }
+  if (!S_ISDIR(st.st_mode)) {
+    *reason = dir + " is not a directory";
+    return false;
+  }
+  return check_owner_and_mode("directory " + dir, st, true, reason) &&
+         check_directory(parent_directory(dir), reason);
 }
 
 bool is_trusted_path(const std::string& path, std::string* reason) {

@@ -1,7 +1,11 @@
 // Strict sources, after OpenSSH's StrictModes: a trust source that another local user could write
 // would let that user add a trust anchor. A source (after following symlinks), the directory it is
-// in, and the directory of any symlink to it must be owned by root or the agent's user and not be
-// writable by group or others (a sticky directory such as /tmp is accepted for the directory).
+// in, and every symlink on the way to it and that symlink's directory must be owned by root or the
+// agent's user and not be writable by group or others (a sticky directory such as /tmp is
+// accepted for a directory; a symlink in it must still be root's or the agent's user's).
+//
+// The check is by path, so the read that follows must prove it opened the file that was checked:
+// read_source_file(path, limit, &probe.stamp) refuses a file whose device and inode differ.
 #pragma once
 
 #include <sys/types.h>
@@ -30,7 +34,12 @@ struct SourceProbe {
 // A stat or two per call: this is the whole cost of the no-change check.
 SourceProbe probe_source(const std::string& path);
 
-// The same ownership and mode rules for something trustagent executes (hooks).
+// The same ownership and mode rules for something trustagent executes (hooks) or obeys (the
+// settings file, stored policies).
 bool is_trusted_path(const std::string& path, std::string* reason);
+
+// A directory trustagent takes instructions from (hooks.d, var/policies): a real directory, not a
+// symlink, passing the ownership and mode rules, in a parent that passes them too.
+bool is_trusted_directory(const std::string& dir, std::string* reason);
 
 }  // namespace trust

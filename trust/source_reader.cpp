@@ -12,6 +12,7 @@
 
 #include "trust/certificate.h"
 #include "trust/ossl.h"
+#include "trust/source_check.h"
 
 namespace trust {
 namespace {
@@ -290,7 +291,8 @@ ReadResult read_certificates(std::string_view content) {
   return out;
 }
 
-Result<std::string> read_source_file(const std::string& path, size_t max_bytes) {
+Result<std::string> read_source_file(const std::string& path, size_t max_bytes,
+                                     const FileStamp* checked) {
   // O_NONBLOCK keeps a FIFO from hanging the open; the fstat below then refuses it.
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
   if (fd < 0) {
@@ -307,6 +309,11 @@ Result<std::string> read_source_file(const std::string& path, size_t max_bytes) 
   if (S_ISDIR(st.st_mode))
     return make_error(Code::kBadInput, path + ": is a directory, not a file");
   if (!S_ISREG(st.st_mode)) return make_error(Code::kBadInput, path + ": not a regular file");
+  if (checked != nullptr && (static_cast<uint64_t>(st.st_dev) != checked->dev ||
+                             static_cast<uint64_t>(st.st_ino) != checked->ino)) {
+    return make_error(Code::kBadInput,
+                      path + ": replaced between its ownership check and the read; not read");
+  }
   if (static_cast<size_t>(st.st_size) > max_bytes) {
     return make_error(Code::kBadInput, path + ": " + std::to_string(st.st_size) +
                                            " bytes is larger than the " +

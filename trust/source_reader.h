@@ -37,9 +37,13 @@ ReadResult split_certificates(std::string_view content);
 ReadResult read_certificates(std::string_view content);
 
 // Reads a source file without following it into FIFOs or devices and without reading more than
-// `max_bytes`. The error names the path.
+// `max_bytes`. With `checked` (what probe_source() saw), the file opened must be that same file
+// (device and inode), else it was replaced between the check and the read and is refused. The
+// error names the path.
 inline constexpr size_t kMaxSourceBytes = size_t{128} << 20;
-Result<std::string> read_source_file(const std::string& path, size_t max_bytes = kMaxSourceBytes);
+struct FileStamp;
+Result<std::string> read_source_file(const std::string& path, size_t max_bytes = kMaxSourceBytes,
+                                     const FileStamp* checked = nullptr);
 
 // "cainfo.pem: block 3: private key, skipped (never copied)"
 std::string describe(const std::string& file, const ReadWarning& warning);

@@ -29,9 +29,11 @@ void add_connect_command(CLI::App& app, Context& ctx) {
   sub->add_option("--pin", opts->pins,
                   "Accept only a leaf with this fingerprint (SHA-256 or SHA-1) or public key "
                   "(sha256//BASE64); repeatable, any one matching is enough");
-  sub->add_flag("--no-verify-host", opts->no_verify_host, "Do not check the host name (warned)");
+  sub->add_flag("--no-verify-host", opts->no_verify_host, "Do not check the host name (warned)")
+      ->configurable(false);
   sub->add_flag("--no-verify-peer", opts->no_verify_peer,
-                "Do not verify the chain at all (warned every time)");
+                "Do not verify the chain at all (warned every time)")
+      ->configurable(false);
   sub->add_option("--timeout", opts->timeout, "Seconds for the whole connection (default 10)")
       ->check(CLI::PositiveNumber);
   sub->footer(kExitCodes);

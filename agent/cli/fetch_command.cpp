@@ -48,10 +48,13 @@ void add_fetch_command(CLI::App& app, Context& ctx) {
                   "Which certificate: leaf, root (the last one sent) or N (1 = the leaf); default: "
                   "the leaf if self-signed, else the last one sent");
   sub->add_option("--fingerprint", opts->fingerprint,
-                  "Store only if the picked certificate has this SHA-256 or SHA-1 fingerprint");
+                  "Store only if the picked certificate has this SHA-256 or SHA-1 fingerprint")
+      ->configurable(false);
   sub->add_flag("--trust-on-first-use", opts->tofu,
-                "Without a terminal, store whatever the server presents (you accept the risk)");
-  sub->add_flag("--yes", opts->yes, "On a terminal, answer yes instead of asking");
+                "Without a terminal, store whatever the server presents (you accept the risk)")
+      ->configurable(false);
+  sub->add_flag("--yes", opts->yes, "On a terminal, answer yes instead of asking")
+      ->configurable(false);
   sub->add_option("--timeout", opts->timeout, "Seconds for the connection (default 10)")
       ->check(CLI::PositiveNumber);
   sub->footer(kExitCodes);

@@ -9,6 +9,8 @@
 #include <iostream>
 
 #include "agent/cli/context.h"
+#include "trust/safe_text.h"
+#include "trust/source_check.h"
 
 namespace {
 
@@ -22,6 +24,25 @@ std::string home_from(int argc, char** argv) {
   return "/opt/trustagent";
 }
 
+// --config FILE or --config=FILE, else the default in the home.
+std::string config_from(int argc, char** argv, const std::string& home) {
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--config") == 0 && i + 1 < argc) return argv[i + 1];
+    if (std::strncmp(argv[i], "--config=", 9) == 0) return argv[i] + 9;
+  }
+  return home + "/etc/trustagent.conf";
+}
+
+// The settings file names the server and extra CA files: another user who could write it could
+// point the agent anywhere. It passes the same checks as a CA source, or nothing runs.
+bool settings_file_is_safe(const std::string& path) {
+  trust::SourceProbe probe = trust::probe_source(path);
+  if (probe.presence != trust::SourceProbe::Presence::kRefused) return true;
+  std::cerr << "trustagent: error: " << trust::printable_text(path)
+            << ": settings file refused: " << trust::printable_text(probe.reason) << "\n";
+  return false;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -32,6 +53,8 @@ int main(int argc, char** argv) {
   curl_global_init(CURL_GLOBAL_DEFAULT);
   cli::Context ctx;
   ctx.home = home_from(argc, argv);
+  std::string config = config_from(argc, argv, ctx.home);
+  if (!settings_file_is_safe(config)) return static_cast<int>(trust::Code::kBadInput);
 
   CLI::App app{
       "trustagent: decides which TLS servers this endpoint trusts and keeps that up to date."};
@@ -46,8 +69,7 @@ int main(int argc, char** argv) {
       ->check(CLI::NonNegativeNumber);
   app.add_option("--server", ctx.server,
                  "The agent's server, host[:port]; also 'server = …' in the config");
-  app.set_config("--config", ctx.home + "/etc/trustagent.conf",
-                 "Settings file (INI); command-line flags override it", false);
+  app.set_config("--config", config, "Settings file (INI); command-line flags override it", false);
   // Settings for later features may already be in the file; they must not break today's commands.
   app.allow_config_extras(CLI::config_extras_mode::ignore);
   app.fallthrough();

@@ -19,7 +19,8 @@ void add_merge_command(CLI::App& app, Context& ctx) {
       "--ca-file.");
   sub->add_flag("--force", opts->force, "Regenerate even if nothing changed");
   sub->add_flag("--allow-empty", opts->allow_empty,
-                "Publish an empty store even though the current one has anchors");
+                "Publish an empty store even though the current one has anchors")
+      ->configurable(false);
   sub->footer(kExitCodes);
   sub->callback([&ctx, opts] {
     agent::StoreRequest request = ctx.store_request();

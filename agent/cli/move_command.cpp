@@ -25,11 +25,13 @@ void add_move_command(CLI::App& app, Context& ctx) {
   sub->add_option("--address", opts->address, "The new server's host name or IP address")
       ->required();
   sub->add_option("--port", opts->port, "Its port (default 443)")->check(CLI::Range(1, 65535));
-  auto* cert = sub->add_option("--cert", opts->cert, "The new server's certificate (file)");
+  auto* cert = sub->add_option("--cert", opts->cert, "The new server's certificate (file)")
+                   ->configurable(false);
   sub->add_option("--fingerprint", opts->fingerprint,
                   "Take the certificate the new server presents if it has this SHA-256 or SHA-1 "
                   "fingerprint")
-      ->excludes(cert);
+      ->excludes(cert)
+      ->configurable(false);
   sub->add_flag("--dry-run", opts->dry_run, "Check everything, change nothing");
   sub->add_option("--timeout", opts->timeout, "Seconds for each connection (default 10)")
       ->check(CLI::PositiveNumber);
