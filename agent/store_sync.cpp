@@ -1,13 +1,65 @@
 #include "agent/store_sync.h"
 
+#include <ctime>
+#include <optional>
+#include <utility>
+
 #include "policy/source_list.h"
 #include "trust/atomic_file.h"
 #include "trust/file_lock.h"
 #include "trust/rollover.h"
-
-#include <ctime>
+#include "trust/source_reader.h"
 
 namespace agent {
+namespace {
+
+// The files a change may edit, as they were before it. (Hard links would survive a full disk
+// better, but a link changes the file's ctime, which the merge's no-change check watches.)
+class Undo {
+ public:
+  explicit Undo(const trust::Layout& l) {
+    for (const auto& path : {l.cainfo, l.cainfo_ss, l.cainfo_reserve, l.reserve_state}) {
+      auto content = trust::read_source_file(path);
+      saved_.push_back(
+          {path, content ? std::optional<std::string>(std::move(*content)) : std::nullopt});
+    }
+  }
+
+  // The first failure to put a file back, if any (the change's own error is reported first).
+  std::optional<trust::Error> put_back() const {
+    std::optional<trust::Error> first;
+    for (const auto& [path, content] : saved_) {
+      auto now = trust::read_source_file(path);
+      if (content ? (now && *now == *content) : !now) continue;  // untouched
+      auto restored =
+          content ? trust::write_file_atomic(path, *content) : trust::remove_file_durably(path);
+      if (!restored && !first) first = restored.error();
+    }
+    return first;
+  }
+
+ private:
+  std::vector<std::pair<std::string, std::optional<std::string>>> saved_;
+};
+
+// The outcome of a command that reads the store when the disk takes no writes.
+trust::Result<StoreOutcome> last_good_store(const trust::Layout& layout,
+                                            const StoreRequest& request, const trust::Error& why) {
+  auto report = trust::last_merge_report(layout);
+  if (!report) return why;
+  StoreOutcome outcome;
+  outcome.report = std::move(*report);
+  outcome.report.notes.push_back("the store could not be brought up to date (" + why.message +
+                                 "); working from the last good store");
+  policy::LoadedPolicies loaded = policy::load_policy_dir(layout.policies_dir);
+  outcome.effective = policy::effective_settings(std::move(loaded.policies));
+  outcome.policy_errors = std::move(loaded.refused);
+  outcome.now = std::time(nullptr);
+  (void)request;
+  return outcome;
+}
+
+}  // namespace
 
 trust::Result<StoreOutcome> sync_store(const StoreRequest& request, const Mutation& mutate) {
   trust::Layout layout = trust::Layout::at(request.home);
@@ -15,13 +67,33 @@ trust::Result<StoreOutcome> sync_store(const StoreRequest& request, const Mutati
   if (auto checked = policy::build_source_list(layout, request.ca_files); !checked) {
     return checked.error();
   }
-  if (auto made = trust::make_directories(layout.var_dir); !made) return made.error();
+  auto fall_back = [&](const trust::Error& e) -> trust::Result<StoreOutcome> {
+    if (request.last_good_store_will_do && !mutate && e.storage) {
+      return last_good_store(layout, request, e);
+    }
+    return e;
+  };
+  if (auto made = trust::make_directories(layout.var_dir); !made) return fall_back(made.error());
   auto lock = trust::FileLock::acquire(layout.lock, request.lock_timeout_seconds);
-  if (!lock) return lock.error();
+  if (!lock) return fall_back(lock.error());
 
+  std::optional<Undo> undo;
   if (mutate) {
-    if (auto changed = mutate(layout); !changed) return changed.error();
+    undo.emplace(layout);
+    if (auto changed = mutate(layout); !changed) {
+      (void)undo->put_back();
+      return changed.error();
+    }
   }
+  auto failed = [&](trust::Error e) -> trust::Result<StoreOutcome> {
+    if (!undo) return fall_back(e);
+    if (auto stuck = undo->put_back()) {
+      e.message += "; and the change could not be undone: " + stuck->message;
+    } else {
+      e.message += "; the change was undone";
+    }
+    return e;
+  };
   // Policies are read after the mutation, so a refresh that just stored them applies them now.
   policy::LoadedPolicies loaded = policy::load_policy_dir(layout.policies_dir);
   StoreOutcome outcome;
@@ -34,14 +106,14 @@ trust::Result<StoreOutcome> sync_store(const StoreRequest& request, const Mutati
   }
   auto rollover =
       trust::maintain_rollover(layout, offers, outcome.now, outcome.policy_errors.empty());
-  if (!rollover) return rollover.error();
+  if (!rollover) return failed(rollover.error());
   outcome.rollover = std::move(*rollover);
   auto& pins = outcome.effective.pins.value;
   pins = trust::pins_following_rollover(pins, outcome.rollover.reserves, outcome.now);
   auto sources = policy::build_source_list(layout, request.ca_files, outcome.effective);
-  if (!sources) return sources.error();
+  if (!sources) return failed(sources.error());
   auto report = trust::update_store(layout, *sources, request.merge);
-  if (!report) return report.error();
+  if (!report) return failed(report.error());
   outcome.report = std::move(*report);
   if (outcome.report.regenerated) outcome.hooks = run_hooks(layout, outcome.report);
   return outcome;

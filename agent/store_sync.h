@@ -1,6 +1,10 @@
 // The one way every command brings the merged store up to date: take the writer lock, optionally
 // change an agent-managed source, maintain the reserves (trust/rollover.h), merge (cheap when
 // nothing changed), and run the hooks if the store was regenerated.
+//
+// A change is all or nothing: the agent-managed sources and the reserve records are put back as
+// they were (by rename, which needs no free space) when the maintenance or the merge after the
+// change fails, so a source never holds a certificate the published store was refused.
 #pragma once
 
 #include <functional>
@@ -21,6 +25,9 @@ struct StoreRequest {
   std::vector<std::string> ca_files;
   double lock_timeout_seconds = 10;
   trust::MergeOptions merge;
+  // For commands that only read the store (list, status, connect, policy show): when the disk
+  // takes no writes (full, read-only), go on with the last good store and say so in a note.
+  bool last_good_store_will_do = false;
 };
 
 struct StoreOutcome {

@@ -18,7 +18,9 @@ namespace {
 constexpr std::string_view kTempMarker = ".tmp-";
 
 Error io_error(const std::string& what, const std::string& path) {
-  return make_error(Code::kBadInput, path + ": " + what + ": " + std::strerror(errno));
+  Error e = make_error(Code::kBadInput, path + ": " + what + ": " + std::strerror(errno));
+  e.storage = true;
+  return e;
 }
 
 int full_sync(int fd) {
@@ -111,7 +113,11 @@ void sweep_stale_temporaries(const std::string& dir) {
 Result<void> make_directories(const std::string& dir, mode_t mode) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
-  if (ec) return make_error(Code::kBadInput, dir + ": cannot create directory: " + ec.message());
+  if (ec) {
+    Error e = make_error(Code::kBadInput, dir + ": cannot create directory: " + ec.message());
+    e.storage = true;
+    return e;
+  }
   (void)mode;  // created with the process umask; the agent runs with 022
   return {};
 }

@@ -104,6 +104,20 @@ CertInfo Certificate::info() const {
   return info;
 }
 
+std::string store_defect(const Certificate& cert) {
+  const X509* x = cert.x509_ptr();
+  const X509_ALGOR* outer = nullptr;
+  X509_get0_signature(nullptr, &outer, x);
+  if (outer == nullptr || X509_ALGOR_cmp(outer, X509_get0_tbs_sigalg(x)) != 0) {
+    return "its two signature algorithm fields differ (RFC 5280 4.1.1.2; GnuTLS would refuse the "
+           "whole store)";
+  }
+  if (X509_get_version(x) == X509_VERSION_1 && X509_get_ext_count(x) > 0) {
+    return "a version 1 certificate with extensions (GnuTLS would refuse the whole store)";
+  }
+  return "";
+}
+
 std::string der_of(X509& x) {
   unsigned char* buf = nullptr;
   int len = i2d_X509(&x, &buf);

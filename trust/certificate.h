@@ -48,6 +48,12 @@ class Certificate {
   std::string der_;
 };
 
+// Why a certificate that OpenSSL parses must still stay out of a store, or "" when none. GnuTLS
+// (wget, git, many daemons) refuses a whole CA file when one certificate in it has signature
+// algorithm fields that differ (RFC 5280, 4.1.1.2) or is a version 1 certificate with
+// extensions, so one such certificate would cut off every GnuTLS client of the store.
+std::string store_defect(const Certificate& cert);
+
 // The DER encoding of a parsed certificate ("" if it cannot be encoded).
 std::string der_of(X509& x);
 

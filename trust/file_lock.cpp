@@ -15,7 +15,10 @@ namespace trust {
 Result<FileLock> FileLock::acquire(const std::string& path, double timeout_seconds) {
   int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
   if (fd < 0) {
-    return make_error(Code::kBadInput, path + ": cannot open lock file: " + std::strerror(errno));
+    Error e =
+        make_error(Code::kBadInput, path + ": cannot open lock file: " + std::strerror(errno));
+    e.storage = errno == EROFS || errno == ENOSPC || errno == EDQUOT || errno == EACCES;
+    return e;
   }
   auto deadline = std::chrono::steady_clock::now() +
                   std::chrono::milliseconds(static_cast<int64_t>(timeout_seconds * 1000));

@@ -8,6 +8,7 @@
 #include "trust/pem_parity.h"
 #include "trust/safe_text.h"
 #include "trust/source_reader.h"
+#include "trust/text.h"
 
 namespace trust {
 namespace {
@@ -65,6 +66,10 @@ Result<AddOutcome> add_to_managed_source(const std::string& file, const std::str
   AddOutcome out;
   out.target = target;
   for (const auto& w : incoming.warnings) out.skipped.push_back({file, w.block, w.reason});
+  if (incoming.more_warnings > 0) {
+    out.skipped.push_back(
+        {file, 0, std::to_string(incoming.more_warnings) + " more blocks skipped (not listed)"});
+  }
   if (incoming.certs.empty()) {
     std::string why =
         incoming.warnings.empty() ? "the file is empty" : describe(file, incoming.warnings.front());
@@ -83,6 +88,7 @@ Result<AddOutcome> add_ders_to_managed_source(const std::vector<std::string>& de
                                               const std::string& target) {
   AddOutcome out;
   out.target = target;
+  if (auto made = make_directories(parent_directory(target)); !made) return made.error();
   auto held = read_source(target);
   if (!held) return held.error();
   std::unordered_set<std::string> present;
@@ -91,6 +97,10 @@ Result<AddOutcome> add_ders_to_managed_source(const std::vector<std::string>& de
     auto cert = Certificate::from_der(der);
     if (!cert) return make_error(Code::kBadInput, "not a certificate: " + cert.error().message);
     CertInfo info = cert->info();
+    if (std::string defect = store_defect(*cert); !defect.empty()) {
+      return make_error(Code::kBadInput, "refusing " + info.subject + " (sha256 " + info.sha256 +
+                                             "): " + defect + "; " + target + " is unchanged");
+    }
     if (!present.insert(info.sha256).second) {
       out.already_present.push_back(std::move(info));
       continue;

@@ -214,9 +214,24 @@ Result<MergeReport> update_store(const Layout& layout, const std::vector<SourceS
     if (p.content) {
       s.content_sha256 = p.content_sha256;
       ReadResult read = split_certificates(*p.content);
+      std::vector<std::string_view> ours;
+      for (const auto& c : read.certs) ours.push_back(c.der);
+      for (const auto& der : certificates_only_openssl_sees(*p.content, ours)) {
+        report.skipped.push_back(
+            {specs[i].display, 0,
+             "OpenSSL's reader finds a certificate (sha256 " + hash_hex(der) +
+                 ") in text that is not a PEM block at a line's start; not trusted (rewrite the "
+                 "file: other programs reading it directly would trust it)"});
+      }
       // The certificates now hold their own bytes; drop the file's (tens of MB at 10,000 anchors).
       p.content.reset();
       for (auto& w : read.warnings) report.skipped.push_back({specs[i].display, w.block, w.reason});
+      if (read.more_warnings > 0) {
+        report.skipped.push_back({specs[i].display, 0,
+                                  std::to_string(read.more_warnings) +
+                                      " more blocks skipped (the first " +
+                                      std::to_string(kMaxReadWarnings) + " are listed)"});
+      }
       for (auto& raw : read.certs) {
         if (cache.find(raw.sha256) == nullptr) {
           auto cert = Certificate::from_der(raw.der);
@@ -224,6 +239,10 @@ Result<MergeReport> update_store(const Layout& layout, const std::vector<SourceS
             report.skipped.push_back(
                 {specs[i].display, raw.block,
                  "malformed certificate (" + cert.error().message + "), skipped"});
+            continue;
+          }
+          if (std::string defect = store_defect(*cert); !defect.empty()) {
+            report.skipped.push_back({specs[i].display, raw.block, defect + ", skipped"});
             continue;
           }
           cache.insert(raw.sha256, cert->info());
@@ -305,9 +324,15 @@ Result<MergeReport> update_store(const Layout& layout, const std::vector<SourceS
 
   // Identical bytes on disk already (a source that adds nothing, a touched file): keep the file,
   // its inode and its readers undisturbed, and tell no hook. --force rewrites regardless.
+  // The index carries what the store's comments may cut short (every source's full name), so
+  // identical store bytes are not enough: the index must be identical too.
+  std::string index_text = render_index(rendered.index, store_sha256);
   bool already_current = !options.force && state && store_sha256 == state->merged_sha256 &&
                          stat_file(layout.merged) == state->merged_stamp &&
-                         stat_file(layout.merged_index) == state->index_stamp;
+                         stat_file(layout.merged_index) == state->index_stamp && [&] {
+                           auto on_disk = read_source_file(layout.merged_index);
+                           return on_disk && *on_disk == index_text;
+                         }();
   if (already_current) {
     report.regenerated = false;
     report.why.clear();
@@ -319,8 +344,7 @@ Result<MergeReport> update_store(const Layout& layout, const std::vector<SourceS
     // Store first, then its index, then the records that describe them: a crash in between is
     // detected at the next run (stamps differ) and repaired by regenerating.
     if (auto w = write_file_atomic(layout.merged, rendered.text); !w) return w.error();
-    if (auto w = write_file_atomic(layout.merged_index, render_index(rendered.index, store_sha256));
-        !w) {
+    if (auto w = write_file_atomic(layout.merged_index, index_text); !w) {
       return w.error();
     }
   }
@@ -338,6 +362,14 @@ Result<MergeReport> update_store(const Layout& layout, const std::vector<SourceS
   report.anchors = next.anchors;
   for (const auto& s : next.sources) report.sources.push_back(s.report);
   return report;
+}
+
+Result<MergeReport> last_merge_report(const Layout& layout) {
+  auto state = load_merge_state(layout.merge_state);
+  if (!state || !stat_file(layout.merged)) {
+    return make_error(Code::kBadInput, layout.merged + ": no store has been written yet");
+  }
+  return report_from_state(*state);
 }
 
 Result<std::vector<Anchor>> load_anchors(const Layout& layout) {

@@ -69,6 +69,10 @@ struct MergeReport {
 Result<MergeReport> update_store(const Layout& layout, const std::vector<SourceSpec>& sources,
                                  const MergeOptions& options);
 
+// What the last regeneration recorded, without checking or changing anything: for a command that
+// must work from the last good store when the disk takes no writes. Fails when there is none.
+Result<MergeReport> last_merge_report(const Layout& layout);
+
 // One anchor of the current store, in store order (1-based index).
 struct Anchor {
   int index = 0;

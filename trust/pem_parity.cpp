@@ -3,6 +3,8 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 
+#include <unordered_set>
+
 #include "trust/ossl.h"
 #include "trust/source_reader.h"
 
@@ -35,6 +37,21 @@ Result<std::vector<PemBlock>> openssl_pem_blocks(std::string_view text) {
                                            std::to_string(out.size()) +
                                            " block(s): " + ossl::drain_errors());
   }
+}
+
+std::vector<std::string> certificates_only_openssl_sees(std::string_view text,
+                                                        const std::vector<std::string_view>& ours) {
+  std::vector<std::string> out;
+  if (text.find("-----BEGIN") == std::string_view::npos) return out;
+  auto blocks = openssl_pem_blocks(text);
+  if (!blocks) return out;  // unreadable for OpenSSL: it trusts nothing from it
+  std::unordered_set<std::string_view> known(ours.begin(), ours.end());
+  for (auto& b : *blocks) {
+    if ((b.label == "CERTIFICATE" || b.label == "X509 CERTIFICATE") && !known.count(b.der)) {
+      out.push_back(std::move(b.der));
+    }
+  }
+  return out;
 }
 
 Result<void> check_reads_back(std::string_view text, const std::vector<ExpectedCert>& expected,

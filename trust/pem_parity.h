@@ -25,6 +25,12 @@ struct PemBlock {
 // block it cannot read (for OpenSSL consumers the whole file would then be unusable).
 Result<std::vector<PemBlock>> openssl_pem_blocks(std::string_view text);
 
+// The certificates OpenSSL's PEM reader finds in a source's `text` that trustagent's reader did
+// not (`ours`, DER): text that only some readers take as a certificate, such as a BEGIN line in
+// the middle of a long line. They are never trusted; the merge says so, naming each.
+std::vector<std::string> certificates_only_openssl_sees(std::string_view text,
+                                                        const std::vector<std::string_view>& ours);
+
 struct ExpectedCert {
   std::string_view der;
   std::string name;  // how the refusal names it: "[3] CN=Example Root (from cainfo.pem)"

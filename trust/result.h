@@ -20,6 +20,9 @@ enum class Code : int {
 struct Error {
   Code code = Code::kBadInput;
   std::string message;  // one line, names the file or host it is about
+  // The disk refused a write (full, read-only, quota): what was already on it is intact, so a
+  // command that only reads the store may go on with the last good one.
+  bool storage = false;
 };
 
 // Shaped like std::expected so the move to C++23 is mechanical.

@@ -113,7 +113,7 @@ void read_pkcs7(std::string_view der, int block, ReadResult& out) {
   ossl::Ptr<PKCS7> p7(d2i_PKCS7(nullptr, &p, static_cast<long>(der.size())));
   if (!p7) {
     ossl::drain_errors();
-    out.warnings.push_back({block, "malformed PKCS#7 bundle, skipped"});
+    out.warn({block, "malformed PKCS#7 bundle, skipped"});
     return;
   }
   STACK_OF(X509)* certs = nullptr;
@@ -124,7 +124,7 @@ void read_pkcs7(std::string_view der, int block, ReadResult& out) {
   }
   int count = certs ? sk_X509_num(certs) : 0;
   if (count == 0) {
-    out.warnings.push_back({block, "PKCS#7 bundle holds no certificates"});
+    out.warn({block, "PKCS#7 bundle holds no certificates"});
     return;
   }
   for (int i = 0; i < count; ++i) {
@@ -132,8 +132,8 @@ void read_pkcs7(std::string_view der, int block, ReadResult& out) {
     int len = i2d_X509(sk_X509_value(certs, i), &buf);
     if (len <= 0) {
       ossl::drain_errors();
-      out.warnings.push_back({block, "PKCS#7 bundle: certificate " + std::to_string(i + 1) +
-                                         " cannot be encoded, skipped"});
+      out.warn({block, "PKCS#7 bundle: certificate " + std::to_string(i + 1) +
+                           " cannot be encoded, skipped"});
       continue;
     }
     RawCert cert;
@@ -151,19 +151,19 @@ void take_der(std::string der, int block, bool trusted_aux, ReadResult& out) {
   int tag = inner_tag(der);
   if (tag == 0x06) return read_pkcs7(der, block, out);
   if (tag == 0x02) {
-    out.warnings.push_back({block, "looks like a private key, skipped (never copied)"});
+    out.warn({block, "looks like a private key, skipped (never copied)"});
     return;
   }
   size_t length = der_element_length(der);
   if (tag != 0x30 || length == 0) {
-    out.warnings.push_back({block, "malformed certificate (bad DER structure), skipped"});
+    out.warn({block, "malformed certificate (bad DER structure), skipped"});
     return;
   }
   if (length != der.size()) {
     // TRUSTED CERTIFICATE carries OpenSSL trust settings after the certificate; the store keeps
     // only the certificate, so those settings are dropped (anchors are trusted for everything).
     if (!trusted_aux) {
-      out.warnings.push_back({block, "malformed certificate (trailing data after it), skipped"});
+      out.warn({block, "malformed certificate (trailing data after it), skipped"});
       return;
     }
     der.resize(length);
@@ -185,7 +185,7 @@ void take_pem_block(std::string_view label, std::string_view body, int block, Re
   bool is_pkcs7 = label == "PKCS7" || label == "PKCS #7 SIGNED DATA" || label == "CMS";
   if (ends_with(label, "PRIVATE KEY")) {
     // Never decoded: the key's bytes go nowhere, not even into a buffer we keep.
-    out.warnings.push_back({block, "private key, skipped (never copied)"});
+    out.warn({block, "private key, skipped (never copied)"});
     return;
   }
   if (!is_cert && !is_trusted && !is_pkcs7) {
@@ -193,12 +193,12 @@ void take_pem_block(std::string_view label, std::string_view body, int block, Re
                        : ends_with(label, "CERTIFICATE REQUEST")
                            ? "certificate request"
                            : "not a certificate (" + printable(label) + ")";
-    out.warnings.push_back({block, what + ", skipped"});
+    out.warn({block, what + ", skipped"});
     return;
   }
   std::string der;
   if (!decode_base64(strip_pem_headers(body), der)) {
-    out.warnings.push_back({block, "invalid base64, skipped"});
+    out.warn({block, "invalid base64, skipped"});
     return;
   }
   if (is_pkcs7) return read_pkcs7(der, block, out);
@@ -207,11 +207,23 @@ void take_pem_block(std::string_view label, std::string_view body, int block, Re
 
 // RFC 7468: a boundary is a whole line. "-----BEGIN X-----" in the middle of a line is text, as a
 // certificate's subject printed into a comment may well contain it.
+// A UTF-8 byte order mark before a boundary is ignored, as OpenSSL ignores one at the start of
+// the file and after each END line (files concatenated from Windows exports carry them).
 size_t find_at_line_start(std::string_view text, std::string_view what, size_t from) {
+  constexpr std::string_view kBom = "\xEF\xBB\xBF";
+  auto line_starts_at = [&](size_t pos) { return pos == 0 || text[pos - 1] == '\n'; };
   for (size_t pos = from; (pos = text.find(what, pos)) != std::string_view::npos; ++pos) {
-    if (pos == 0 || text[pos - 1] == '\n') return pos;
+    if (line_starts_at(pos)) return pos;
+    if (pos >= 3 && text.substr(pos - 3, 3) == kBom && line_starts_at(pos - 3)) return pos;
   }
   return std::string_view::npos;
+}
+
+// True when only spaces, tabs or a CR follow `pos` up to the end of its line.
+bool rest_of_line_is_blank(std::string_view text, size_t pos) {
+  size_t eol = text.find('\n', pos);
+  std::string_view rest = text.substr(pos, eol == std::string_view::npos ? text.npos : eol - pos);
+  return rest.find_first_not_of(" \t\r") == std::string_view::npos;
 }
 
 void split_pem(std::string_view text, ReadResult& out) {
@@ -227,7 +239,7 @@ void split_pem(std::string_view text, ReadResult& out) {
     }
     size_t body_start = std::min(line_end + 1, text.size());
     if (line.size() < kBegin.size() + kDashes.size() || !ends_with(line, kDashes)) {
-      out.warnings.push_back({block, "malformed BEGIN line, skipped"});
+      out.warn({block, "malformed BEGIN line, skipped"});
       pos = body_start;
       continue;
     }
@@ -238,13 +250,17 @@ void split_pem(std::string_view text, ReadResult& out) {
     size_t next_begin = find_at_line_start(text, kBegin, body_start);
     if (end == std::string_view::npos ||
         (next_begin != std::string_view::npos && next_begin < end)) {
-      out.warnings.push_back(
-          {block, printable(label) + " block is truncated (no END line), skipped"});
+      out.warn({block, printable(label) + " block is truncated (no END line), skipped"});
       pos = body_start;
       continue;
     }
-    take_pem_block(label, text.substr(body_start, end - body_start), block, out);
     pos = end + end_marker.size();
+    if (!rest_of_line_is_blank(text, pos)) {
+      // OpenSSL fails such a block, and with it the whole file for curl and Python.
+      out.warn({block, printable(label) + " block's END line has text after it, skipped"});
+      continue;
+    }
+    take_pem_block(label, text.substr(body_start, end - body_start), block, out);
   }
 }
 
@@ -259,7 +275,7 @@ ReadResult split_certificates(std::string_view content) {
   }
   if (content.find_first_not_of(" \t\r\n") == std::string_view::npos) {
     // The agent never writes an empty source, so one is a truncated or mistaken file.
-    out.warnings.push_back({0, "empty file, no certificates"});
+    out.warn({0, "empty file, no certificates"});
     return out;
   }
   if (static_cast<unsigned char>(content[0]) == 0x30) {
@@ -271,7 +287,7 @@ ReadResult split_certificates(std::string_view content) {
     }
     return out;
   }
-  out.warnings.push_back({0, "no certificate found (not PEM, DER or PKCS#7)"});
+  out.warn({0, "no certificate found (not PEM, DER or PKCS#7)"});
   return out;
 }
 
@@ -279,11 +295,11 @@ ReadResult read_certificates(std::string_view content) {
   ReadResult split = split_certificates(content);
   ReadResult out;
   out.warnings = std::move(split.warnings);
+  out.more_warnings = split.more_warnings;
   for (auto& raw : split.certs) {
     auto cert = Certificate::from_der(raw.der);
     if (!cert) {
-      out.warnings.push_back(
-          {raw.block, "malformed certificate (" + cert.error().message + "), skipped"});
+      out.warn({raw.block, "malformed certificate (" + cert.error().message + "), skipped"});
       continue;
     }
     out.certs.push_back(std::move(raw));
@@ -330,6 +346,14 @@ Result<std::string> read_source_file(const std::string& path, size_t max_bytes,
   }
   content.resize(got);
   return content;
+}
+
+void ReadResult::warn(ReadWarning warning) {
+  if (warnings.size() < kMaxReadWarnings) {
+    warnings.push_back(std::move(warning));
+  } else {
+    ++more_warnings;
+  }
 }
 
 std::string describe(const std::string& file, const ReadWarning& warning) {

@@ -28,9 +28,16 @@ struct ReadWarning {
   std::string reason;
 };
 
+// A file of a million bogus blocks must not cost a million warnings in memory, in merge.state
+// and on the terminal: the first kMaxReadWarnings are kept, the rest only counted.
+inline constexpr size_t kMaxReadWarnings = 100;
+
 struct ReadResult {
   std::vector<RawCert> certs;
   std::vector<ReadWarning> warnings;
+  size_t more_warnings = 0;  // beyond kMaxReadWarnings, counted only
+
+  void warn(ReadWarning warning);
 };
 
 ReadResult split_certificates(std::string_view content);

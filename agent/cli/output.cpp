@@ -34,7 +34,9 @@ nlohmann::json changes_json(const std::vector<trust::AnchorChange>& changes) {
 }  // namespace
 
 std::optional<agent::StoreOutcome> bring_store_up_to_date(Context& ctx) {
-  auto synced = agent::sync_store(ctx.store_request());
+  agent::StoreRequest request = ctx.store_request();
+  request.last_good_store_will_do = true;
+  auto synced = agent::sync_store(request);
   if (!synced) {
     ctx.exit_code = fail(ctx, synced.error());
     return std::nullopt;
