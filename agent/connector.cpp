@@ -106,6 +106,30 @@ void explain_chain_failure(Capture& cap, X509_STORE_CTX* ctx) {
       cap.code = "not_yet_valid";
       cap.message = who + " is not valid before " + when(true);
       return;
+    case X509_V_ERR_INVALID_CA:
+      cap.code = "invalid_ca";
+      cap.message = who +
+                    " signs for others but is not a CA (its basicConstraints or keyUsage "
+                    "do not allow it)";
+      return;
+    case X509_V_ERR_PATH_LENGTH_EXCEEDED:
+      cap.code = "path_length";
+      cap.message = "the chain through " + who + " is longer than a CA's pathLenConstraint allows";
+      return;
+    case X509_V_ERR_PERMITTED_VIOLATION:
+    case X509_V_ERR_EXCLUDED_VIOLATION:
+    case X509_V_ERR_SUBTREE_MINMAX:
+    case X509_V_ERR_UNSUPPORTED_CONSTRAINT_TYPE:
+    case X509_V_ERR_UNSUPPORTED_CONSTRAINT_SYNTAX:
+    case X509_V_ERR_UNSUPPORTED_NAME_SYNTAX:
+      cap.code = "name_constraints";
+      cap.message = who + " has a name its issuing CA may not issue for (name constraints: " +
+                    X509_verify_cert_error_string(err) + ")";
+      return;
+    case X509_V_ERR_INVALID_PURPOSE:
+      cap.code = "invalid_purpose";
+      cap.message = who + " is not for TLS servers (its extendedKeyUsage or purpose forbids it)";
+      return;
     default:
       break;
   }
@@ -131,6 +155,7 @@ void explain_chain_failure(Capture& cap, X509_STORE_CTX* ctx) {
                      "] sha256 " + same_name[0].sha256 +
                      ", but none signed this chain (different key)";
     }
+    if (!cap.index->capped().empty()) cap.message += "; " + cap.index->capped();
   }
   trust::ossl::drain_errors();
 }

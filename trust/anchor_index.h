@@ -2,6 +2,9 @@
 // (<home>/etc/cainfo-merged.idx) by subject-name hash or by fingerprint, so a verification parses
 // only the anchors whose subject matches the issuer it is looking for, the way OpenSSL's hashed
 // CApath directories work. Both files are memory-mapped; nothing is read until it is needed.
+// Issuers are chosen by key, not just by name: among anchors of one name, the index narrows by
+// the certificate's authorityKeyIdentifier, and the one whose key verifies the signature wins.
+// At most 64 anchors of one name are decoded per lookup; capped() says when that bound was hit.
 //
 // If the index does not describe the store on disk (stale, damaged, missing), the anchors are
 // loaded from the store itself instead: slower, never less trusting, never more.
@@ -17,6 +20,7 @@
 
 #include "trust/layout.h"
 #include "trust/mapped_file.h"
+#include "trust/ossl.h"
 #include "trust/result.h"
 
 namespace trust {
@@ -42,26 +46,34 @@ class AnchorIndex {
 
   bool stale() const { return stale_; }
   int parsed() const { return parsed_; }  // anchors decoded so far, for tests and benchmarks
+  // Set when a lookup met more anchors of one name than it tries: what it skipped, in words.
+  const std::string& capped() const { return capped_; }
 
   // Used by the X509_LOOKUP callback.
   int add_matching(X509_STORE* store, const X509_NAME& name, X509_OBJECT* ret);
+  // Used as the store's get_issuer: among the anchors named as x's issuer (narrowed by x's
+  // authorityKeyIdentifier through the index), the one whose key verifies x's signature.
+  int find_issuer(X509** issuer, X509_STORE_CTX* ctx, X509* x);
 
  private:
   AnchorIndex(MappedFile store, std::optional<MappedFile> index)
       : store_(std::move(store)), index_(std::move(index)) {}
   struct Line {
     int index = 0;
-    std::string sha256, subject;
+    std::string sha256, key_id, subject;
     unsigned long subject_hash = 0;
     size_t offset = 0, length = 0;
   };
   std::vector<Line> lines_matching(const std::string& field) const;
+  ossl::Ptr<X509> decode(const Line& line);
+  void note_cap(const std::string& subject);
 
   MappedFile store_;
   std::optional<MappedFile> index_;
   bool stale_ = false;
   std::vector<IndexedAnchor> loaded_;  // every anchor, when the index could not be used
   int parsed_ = 0;
+  std::string capped_;
   std::set<size_t> added_;  // offsets already given to the X509_STORE
 };
 

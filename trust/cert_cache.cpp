@@ -64,7 +64,7 @@ CertCache CertCache::load(const std::string& path) {
     i.signature_algorithm = f[8];
     i.subject = f[10];
     i.issuer = f[11];
-    // f[12] is reserved for future fields; an older reader ignores it.
+    i.key_id = f[12];
     cache.entries_.emplace(*key, std::move(i));
   }
   return cache;
@@ -96,7 +96,8 @@ Result<void> CertCache::save(const std::string& path,
            std::to_string(i.not_after) + '\t' +
            std::to_string((i.self_signed ? 1 : 0) | (i.is_ca ? 2 : 0)) + '\t' + clean(i.key_type) +
            '\t' + std::to_string(i.key_bits) + '\t' + clean(i.signature_algorithm) + '\t' +
-           hex_number(i.subject_hash) + '\t' + clean(i.subject) + '\t' + clean(i.issuer) + "\t\n";
+           hex_number(i.subject_hash) + '\t' + clean(i.subject) + '\t' + clean(i.issuer) + '\t' +
+           i.key_id + "\n";
   }
   return write_file_atomic(path, out);
 }

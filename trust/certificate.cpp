@@ -53,7 +53,17 @@ std::string object_text(const ASN1_OBJECT* obj) {
   return buf;
 }
 
+std::string octets_hex(const ASN1_OCTET_STRING* s) {
+  if (s == nullptr) return "";
+  return to_hex(ASN1_STRING_get0_data(s), static_cast<size_t>(ASN1_STRING_length(s)));
+}
+
 }  // namespace
+
+std::string authority_key_id(const X509& x) {
+  // OpenSSL 3.0 declares the accessor without const; it only reads the cached extension.
+  return octets_hex(X509_get0_authority_key_id(const_cast<X509*>(&x)));
+}
 
 Result<Certificate> Certificate::from_der(std::string der) {
   const auto* p = reinterpret_cast<const unsigned char*>(der.data());
@@ -100,6 +110,7 @@ CertInfo Certificate::info() const {
   info.signature_algorithm = sig_obj ? object_text(sig_obj) : "unknown";
   int ok = 0;
   info.subject_hash = X509_NAME_hash_ex(X509_get_subject_name(x), nullptr, nullptr, &ok);
+  info.key_id = octets_hex(X509_get0_subject_key_id(x));
   ossl::drain_errors();  // the accessors above may leave benign errors for odd certificates
   return info;
 }

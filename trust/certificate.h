@@ -26,6 +26,7 @@ struct CertInfo {
   int key_bits = 0;
   std::string signature_algorithm;
   unsigned long subject_hash = 0;  // OpenSSL's X509_NAME_hash_ex, as used by hashed CApath dirs
+  std::string key_id;              // subjectKeyIdentifier, lowercase hex; "" when absent
 
   bool operator==(const CertInfo&) const = default;
 };
@@ -53,6 +54,9 @@ class Certificate {
 // algorithm fields that differ (RFC 5280, 4.1.1.2) or is a version 1 certificate with
 // extensions, so one such certificate would cut off every GnuTLS client of the store.
 std::string store_defect(const Certificate& cert);
+
+// The keyIdentifier of a certificate's authorityKeyIdentifier, lowercase hex; "" when absent.
+std::string authority_key_id(const X509& x);
 
 // The DER encoding of a parsed certificate ("" if it cannot be encoded).
 std::string der_of(X509& x);

@@ -11,7 +11,8 @@
 namespace trust {
 namespace {
 
-constexpr std::string_view kIndexHeader = "trustagent-index 1";
+// Version 2 added the key identifier column.
+constexpr std::string_view kIndexHeader = "trustagent-index 2";
 
 std::string join(const std::vector<std::string>& parts, std::string_view sep) {
   std::string out;
@@ -47,6 +48,7 @@ RenderedStore render_store(const std::vector<StoreEntry>& anchors) {
     e.sha256 = i.sha256;
     e.sha1 = i.sha1;
     e.subject_hash = i.subject_hash;
+    e.key_id = i.key_id.empty() ? "-" : i.key_id;
     e.offset = t.size();
     t += to_pem(a.der);
     e.length = t.size() - e.offset;
@@ -63,7 +65,7 @@ std::string render_index(const std::vector<IndexEntry>& index, const std::string
   for (const auto& e : index) {
     out += std::to_string(e.index) + '\t' + e.sha256 + '\t' + e.sha1 + '\t' +
            hex_number(e.subject_hash) + '\t' + std::to_string(e.offset) + '\t' +
-           std::to_string(e.length) + '\t' + e.subject;
+           std::to_string(e.length) + '\t' + e.key_id + '\t' + e.subject;
     for (const auto& s : e.sources) out += '\t' + printable_text(s);
     out += '\n';
   }
@@ -96,7 +98,7 @@ std::optional<LoadedIndex> load_index(const std::string& path) {
       f.push_back(line->substr(start, tab - start));
     }
     f.push_back(line->substr(start));
-    if (f.size() < 7) return std::nullopt;
+    if (f.size() < 8) return std::nullopt;
     IndexEntry e;
     if (!parse_number(f[0], e.index) || !parse_number(f[3], e.subject_hash, 16) ||
         !parse_number(f[4], e.offset) || !parse_number(f[5], e.length)) {
@@ -104,8 +106,9 @@ std::optional<LoadedIndex> load_index(const std::string& path) {
     }
     e.sha256 = f[1];
     e.sha1 = f[2];
-    e.subject = f[6];
-    for (size_t i = 7; i < f.size(); ++i) e.sources.emplace_back(f[i]);
+    e.key_id = f[6];
+    e.subject = f[7];
+    for (size_t i = 8; i < f.size(); ++i) e.sources.emplace_back(f[i]);
     loaded.entries.push_back(std::move(e));
   }
   if (loaded.entries.size() != count) return std::nullopt;

@@ -1,7 +1,9 @@
 // The merged store's text and its index <home>/etc/cainfo-merged.idx: one line per anchor with its
 // position, fingerprints, subject-name hash and byte range in the store, so a verifier can find
 // the anchors for an issuer name without parsing the other 9,999 (as OpenSSL's hashed CApath
-// directories do). The index names the SHA-256 of the store it describes; a mismatch means stale.
+// directories do), and among many anchors of one name the one whose key identifier a
+// certificate's authorityKeyIdentifier names. The index names the SHA-256 of the store it
+// describes; a mismatch means stale.
 #pragma once
 
 #include <optional>
@@ -25,6 +27,7 @@ struct IndexEntry {
   std::string sha256, sha1;
   unsigned long subject_hash = 0;
   size_t offset = 0, length = 0;  // the PEM block's bytes in the store
+  std::string key_id;             // subjectKeyIdentifier hex, "-" when absent
   std::string subject;
   std::vector<std::string> sources;
 };

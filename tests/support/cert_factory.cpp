@@ -115,7 +115,13 @@ std::string Issued::spki_pin() const {
 Issued make_cert(const CertSpec& spec, const Issued* issuer) {
   static std::atomic<long> serial{1000};
   Issued out;
-  out.key = make_key(spec.key);
+  if (spec.shared_key != nullptr) {
+    EVP_PKEY* key = const_cast<EVP_PKEY*>(spec.shared_key);
+    check(EVP_PKEY_up_ref(key) == 1, "key reference");
+    out.key.reset(key);
+  } else {
+    out.key = make_key(spec.key);
+  }
   out.cert.reset(X509_new());
   X509* x = out.cert.get();
   check(X509_set_version(x, 2) == 1, "version");
@@ -139,7 +145,11 @@ Issued make_cert(const CertSpec& spec, const Issued* issuer) {
   EVP_PKEY* signer_key = issuer ? issuer->key.get() : out.key.get();
   X509_set_issuer_name(x, X509_get_subject_name(signer_cert));
   if (spec.basic_constraints) {
-    add_ext(x, signer_cert, NID_basic_constraints, spec.is_ca ? "critical,CA:TRUE" : "CA:FALSE");
+    std::string constraints = !spec.is_ca ? "CA:FALSE"
+                              : spec.path_length < 0
+                                  ? "critical,CA:TRUE"
+                                  : "critical,CA:TRUE,pathlen:" + std::to_string(spec.path_length);
+    add_ext(x, signer_cert, NID_basic_constraints, constraints.c_str());
   }
   std::string usage = !spec.key_usage.empty() ? spec.key_usage
                       : spec.is_ca            ? "critical,keyCertSign,cRLSign"
@@ -149,10 +159,14 @@ Issued make_cert(const CertSpec& spec, const Issued* issuer) {
     add_ext(x, signer_cert, NID_ext_key_usage, spec.extended_key_usage.c_str());
   }
   if (spec.key_identifiers) {
-    add_ext(x, signer_cert, NID_subject_key_identifier, "hash");
+    add_ext(x, signer_cert, NID_subject_key_identifier,
+            spec.subject_key_id.empty() ? "hash" : spec.subject_key_id.c_str());
     if (issuer && X509_get0_subject_key_id(signer_cert) != nullptr) {
       add_ext(x, signer_cert, NID_authority_key_identifier, "keyid:always");
     }
+  }
+  if (!spec.name_constraints.empty()) {
+    add_ext(x, signer_cert, NID_name_constraints, ("critical," + spec.name_constraints).c_str());
   }
   if (!spec.raw_dns_names.empty()) {
     Ptr<GENERAL_NAMES> names(sk_GENERAL_NAME_new_null());

@@ -40,6 +40,10 @@ struct CertSpec {
   std::vector<std::pair<std::string, std::string>> raw_subject = {};
   std::vector<std::string> raw_dns_names = {};
   bool key_identifiers = true;  // false: neither subjectKeyIdentifier nor authorityKeyIdentifier
+  std::string subject_key_id = "";       // hex ("01:02..."): this SKID instead of the key's hash
+  const EVP_PKEY* shared_key = nullptr;  // certify this key instead of generating one (fast)
+  int path_length = -1;                  // CA only: pathLenConstraint, -1 for none
+  std::string name_constraints = "";     // e.g. "permitted;DNS:.example.com"
 };
 
 // Self-signed when issuer is null.
