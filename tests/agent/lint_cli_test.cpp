@@ -1,6 +1,9 @@
 // trustagent lint as a user runs it: PEM and PKCS#12 input, passwords, exit codes and one line
 // per finding.
 #include <gtest/gtest.h>
+#include <openssl/pkcs12.h>
+
+#include <chrono>
 
 #include <nlohmann/json.hpp>
 
@@ -80,6 +83,39 @@ TEST_F(LintCli, UnreadableOrNonCertificateInputExitsTwo) {
   EXPECT_NE(garbage.err.find(junk + ": no certificate in it"), std::string::npos) << garbage.err;
   auto profile = run_cli({"lint", junk, "--profile", "desktop"});
   EXPECT_EQ(profile.exit_code, 2);
+}
+
+}  // namespace
+
+namespace {
+
+// The same container with its integrity check asking for `iterations` (the MAC no longer
+// matches, which a refusal before any hashing never gets to see).
+std::string with_mac_iterations(const std::string& der, long iterations) {
+  const auto* p = reinterpret_cast<const unsigned char*>(der.data());
+  PKCS12* p12 = d2i_PKCS12(nullptr, &p, static_cast<long>(der.size()));
+  const ASN1_INTEGER* iter = nullptr;
+  PKCS12_get0_mac(nullptr, nullptr, nullptr, &iter, p12);
+  ASN1_INTEGER_set(const_cast<ASN1_INTEGER*>(iter), iterations);
+  unsigned char* out = nullptr;
+  int len = i2d_PKCS12(p12, &out);
+  std::string patched(reinterpret_cast<char*>(out), static_cast<size_t>(len));
+  OPENSSL_free(out);
+  PKCS12_free(p12);
+  return patched;
+}
+
+TEST_F(LintCli, AnIterationCountBeyondTheCapIsRefusedBeforeAnyHashing) {
+  std::string p12 = dir_.write(
+      "slow.p12", with_mac_iterations(make_pkcs12(leaf_, {&root_}, "s3cret"), 2147483647));
+  auto start = std::chrono::steady_clock::now();
+  auto r = run_cli({"lint", p12, "--password", "s3cret", "--profile", "common"});
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("integrity check asks for 2147483647 iterations (at most 1000000"),
+            std::string::npos)
+      << r.err;
+  EXPECT_LT(seconds, 30.0);  // not a benchmark: the unbounded version ran for minutes
 }
 
 }  // namespace
