@@ -96,6 +96,7 @@ SourceProbe probe_source(const std::string& path) {
       return refuse("symlink " + file + " cannot be read: " + std::strerror(errno));
     }
     std::string next(target, static_cast<size_t>(n));
+    if (next.empty()) return refuse("symlink " + file + " is empty");
     file = next.front() == '/' ? next : parent_directory(file) + "/" + next;
   }
   if (S_ISDIR(st.st_mode)) return refuse("is a directory, not a file");

@@ -3,6 +3,8 @@
 #include <curl/curl.h>
 #include <openssl/crypto.h>
 
+#include <sys/stat.h>
+
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
@@ -49,6 +51,9 @@ int main(int argc, char** argv) {
   // A file-size limit (ulimit -f) must fail a write with EFBIG, which the atomic writer reports
   // and cleans up after, rather than kill the process half-way.
   std::signal(SIGXFSZ, SIG_IGN);
+  // Directories the agent creates must pass its own ownership and mode checks (var/policies,
+  // var/state): a caller's group-writable umask must not make it refuse its own files.
+  ::umask(022);
   OPENSSL_init_crypto(OPENSSL_INIT_LOAD_CONFIG, nullptr);
   curl_global_init(CURL_GLOBAL_DEFAULT);
   cli::Context ctx;

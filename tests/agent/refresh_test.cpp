@@ -18,6 +18,7 @@
 #include "tests/support/cert_factory.h"
 #include "tests/support/run_cli.h"
 #include "tests/support/temp_home.h"
+#include "trust/file_lock.h"
 #include "trust/fingerprint.h"
 #include "trust/source_reader.h"
 
@@ -316,6 +317,40 @@ TEST_F(RefreshBounds, AnIndexListing100000PoliciesIsRefusedWhole) {
   }
   EXPECT_EQ(requests(), requests_before + 1);  // the index only: no policy was fetched
   EXPECT_EQ(var(), before);
+}
+
+}  // namespace
+
+namespace {
+
+// Refresh A reads what is stored, then downloads a policy slowly (nginx trickles /slow/); while it
+// does, a second refresh installs a newer revision under the writer lock. A must not install its
+// older revision over it: revisions are checked again under the lock.
+TEST_F(Refresh, TwoRefreshesAtOnceNeverInstallAnOlderRevision) {
+  std::string padding(96 * 1024, 'x');  // three seconds at 32 KiB/s
+  home_.write(
+      "srv/slow/policies/cccc.xml",
+      "<Policy guid=\"cccc\" revision=\"1\" priority=\"10\"><!-- " + padding + " --></Policy>\n");
+  auto published = run_cli({"policy", "publish", srv() + "/slow/policies"});
+  ASSERT_EQ(published.exit_code, 0) << published.err;
+  testing_support::CliResult first;
+  std::thread refresh_a([&] {
+    first = run({"policy", "refresh", "--server", url_ + "/slow", "--lock-timeout", "60",
+                 "--timeout", "30"});
+  });
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  std::string newer = "<Policy guid=\"cccc\" revision=\"2\" priority=\"10\"/>\n";
+  {
+    auto lock = trust::FileLock::acquire(home_.path() + "/var/lock", 10);
+    ASSERT_TRUE(lock) << lock.error().message;
+    home_.write("var/policies/cccc.xml", newer);           // what the other refresh installed
+    std::this_thread::sleep_for(std::chrono::seconds(4));  // A finishes, then waits for the lock
+  }
+  refresh_a.join();
+  EXPECT_EQ(read_file(home_.path() + "/var/policies/cccc.xml"), newer);
+  EXPECT_NE(first.err.find("revision 1 is older than the stored 2, installed meanwhile"),
+            std::string::npos)
+      << first.err;
 }
 
 }  // namespace
