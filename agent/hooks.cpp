@@ -1,6 +1,7 @@
 #include "agent/hooks.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -53,7 +54,7 @@ struct FileCloser {
   void operator()(FILE* f) const { std::fclose(f); }
 };
 
-HookRun run_one(const std::string& path, const std::string& name, FILE* input,
+HookRun run_one(const std::string& path, int program, const std::string& name, FILE* input,
                 const std::vector<std::string>& env, std::chrono::milliseconds timeout) {
   HookRun run;
   run.name = name;
@@ -72,7 +73,9 @@ HookRun run_one(const std::string& path, const std::string& name, FILE* input,
     for (const auto& e : env) envp.push_back(const_cast<char*>(e.c_str()));
     envp.push_back(nullptr);
     char* argv[] = {const_cast<char*>(path.c_str()), nullptr};
-    ::execve(path.c_str(), argv, envp.data());
+    // The descriptor that was checked, not the path again: a script needs it open across exec
+    // (the kernel hands it to the interpreter as /dev/fd/N), so a copy without close-on-exec.
+    ::fexecve(::dup(program), argv, envp.data());
     ::_exit(127);
   }
   ::setpgid(pid, pid);  // also from the parent, so the kill below cannot race the child's call
@@ -148,11 +151,22 @@ std::vector<HookRun> run_hooks(const trust::Layout& layout, const trust::MergeRe
     if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode) || !(st.st_mode & S_IXUSR)) {
       continue;  // not an executable file: ignored, like run-parts
     }
-    if (!trust::is_trusted_path(path, &reason)) {
-      runs.push_back({name, -1, false, "not run: " + reason});
+    trust::SourceProbe probe = trust::probe_source(path);
+    if (probe.presence != trust::SourceProbe::Presence::kPresent) {
+      runs.push_back({name, -1, false, "not run: " + probe.reason});
       continue;
     }
-    runs.push_back(run_one(path, name, input.get(), env, timeout));
+    int program = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    struct stat opened {};
+    if (program < 0 || ::fstat(program, &opened) != 0 ||
+        static_cast<uint64_t>(opened.st_dev) != probe.stamp.dev ||
+        static_cast<uint64_t>(opened.st_ino) != probe.stamp.ino) {
+      if (program >= 0) ::close(program);
+      runs.push_back({name, -1, false, "not run: replaced between its check and its start"});
+      continue;
+    }
+    runs.push_back(run_one(path, program, name, input.get(), env, timeout));
+    ::close(program);
   }
   return runs;
 }

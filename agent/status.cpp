@@ -59,6 +59,11 @@ trust::Result<Status> collect_status(const trust::Layout& layout, const StoreOut
   for (auto& w : seen_leaf_warnings(load_seen_leaves(layout), plain, s.now)) {
     s.warnings.push_back(std::move(w));
   }
+  if (synced.stale_because) {
+    s.warnings.push_back({"store_not_updated", "",
+                          "the store could not be brought up to date (" + *synced.stale_because +
+                              "): sources may have changed since, removed anchors included"});
+  }
   s.last_refresh = cycle ? *cycle : last_refresh_on_disk(layout);
   return s;
 }

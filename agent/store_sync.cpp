@@ -51,6 +51,7 @@ trust::Result<StoreOutcome> last_good_store(const trust::Layout& layout,
   outcome.report = std::move(*report);
   outcome.report.notes.push_back("the store could not be brought up to date (" + why.message +
                                  "); working from the last good store");
+  outcome.stale_because = why.message;
   policy::LoadedPolicies loaded = policy::load_policy_dir(layout.policies_dir);
   outcome.effective = policy::effective_settings(std::move(loaded.policies));
   outcome.policy_errors = std::move(loaded.refused);

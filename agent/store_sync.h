@@ -8,6 +8,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,9 @@ struct StoreOutcome {
   trust::RolloverReport rollover;  // the reserves, and what maintenance changed
   int64_t now = 0;                 // the instant roles and pins were decided at
   std::vector<trust::Error> policy_errors;  // stored policies that did not parse (not applied)
+  // The disk took no writes and this is the last good store, not one brought up to date: a
+  // source may have changed since (even dropped an anchor) without the store following.
+  std::optional<std::string> stale_because;
 };
 
 using Mutation = std::function<trust::Result<void>(const trust::Layout&)>;

@@ -22,8 +22,9 @@ struct BagsDeleter {
   }
 };
 
-// A file chooses how many times its password is hashed: 2^31 - 1 would hold `lint` for minutes.
-// Real exporters use 2,048 (OpenSSL), 10,000 to 100,000 (Java, Windows); this is far above them.
+// A file chooses how many times its password is hashed: 2^31 - 1 would hold `lint` for minutes,
+// and so would a hundred safes of a million each. Real exporters use 2,048 (OpenSSL) to 100,000
+// (Java, Windows) per step; the bound is on the whole file, far above them.
 constexpr long kMaxPkcs12Iterations = 1000000;
 
 // The iteration count a PKCS#12 encryption algorithm (PKCS#12 PBE or PBES2 with PBKDF2) asks
@@ -52,24 +53,35 @@ long pbe_iterations(const X509_ALGOR* alg) {
   return kdf ? ASN1_INTEGER_get(kdf->iter) : -1;
 }
 
-Result<void> check_iterations(long iterations, const std::string& path, const char* what) {
-  if (iterations >= 1 && iterations <= kMaxPkcs12Iterations) return {};
+// Adds `iterations` to what the file has asked for so far (`spent`), refusing past the bound.
+Result<void> check_iterations(long iterations, long& spent, const std::string& path,
+                              const char* what) {
+  if (iterations >= 1 && iterations <= kMaxPkcs12Iterations - spent) {
+    spent += iterations;
+    return {};
+  }
   return make_error(Code::kBadInput,
                     path + ": PKCS#12 " + what + " asks for " +
                         (iterations < 0 ? std::string("an unsupported or unreadable scheme")
                                         : std::to_string(iterations) + " iterations") +
-                        " (at most " + std::to_string(kMaxPkcs12Iterations) + " are done)");
+                        " (at most " + std::to_string(kMaxPkcs12Iterations) +
+                        " are done for a whole file; " + std::to_string(spent) + " already)");
 }
 
 // The certificate bags of the PKCS#12's safes. Key bags are never decrypted: only certificates
 // are wanted, and a key's bytes go nowhere.
 Result<std::vector<Certificate>> from_pkcs12(PKCS12& p12, const std::string& path,
                                              const std::optional<std::string>& password) {
+  long spent = 0;
   const ASN1_INTEGER* mac_iterations = nullptr;
   PKCS12_get0_mac(nullptr, nullptr, nullptr, &mac_iterations, &p12);
   if (PKCS12_mac_present(&p12)) {
     long iterations = mac_iterations ? ASN1_INTEGER_get(mac_iterations) : 1;
-    if (auto ok = check_iterations(iterations, path, "integrity check"); !ok) return ok.error();
+    // Two passwords may be tried ("" and none), each paying the integrity check again.
+    if (!password) iterations *= 2;
+    if (auto ok = check_iterations(iterations, spent, path, "integrity check"); !ok) {
+      return ok.error();
+    }
   }
   // Without a password, try the two ways tools write "no password": empty and absent.
   std::vector<const char*> tries;
@@ -106,7 +118,9 @@ Result<std::vector<Certificate>> from_pkcs12(PKCS12& p12, const std::string& pat
       bags.reset(PKCS12_unpack_p7data(safe));
     } else if (nid == NID_pkcs7_encrypted && safe->d.encrypted && safe->d.encrypted->enc_data) {
       long iterations = pbe_iterations(safe->d.encrypted->enc_data->algorithm);
-      if (auto ok = check_iterations(iterations, path, "encryption"); !ok) return ok.error();
+      if (auto ok = check_iterations(iterations, spent, path, "encryption"); !ok) {
+        return ok.error();
+      }
       bags.reset(PKCS12_unpack_p7encdata(safe, pass, pass ? -1 : 0));
     }
     for (int b = 0; bags && b < sk_PKCS12_SAFEBAG_num(bags.get()); ++b) {

@@ -6,7 +6,9 @@
 #include <cerrno>
 #include <climits>
 #include <cstring>
+#include <deque>
 #include <sstream>
+#include <vector>
 
 #include "trust/text.h"
 
@@ -37,15 +39,6 @@ bool check_owner_and_mode(const std::string& what, const struct stat& st, bool i
   return true;
 }
 
-bool check_directory(const std::string& dir, std::string* reason) {
-  struct stat st {};
-  if (::stat(dir.c_str(), &st) != 0) {
-    *reason = "directory " + dir + ": " + std::strerror(errno);
-    return false;
-  }
-  return check_owner_and_mode("directory " + dir, st, true, reason);
-}
-
 FileStamp stamp_of(const struct stat& st) {
   FileStamp s;
   s.dev = st.st_dev;
@@ -65,6 +58,106 @@ FileStamp stamp_of(const struct stat& st) {
 
 }  // namespace
 
+namespace {
+
+// Where walking a path ended: the last component, resolved, and what lstat says of it.
+struct Walk {
+  enum class End { kFound, kMissing, kRefused } end = End::kFound;
+  std::string resolved;
+  struct stat st {};
+  std::string reason;
+};
+
+// Resolves `path` one component at a time, as the kernel would, and refuses at the first
+// directory or symlink on the way that a user other than root or the agent's could change: a
+// directory must be theirs and not writable by group or others (unless sticky, like /tmp), and a
+// symlink must be theirs. The last component is followed when it is a symlink only if
+// `follow_last`. This is OpenSSH's StrictModes walk, with symlinks resolved rather than trusted.
+Walk walk_path(const std::string& path, bool follow_last) {
+  Walk w;
+  auto refuse = [&](std::string reason) {
+    w.end = Walk::End::kRefused;
+    w.reason = std::move(reason);
+    return w;
+  };
+  std::deque<std::string> rest;
+  auto push_front_components = [&](const std::string& p) {
+    std::vector<std::string> parts;
+    size_t from = 0;
+    while (from <= p.size()) {
+      size_t slash = p.find('/', from);
+      if (slash == std::string::npos) slash = p.size();
+      if (slash > from) parts.push_back(p.substr(from, slash - from));
+      from = slash + 1;
+    }
+    rest.insert(rest.begin(), parts.begin(), parts.end());
+  };
+  std::string start = path;
+  if (start.empty() || start.front() != '/') {
+    char cwd[PATH_MAX];
+    if (::getcwd(cwd, sizeof cwd) == nullptr) return refuse("cannot resolve a relative path");
+    start = std::string(cwd) + "/" + start;
+  }
+  push_front_components(start);
+  std::string dir = "/";
+  struct stat st {};
+  if (::lstat("/", &st) != 0 || !check_owner_and_mode("directory /", st, true, &w.reason)) {
+    return refuse(w.reason.empty() ? "cannot stat /" : w.reason);
+  }
+  int hops = 0;
+  while (!rest.empty()) {
+    std::string name = rest.front();
+    rest.pop_front();
+    if (name == ".") continue;
+    if (name == "..") {
+      dir = parent_directory(dir);
+      continue;
+    }
+    std::string next = dir == "/" ? "/" + name : dir + "/" + name;
+    bool last = rest.empty();
+    if (::lstat(next.c_str(), &st) != 0) {
+      if (errno != ENOENT && errno != ENOTDIR) {
+        return refuse("cannot stat " + next + ": " + std::strerror(errno));
+      }
+      if (hops > 0)
+        return refuse("symlink cannot be followed to " + next + ": " + std::strerror(errno));
+      w.end = Walk::End::kMissing;
+      w.resolved = next;
+      return w;
+    }
+    if (S_ISLNK(st.st_mode) && (!last || follow_last)) {
+      if (++hops > 40) return refuse("too many levels of symlinks");
+      if (!owner_ok(st)) {
+        return refuse("symlink " + next + " is owned by uid " + std::to_string(st.st_uid) +
+                      " (must be root or the agent's user)");
+      }
+      char target[PATH_MAX];
+      ssize_t n = ::readlink(next.c_str(), target, sizeof target);
+      if (n <= 0 || static_cast<size_t>(n) >= sizeof target) {
+        return refuse("symlink " + next + " cannot be read");
+      }
+      std::string to(target, static_cast<size_t>(n));
+      if (to.front() == '/') dir = "/";
+      push_front_components(to);
+      continue;
+    }
+    if (last) {
+      w.resolved = next;
+      w.st = st;
+      return w;
+    }
+    if (!S_ISDIR(st.st_mode)) return refuse(next + " is not a directory");
+    if (!check_owner_and_mode("directory " + next, st, true, &w.reason)) return refuse(w.reason);
+    dir = next;
+  }
+  // The path named a directory (or "/") and ended in "." or "..".
+  w.resolved = dir;
+  if (::lstat(dir.c_str(), &w.st) != 0) return refuse("cannot stat " + dir);
+  return w;
+}
+
+}  // namespace
+
 SourceProbe probe_source(const std::string& path) {
   SourceProbe probe;
   auto refuse = [&](std::string reason) {
@@ -72,59 +165,34 @@ SourceProbe probe_source(const std::string& path) {
     probe.reason = std::move(reason);
     return probe;
   };
-  std::string file = path;
+  Walk w = walk_path(path, true);
+  if (w.end == Walk::End::kMissing) return probe;
+  if (w.end == Walk::End::kRefused) return refuse(w.reason);
+  if (S_ISDIR(w.st.st_mode)) return refuse("is a directory, not a file");
+  if (!S_ISREG(w.st.st_mode)) return refuse("not a regular file");
+  std::string what = w.resolved == path ? std::string("file") : "symlink target " + w.resolved;
   std::string reason;
-  struct stat st {};
-  for (int hops = 0;; ++hops) {
-    if (::lstat(file.c_str(), &st) != 0) {
-      if (hops == 0 && (errno == ENOENT || errno == ENOTDIR)) return probe;  // missing
-      if (hops == 0) return refuse(std::string("cannot stat: ") + std::strerror(errno));
-      return refuse("symlink cannot be followed to " + file + ": " + std::strerror(errno));
-    }
-    if (!S_ISLNK(st.st_mode)) break;
-    if (hops == 40) return refuse("too many levels of symlinks");
-    // A link is only as trustworthy as its owner and its directory: another user's link in a
-    // sticky directory such as /tmp could be pointed at their own file at any moment.
-    if (!owner_ok(st)) {
-      return refuse("symlink " + file + " is owned by uid " + std::to_string(st.st_uid) +
-                    " (must be root or the agent's user)");
-    }
-    if (!check_directory(parent_directory(file), &reason)) return refuse(reason);
-    char target[PATH_MAX];
-    ssize_t n = ::readlink(file.c_str(), target, sizeof target);
-    if (n < 0 || static_cast<size_t>(n) >= sizeof target) {
-      return refuse("symlink " + file + " cannot be read: " + std::strerror(errno));
-    }
-    std::string next(target, static_cast<size_t>(n));
-    if (next.empty()) return refuse("symlink " + file + " is empty");
-    file = next.front() == '/' ? next : parent_directory(file) + "/" + next;
-  }
-  if (S_ISDIR(st.st_mode)) return refuse("is a directory, not a file");
-  if (!S_ISREG(st.st_mode)) return refuse("not a regular file");
-  std::string what = file == path ? std::string("file") : "symlink target " + file;
-  if (!check_owner_and_mode(what, st, false, &reason)) return refuse(reason);
-  if (!check_directory(parent_directory(file), &reason)) return refuse(reason);
+  if (!check_owner_and_mode(what, w.st, false, &reason)) return refuse(reason);
   probe.presence = SourceProbe::Presence::kPresent;
-  probe.stamp = stamp_of(st);
+  probe.stamp = stamp_of(w.st);
   return probe;
 }
 
 bool is_trusted_directory(const std::string& dir, std::string* reason) {
-  struct stat st {};
-  if (::lstat(dir.c_str(), &st) != 0) {
-    *reason = "directory " + dir + ": " + std::strerror(errno);
+  Walk w = walk_path(dir, false);
+  if (w.end != Walk::End::kFound) {
+    *reason = w.end == Walk::End::kMissing ? dir + " does not exist" : w.reason;
     return false;
   }
-  if (S_ISLNK(st.st_mode)) {
+  if (S_ISLNK(w.st.st_mode)) {
     *reason = dir + " is a symlink (refused: what it points to could change under a check)";
     return false;
   }
-  if (!S_ISDIR(st.st_mode)) {
+  if (!S_ISDIR(w.st.st_mode)) {
     *reason = dir + " is not a directory";
     return false;
   }
-  return check_owner_and_mode("directory " + dir, st, true, reason) &&
-         check_directory(parent_directory(dir), reason);
+  return check_owner_and_mode("directory " + dir, w.st, true, reason);
 }
 
 bool is_trusted_path(const std::string& path, std::string* reason) {

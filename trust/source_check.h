@@ -1,11 +1,12 @@
 // Strict sources, after OpenSSH's StrictModes: a trust source that another local user could write
-// would let that user add a trust anchor. A source (after following symlinks), the directory it is
-// in, and every symlink on the way to it and that symlink's directory must be owned by root or the
-// agent's user and not be writable by group or others (a sticky directory such as /tmp is
-// accepted for a directory; a symlink in it must still be root's or the agent's user's).
+// would let that user add a trust anchor. The path is resolved one component at a time: every
+// directory on the way must be owned by root or the agent's user and not be writable by group or
+// others (a sticky directory such as /tmp is accepted), every symlink on the way must be owned by
+// root or the agent's user, and the file itself must pass the same owner and mode rules.
 //
 // The check is by path, so the read that follows must prove it opened the file that was checked:
-// read_source_file(path, limit, &probe.stamp) refuses a file whose device and inode differ.
+// read_source_file(path, limit, &probe.stamp) refuses a file whose device and inode differ, and
+// hooks are executed from the descriptor that was compared.
 #pragma once
 
 #include <sys/types.h>

@@ -95,7 +95,10 @@ void add_connect_command(CLI::App& app, Context& ctx) {
                                                         synced->rollover.reserves, synced->now)
                                        : "";
     if (ctx.json) {
-      nlohmann::json j = {{"ok", outcome->ok}, {"url", outcome->url}, {"chain", chain}};
+      nlohmann::json j = {{"ok", outcome->ok},
+                          {"url", outcome->url},
+                          {"chain", chain},
+                          {"stale_store", synced->stale_because.has_value()}};
       if (outcome->ok) {
         j["http_status"] = outcome->http_status;
         if (outcome->anchor) {

@@ -27,7 +27,8 @@ void add_list_command(CLI::App& app, Context& ctx) {
         j["sources"] = a.sources;
         list.push_back(j);
       }
-      std::cout << agent::json_text(nlohmann::json{{"anchors", list}});
+      std::cout << agent::json_text(
+          nlohmann::json{{"anchors", list}, {"stale_store", outcome->stale_because.has_value()}});
     } else {
       std::cout << anchors->size() << " anchors in " << trust::Layout::at(ctx.home).merged << "\n";
       for (const auto& a : *anchors) {

@@ -9,10 +9,14 @@
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
+#include <memory>
+#include <optional>
+#include <sstream>
 
 #include "agent/cli/context.h"
 #include "trust/safe_text.h"
 #include "trust/source_check.h"
+#include "trust/source_reader.h"
 
 namespace {
 
@@ -36,13 +40,33 @@ std::string config_from(int argc, char** argv, const std::string& home) {
 }
 
 // The settings file names the server and extra CA files: another user who could write it could
-// point the agent anywhere. It passes the same checks as a CA source, or nothing runs.
-bool settings_file_is_safe(const std::string& path) {
+// point the agent anywhere. It passes the same checks as a CA source, and CLI11 is given the bytes
+// that were checked, never the path to open again.
+class CheckedConfig : public CLI::ConfigTOML {
+ public:
+  explicit CheckedConfig(std::string content) : content_(std::move(content)) {}
+  std::vector<CLI::ConfigItem> from_config(std::istream& /*opened by path*/) const override {
+    std::istringstream checked(content_);
+    return CLI::ConfigTOML::from_config(checked);
+  }
+
+ private:
+  std::string content_;
+};
+
+// nullopt, after printing why, when the settings file is refused; "" when there is none.
+std::optional<std::string> read_settings(const std::string& path) {
   trust::SourceProbe probe = trust::probe_source(path);
-  if (probe.presence != trust::SourceProbe::Presence::kRefused) return true;
+  if (probe.presence == trust::SourceProbe::Presence::kMissing) return std::string();
+  std::string why = probe.reason;
+  if (probe.presence == trust::SourceProbe::Presence::kPresent) {
+    auto content = trust::read_source_file(path, size_t{1} << 20, &probe.stamp);
+    if (content) return std::move(*content);
+    why = content.error().message;
+  }
   std::cerr << "trustagent: error: " << trust::printable_text(path)
-            << ": settings file refused: " << trust::printable_text(probe.reason) << "\n";
-  return false;
+            << ": settings file refused: " << trust::printable_text(why) << "\n";
+  return std::nullopt;
 }
 
 }  // namespace
@@ -59,7 +83,8 @@ int main(int argc, char** argv) {
   cli::Context ctx;
   ctx.home = home_from(argc, argv);
   std::string config = config_from(argc, argv, ctx.home);
-  if (!settings_file_is_safe(config)) return static_cast<int>(trust::Code::kBadInput);
+  std::optional<std::string> settings = read_settings(config);
+  if (!settings) return static_cast<int>(trust::Code::kBadInput);
 
   CLI::App app{
       "trustagent: decides which TLS servers this endpoint trusts and keeps that up to date."};
@@ -74,6 +99,7 @@ int main(int argc, char** argv) {
       ->check(CLI::NonNegativeNumber);
   app.add_option("--server", ctx.server,
                  "The agent's server, host[:port]; also 'server = …' in the config");
+  app.config_formatter(std::make_shared<CheckedConfig>(*settings));
   app.set_config("--config", config, "Settings file (INI); command-line flags override it", false);
   // Settings for later features may already be in the file; they must not break today's commands.
   app.allow_config_extras(CLI::config_extras_mode::ignore);
@@ -99,6 +125,13 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     int rc = app.exit(e);
     return rc == 0 ? 0 : 2;  // --help and --version are successes; every other parse error is usage
+  }
+  // A result nobody received is not a success: a full disk under a redirect, a closed pipe.
+  std::cout.flush();
+  if (!std::cout || std::fflush(stdout) != 0 || std::ferror(stdout)) {
+    std::cerr << "trustagent: error: the output could not be written: " << std::strerror(errno)
+              << "\n";
+    return static_cast<int>(trust::Code::kBadInput);
   }
   return ctx.exit_code;
 }

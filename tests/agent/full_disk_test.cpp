@@ -61,7 +61,11 @@ TEST_F(FullDisk, ListAndStatusWorkFromTheLastGoodStoreWithAWarning) {
   EXPECT_EQ(list.out.find("CN=Late"), std::string::npos);
   EXPECT_NE(list.err.find("working from the last good store"), std::string::npos) << list.err;
   auto status = run({"status"}, kSmallDisk);
-  EXPECT_NE(status.exit_code, 2) << status.err;
+  EXPECT_EQ(status.exit_code, 1) << status.err;  // a warning: store_not_updated
+  EXPECT_NE(status.out.find("store_not_updated"), std::string::npos) << status.out.substr(0, 300);
+  // A script reading only stdout learns it too.
+  auto connect = run({"connect", "127.0.0.1:1", "--json", "--timeout", "2"}, kSmallDisk);
+  EXPECT_EQ(json::parse(connect.out)["stale_store"], true) << connect.out;
   EXPECT_NE(status.err.find("working from the last good store"), std::string::npos) << status.err;
   EXPECT_EQ(run({"list"}).exit_code, 0);  // with room again the store catches up
   EXPECT_NE(read_file(home_.etc("cainfo-merged.pem")).find("CN=Late"), std::string::npos);

@@ -85,6 +85,36 @@ TEST_F(LintCli, UnreadableOrNonCertificateInputExitsTwo) {
   EXPECT_EQ(profile.exit_code, 2);
 }
 
+// Many encrypted safes, each within the per-step bound, together beyond the whole-file bound.
+std::string many_safes(const Issued& cert, int safes, int iterations) {
+  STACK_OF(PKCS7)* all = nullptr;
+  for (int i = 0; i < safes; ++i) {
+    STACK_OF(PKCS12_SAFEBAG)* bags = nullptr;
+    PKCS12_add_cert(&bags, cert.cert.get());
+    PKCS12_add_safe(&all, bags, NID_aes_256_cbc, iterations, "pw");
+    sk_PKCS12_SAFEBAG_pop_free(bags, PKCS12_SAFEBAG_free);
+  }
+  PKCS12* p12 = PKCS12_add_safes(all, 0);
+  sk_PKCS7_pop_free(all, PKCS7_free);
+  PKCS12_set_mac(p12, "pw", -1, nullptr, 0, 1, nullptr);
+  unsigned char* out = nullptr;
+  int len = i2d_PKCS12(p12, &out);
+  std::string der(reinterpret_cast<char*>(out), static_cast<size_t>(len));
+  OPENSSL_free(out);
+  PKCS12_free(p12);
+  return der;
+}
+
+TEST_F(LintCli, IterationsAreBoundedForTheWholeFileNotPerSafe) {
+  std::string p12 = dir_.write("safes.p12", many_safes(leaf_, 5, 300000));
+  auto r = run_cli({"lint", p12, "--password", "pw", "--profile", "common"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("encryption asks for 300000 iterations (at most 1000000 are done for a "
+                       "whole file; 900001 already)"),
+            std::string::npos)
+      << r.err;
+}
+
 }  // namespace
 
 namespace {

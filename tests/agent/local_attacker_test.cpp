@@ -114,7 +114,10 @@ TEST_F(LocalAttacker, HooksNeverRunFromASymlinkedHooksDirOrAnOpenEtc) {
   ::chmod((home_.path() + "/etc").c_str(), 0777);
   auto open_etc = run({"merge", "--force", "--allow-empty"});  // the run that refuses cainfo.pem
   EXPECT_FALSE(testing_support::file_exists(marker));
-  EXPECT_NE(open_etc.err.find("no hook was run"), std::string::npos) << open_etc.err;
+  // Anyone could create trustagent.conf in that etc/: the command stops before any hook.
+  EXPECT_EQ(open_etc.exit_code, 2);
+  EXPECT_NE(open_etc.err.find("etc is writable by group or others"), std::string::npos)
+      << open_etc.err;
   ::chmod((home_.path() + "/etc").c_str(), 0755);
 }
 
@@ -162,6 +165,58 @@ TEST_F(LocalAttacker, FileReplacedBetweenCheckAndReadIsNotRead) {
   EXPECT_NE(read.error().message.find("replaced between its ownership check and the read"),
             std::string::npos);
   EXPECT_TRUE(trust::read_source_file(ca, trust::kMaxSourceBytes));
+}
+
+}  // namespace
+
+namespace {
+
+// Found by the second review: a directory symlink earlier in the path, owned by another user,
+// could point a checked path at any root-owned directory, or at the user's own while a hook or
+// the settings file was opened again by path.
+TEST_F(LocalAttacker, AnotherUsersDirectorySymlinkAnywhereOnThePathIsRefused) {
+  as_root_only();
+  ::chmod(home_.path().c_str(), 0755);
+  std::string sticky = home_.path() + "/sticky";
+  ASSERT_EQ(::mkdir(sticky.c_str(), 01777), 0);
+  ::chmod(sticky.c_str(), 01777);
+  std::string root_dir = home_.path() + "/rootdir";
+  std::string ca =
+      home_.write("rootdir/ca.pem", make_cert({.common_name = "Corp", .is_ca = true}).pem());
+  std::string hook = home_.write("rootdir/hook", "#!/bin/sh\ntouch " + home_.path() + "/ran\n");
+  ::chmod(hook.c_str(), 0755);
+  home_.write("rootdir/trustagent.conf", "server = elsewhere.example\n");
+  ASSERT_EQ(std::system(("setpriv --reuid=nobody --regid=nogroup --clear-groups ln -s " + root_dir +
+                         " " + sticky + "/d")
+                            .c_str()),
+            0);
+  std::string via = sticky + "/d";
+
+  auto ca_file = run({"merge", "--ca-file", via + "/ca.pem"});
+  EXPECT_EQ(ca_file.exit_code, 2);
+  EXPECT_NE(ca_file.err.find("symlink " + via + " is owned by uid"), std::string::npos)
+      << ca_file.err;
+
+  auto config = run({"list", "--config", via + "/trustagent.conf"});
+  EXPECT_EQ(config.exit_code, 2);
+  EXPECT_NE(config.err.find("settings file refused: symlink " + via + " is owned by uid"),
+            std::string::npos)
+      << config.err;
+
+  ASSERT_EQ(::mkdir((home_.path() + "/etc/hooks.d").c_str(), 0755), 0);
+  ASSERT_EQ(::symlink((via + "/hook").c_str(), (home_.path() + "/etc/hooks.d/10-x").c_str()), 0);
+  auto merged = run({"merge", "--force"});
+  EXPECT_FALSE(testing_support::file_exists(home_.path() + "/ran"));
+  EXPECT_NE(merged.err.find("not run: symlink " + via + " is owned by uid"), std::string::npos)
+      << merged.err;
+}
+
+TEST_F(LocalAttacker, OutputThatCannotBeWrittenIsNotASuccess) {
+  auto r = run_cli({"list", "--json", "--home", home_.path()}, {},
+                   "sh -c 'ulimit -f 0; exec \"$0\" \"$@\"'");
+  // Its stderr is a file under the same limit, so only the exit code can tell.
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(r.out.empty());
 }
 
 }  // namespace
