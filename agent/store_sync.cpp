@@ -7,6 +7,7 @@
 #include "policy/source_list.h"
 #include "trust/atomic_file.h"
 #include "trust/file_lock.h"
+#include "trust/reserve_state.h"
 #include "trust/rollover.h"
 #include "trust/source_reader.h"
 
@@ -44,7 +45,7 @@ class Undo {
 
 // The outcome of a command that reads the store when the disk takes no writes.
 trust::Result<StoreOutcome> last_good_store(const trust::Layout& layout,
-                                            const StoreRequest& request, const trust::Error& why) {
+                                            const trust::Error& why) {
   auto report = trust::last_merge_report(layout);
   if (!report) return why;
   StoreOutcome outcome;
@@ -56,7 +57,10 @@ trust::Result<StoreOutcome> last_good_store(const trust::Layout& layout,
   outcome.effective = policy::effective_settings(std::move(loaded.policies));
   outcome.policy_errors = std::move(loaded.refused);
   outcome.now = std::time(nullptr);
-  (void)request;
+  // The reserves as last recorded, so that roles and pins follow the rollover as they did.
+  outcome.rollover.reserves = trust::load_reserve_state(layout.reserve_state).reserves;
+  auto& pins = outcome.effective.pins.value;
+  pins = trust::pins_following_rollover(pins, outcome.rollover.reserves, outcome.now);
   return outcome;
 }
 
@@ -70,7 +74,7 @@ trust::Result<StoreOutcome> sync_store(const StoreRequest& request, const Mutati
   }
   auto fall_back = [&](const trust::Error& e) -> trust::Result<StoreOutcome> {
     if (request.last_good_store_will_do && !mutate && e.storage) {
-      return last_good_store(layout, request, e);
+      return last_good_store(layout, e);
     }
     return e;
   };

@@ -41,7 +41,7 @@ RenderedStore render_store(const std::vector<StoreEntry>& anchors) {
     t += "\n# [" + std::to_string(n) + "] " + pem_comment_text(i.subject) + "\n";
     t += "#   sources:  " + pem_comment_text(join(a.sources, ", ")) + "\n";
     t += "#   issuer:   " + pem_comment_text(i.issuer) + "\n";
-    t += "#   sha256:   " + i.sha256 + "\n";
+    t += "#   sha256:   " + pem_comment_text(i.sha256) + "\n";  // hex; inert all the same
     t += "#   validity: " + to_iso8601(i.not_before) + " to " + to_iso8601(i.not_after) + "\n";
     IndexEntry e;
     e.index = n;
