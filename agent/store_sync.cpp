@@ -44,8 +44,7 @@ class Undo {
 };
 
 // The outcome of a command that reads the store when the disk takes no writes.
-trust::Result<StoreOutcome> last_good_store(const trust::Layout& layout,
-                                            const trust::Error& why) {
+trust::Result<StoreOutcome> last_good_store(const trust::Layout& layout, const trust::Error& why) {
   auto report = trust::last_merge_report(layout);
   if (!report) return why;
   StoreOutcome outcome;
