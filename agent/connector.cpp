@@ -410,6 +410,16 @@ trust::Result<ConnectOutcome> connect(const ConnectRequest& request) {
   return out;
 }
 
+bool same_server(const std::string& a, const std::string& b) {
+  auto x = parse_target(a);
+  auto y = parse_target(b);
+  if (!x || !y || x->port != y->port || x->host.size() != y->host.size()) return false;
+  return std::equal(x->host.begin(), x->host.end(), y->host.begin(), [](char c, char d) {
+    return std::tolower(static_cast<unsigned char>(c)) ==
+           std::tolower(static_cast<unsigned char>(d));
+  });
+}
+
 std::string address_of(const ConnectOutcome& outcome) {
   std::string host =
       outcome.host.find(':') != std::string::npos ? "[" + outcome.host + "]" : outcome.host;

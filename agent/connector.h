@@ -65,6 +65,10 @@ struct ConnectOutcome {
 // "host:port", or "[v6]:port", of the server an outcome is about.
 std::string address_of(const ConnectOutcome& outcome);
 
+// True when `a` and `b` name the same server: the same host (letter case aside) and port, however
+// written ("host", "host:443", "https://host/path"). False when either cannot be parsed.
+bool same_server(const std::string& a, const std::string& b);
+
 // Fails (kBadInput) only for a target that is not an https URL or host[:port]; every outcome of
 // actually connecting, good or bad, is a ConnectOutcome.
 trust::Result<ConnectOutcome> connect(const ConnectRequest& request);

@@ -1,5 +1,6 @@
 #include "agent/refresh.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <set>
 
@@ -8,7 +9,9 @@
 #include "policy/index.h"
 #include "policy/policy.h"
 #include "trust/atomic_file.h"
+#include "trust/certificate.h"
 #include "trust/fingerprint.h"
+#include "trust/pin.h"
 #include "trust/source_reader.h"
 
 namespace agent {
@@ -52,6 +55,17 @@ struct Download {
   std::string content;
   decltype(policy::Policy::revision) revision{};
 };
+
+// The pin belongs to the central server itself (its legacy name says so): a policy whose pins
+// the server it came from fails would lock the endpoint out of every later correction.
+bool pins_admit_central_server(const policy::Policy& p, const std::vector<PresentedCert>& chain) {
+  if (p.pins.empty() || chain.empty()) return true;  // unverified (no chain) is refused elsewhere
+  auto leaf = trust::Certificate::from_der(chain.front().der);
+  if (!leaf) return false;
+  return std::any_of(p.pins.begin(), p.pins.end(), [&](const trust::Pin& pin) {
+    return trust::pin_matches(pin, *leaf->x509_ptr());
+  });
+}
 
 // The revision of the policy stored at `path`, if one is there and parses.
 std::optional<decltype(policy::Policy::revision)> stored_revision(const std::string& path) {
@@ -175,6 +189,14 @@ trust::Result<RefreshReport> refresh_policies(const RefreshRequest& request) {
     if (stored && parsed->revision < stored->revision) {
       refuse("revision " + std::to_string(parsed->revision) + " is older than the stored " +
              std::to_string(stored->revision) + " (a replay from a stale cache or mirror?)");
+      continue;
+    }
+    if (!pins_admit_central_server(*parsed, index_response->chain)) {
+      refuse(
+          "its SSLNSPublicHttpsCertFingerprint pins none of the certificates this central server "
+          "presents (sha256 " +
+          index_response->chain.front().info.sha256 +
+          "); installing it would cut this endpoint off from the server that could correct it");
       continue;
     }
     accepted.push_back({entry, std::move(response->body), parsed->revision});

@@ -67,7 +67,7 @@ void add_connect_command(CLI::App& app, Context& ctx) {
         request.pins.push_back(*pin);
       }
     } else {
-      request.pins = policy.pins.value;
+      request.pins = own_server_pins(ctx, policy, opts->url);
     }
     if (!request.verify_peer) {
       std::cerr << "trustagent: WARNING: peer verification is OFF ("

@@ -101,11 +101,12 @@ void add_fetch_command(CLI::App& app, Context& ctx) {
     // The pins connect would apply decide too: a leaf the policy pins needs no other fingerprint,
     // and a leaf it does not pin is exactly what trust on first use must not take silently.
     const auto& pins = synced->effective.pins;
-    agent::PinVerdict verdict = agent::check_pins(pins.value, chain->front());
+    std::vector<trust::Pin> own_pins = own_server_pins(ctx, synced->effective, opts->target);
+    agent::PinVerdict verdict = agent::check_pins(own_pins, chain->front());
     std::string pinned_by = "policy " + pins.from;
     if (verdict == agent::PinVerdict::kMismatch) {
       std::string listed;
-      for (const auto& pin : pins.value) listed += (listed.empty() ? "" : "; ") + pin.text();
+      for (const auto& pin : own_pins) listed += (listed.empty() ? "" : "; ") + pin.text();
       std::cerr << "trustagent: WARNING: the server's certificate matches no pin of " << pinned_by
                 << " (" << listed << "): connect will refuse it with pin_mismatch\n";
     }

@@ -123,10 +123,11 @@ TEST_F(FetchConnect, ConnectFollowsThePolicyAndFlagsOverrideItWithANote) {
   home_.write("var/policies/pin.xml",
               "<Policy guid=\"pin-1\" priority=\"1\"><CurlSSL SSLNSPublicHttpsCertFingerprint=\"" +
                   std::string(64, 'c') + ";" + std::string(40, 'd') + "\"/></Policy>");
-  auto pinned = run({"connect", srv->address(), "--json"});
+  // The pin is for the agent's own server: a connection to it without a URL.
+  auto pinned = run({"connect", "--server", srv->address(), "--json"});
   EXPECT_EQ(pinned.exit_code, 1);
   EXPECT_EQ(json::parse(pinned.out)["error"]["code"], "pin_mismatch");
-  auto overridden = run({"connect", srv->address(), "--pin", self_.sha256()});
+  auto overridden = run({"connect", "--server", srv->address(), "--pin", self_.sha256()});
   EXPECT_EQ(overridden.exit_code, 0) << overridden.err;
   EXPECT_NE(overridden.err.find("note: --pin overrides policy pin-1"), std::string::npos);
 
@@ -197,7 +198,8 @@ TEST_F(FetchConnect, FetchFollowsThePolicyPin) {
   };
   pin_policy(std::string(64, 'c'));
   auto before = etc();
-  auto tofu = run({"fetch", srv->address(), "--trust-on-first-use", "--json"});
+  auto tofu =
+      run({"fetch", srv->address(), "--server", srv->address(), "--trust-on-first-use", "--json"});
   EXPECT_EQ(tofu.exit_code, 1);
   EXPECT_NE(tofu.err.find("matches no pin of policy pin-1 (sha256:" + std::string(64, 'c') + ")"),
             std::string::npos)
@@ -210,7 +212,7 @@ TEST_F(FetchConnect, FetchFollowsThePolicyPin) {
 
   // A pin on the leaf's public key matches with no terminal and no --fingerprint.
   pin_policy(self_.spki_pin());
-  auto matched = run({"fetch", srv->address(), "--json"});
+  auto matched = run({"fetch", srv->address(), "--server", srv->address(), "--json"});
   ASSERT_EQ(matched.exit_code, 0) << matched.err;
   EXPECT_NE(matched.err.find("matches the pin of policy pin-1"), std::string::npos);
   json j = json::parse(matched.out);
@@ -221,7 +223,8 @@ TEST_F(FetchConnect, FetchFollowsThePolicyPin) {
 
   // An explicit fingerprint is the user's word against the policy's: stored, with the warning.
   pin_policy(std::string(64, 'c'));
-  auto explicit_fp = run({"fetch", srv->address(), "--fingerprint", self_.sha256(), "--site"});
+  auto explicit_fp = run({"fetch", srv->address(), "--server", srv->address(), "--fingerprint",
+                          self_.sha256(), "--site"});
   EXPECT_EQ(explicit_fp.exit_code, 0) << explicit_fp.err;
   EXPECT_NE(explicit_fp.err.find("connect will refuse it with pin_mismatch"), std::string::npos);
   EXPECT_EQ(anchors_in("cainfo-ss.pem"), 1u);

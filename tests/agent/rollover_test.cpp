@@ -42,8 +42,9 @@ class Rollover : public ::testing::Test {
     }
     return out;
   }
+  // The agent's own server (the policy pin is for it alone), switching certificates.
   json connect_json(const testing_support::TlsServer& s) {
-    auto r = run({"connect", s.address(), "--json"});
+    auto r = run({"connect", "--server", s.address(), "--json"});
     return json::parse(r.out);
   }
   void pin_policy(const std::string& pin) {
@@ -132,7 +133,7 @@ TEST_F(Rollover, APinDoesNotFollowAReserveForAnotherServer) {
   // `elsewhere` shares neither subject nor name with C, so it replaces nothing.
   ASSERT_EQ(run({"reserve", "add", home_.write("in/e.pem", elsewhere.pem())}).exit_code, 0);
   auto srv = serve(elsewhere);
-  auto r = run({"connect", srv->address(), "--no-verify-host", "--json"});
+  auto r = run({"connect", "--server", srv->address(), "--no-verify-host", "--json"});
   EXPECT_EQ(json::parse(r.out)["error"]["code"], "pin_mismatch");
 }
 

@@ -1,0 +1,98 @@
+// SSLNSPublicHttpsCertFingerprint pins the notification server, the agent's own server, as its
+// legacy name says. Site servers and other hosts verify through the store; and a refresh never
+// installs a policy whose pin the central server it came from fails, so a wrong pin cannot lock
+// an endpoint out of the very server that would correct it. Real s_server and nginx peers.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "tests/support/central_server.h"
+#include "tests/support/cert_factory.h"
+#include "tests/support/run_cli.h"
+#include "tests/support/temp_home.h"
+#include "tests/support/tls_server.h"
+#include "trust/fingerprint.h"
+#include "trust/source_reader.h"
+
+namespace {
+
+using nlohmann::json;
+using testing_support::Issued;
+using testing_support::make_cert;
+using testing_support::read_file;
+using testing_support::run_cli;
+
+class PinScope : public ::testing::Test {
+ protected:
+  testing_support::CliResult run(std::vector<std::string> args) {
+    args.insert(args.end(), {"--home", home_.path()});
+    return run_cli(args);
+  }
+  void pin_policy(const std::string& pin) {
+    home_.write(
+        "var/policies/pin.xml",
+        "<Policy guid=\"pin-1\" revision=\"1\"><CurlSSL SSLNSPublicHttpsCertFingerprint=\"" + pin +
+            "\"/></Policy>");
+  }
+  testing_support::TempHome home_;
+};
+
+TEST_F(PinScope, ASiteServerVerifiesThroughTheStoreNotThroughTheServerPin) {
+  Issued ns = make_cert({.common_name = "localhost", .dns_names = {"localhost"}});
+  Issued site = make_cert({.common_name = "localhost", .dns_names = {"localhost"}});
+  home_.write("etc/cainfo.pem", ns.pem());
+  home_.write("etc/cainfo-ss.pem", site.pem());
+  pin_policy(ns.sha256());
+  auto ns_server = testing_support::serve_certificate(home_, ns);
+  auto site_server = testing_support::serve_certificate(home_, site);
+  home_.write("etc/trustagent.conf", "server = " + ns_server->address() + "\n");
+
+  auto to_site = run({"connect", site_server->address(), "--json"});
+  EXPECT_EQ(to_site.exit_code, 0) << to_site.err;
+  EXPECT_NE(to_site.err.find("are for the agent's own server"), std::string::npos) << to_site.err;
+  auto to_own = run({"connect", "--json"});
+  EXPECT_EQ(to_own.exit_code, 0) << to_own.err;
+
+  // The pin still guards the agent's own server, however its address is written.
+  pin_policy(std::string(64, 'e'));
+  EXPECT_EQ(json::parse(run({"connect", "--json"}).out)["error"]["code"], "pin_mismatch");
+  auto spelled =
+      run({"connect", "https://LOCALHOST:" + std::to_string(ns_server->port()) + "/x", "--json"});
+  EXPECT_EQ(json::parse(spelled.out)["error"]["code"], "pin_mismatch") << spelled.out;
+  EXPECT_EQ(run({"connect", site_server->address()}).exit_code, 0);
+}
+
+TEST_F(PinScope, ARefreshNeverInstallsAPinItsCentralServerFails) {
+  std::string srv = home_.path() + "/srv";
+  auto write_policy = [&](int revision, const std::string& pin) {
+    home_.write("srv/policies/pin-1.xml",
+                "<Policy guid=\"pin-1\" revision=\"" + std::to_string(revision) +
+                    "\"><CurlSSL SSLNSPublicHttpsCertFingerprint=\"" + pin + "\"/></Policy>\n");
+    testing_support::move_mtime_forward(srv + "/policies/pin-1.xml", 10 * revision);
+    ASSERT_EQ(run_cli({"policy", "publish", srv + "/policies"}).exit_code, 0);
+  };
+  write_policy(1, std::string(64, 'e'));
+  auto central = testing_support::CentralServer::start(srv);
+  ASSERT_FALSE(central.url.empty()) << "nginx did not start";
+  ASSERT_EQ(run({"add", central.cert}).exit_code, 0);
+  std::string central_sha256 = trust::to_hex(
+      trust::sha256_of(trust::read_certificates(read_file(central.cert)).certs.at(0).der));
+
+  auto wrong = run({"policy", "refresh", "--server", central.url, "--json"});
+  EXPECT_EQ(wrong.exit_code, 2) << wrong.err;
+  EXPECT_NE(wrong.err.find("pins none of the certificates this central server presents (sha256 " +
+                           central_sha256 + ")"),
+            std::string::npos)
+      << wrong.err;
+  EXPECT_FALSE(testing_support::file_exists(home_.path() + "/var/policies/pin-1.xml"));
+
+  // Not locked out: the corrected policy arrives with the next refresh.
+  write_policy(2, central_sha256);
+  auto fixed = run({"policy", "refresh", "--server", central.url, "--full", "--json"});
+  EXPECT_EQ(fixed.exit_code, 0) << fixed.err;
+  EXPECT_TRUE(testing_support::file_exists(home_.path() + "/var/policies/pin-1.xml"));
+  EXPECT_EQ(run({"policy", "refresh", "--server", central.url}).exit_code, 0);
+  testing_support::CentralServer::stop(srv);
+}
+
+}  // namespace
