@@ -38,6 +38,33 @@ nlohmann::json setting(const policy::Setting<T>& s) {
   return {{"value", s.value}, {"from", s.from.empty() ? "default" : s.from}};
 }
 
+// Ways the store itself leaves servers unauthenticated: a CA source an administrator or a policy
+// named that is missing or refused (its anchors are not in the store), and an empty store.
+// The agent's own files may be missing (cainfo-ss.pem usually is); refused, they warn too.
+std::vector<trust::AnchorWarning> cut_off_warnings(const trust::Layout& layout,
+                                                   const trust::MergeReport& report, bool empty) {
+  std::vector<trust::AnchorWarning> out;
+  for (const auto& src : report.sources) {
+    bool managed = src.path == layout.cainfo || src.path == layout.cainfo_ss ||
+                   src.path == layout.cainfo_reserve;
+    if (src.status == "refused") {
+      out.push_back({"source_refused", "",
+                     src.display + " is refused (" + src.reason +
+                         "): none of its certificates is an anchor"});
+    } else if (src.status == "missing" && !managed) {
+      out.push_back({"source_missing", "",
+                     src.display + " is named as a CA source but does not exist: none of its "
+                                   "certificates is an anchor"});
+    }
+  }
+  if (empty) {
+    out.push_back({"store_empty", "",
+                   "the store holds no anchor, so no server can be authenticated: trust the "
+                   "server's certificate with `trustagent fetch HOST --fingerprint FP`"});
+  }
+  return out;
+}
+
 }  // namespace
 
 trust::Result<Status> collect_status(const trust::Layout& layout, const StoreOutcome& synced,
@@ -57,6 +84,9 @@ trust::Result<Status> collect_status(const trust::Layout& layout, const StoreOut
   s.warnings =
       trust::anchor_warnings(plain, reserves, synced.effective.refresh_interval.value, s.now);
   for (auto& w : seen_leaf_warnings(load_seen_leaves(layout), plain, s.now)) {
+    s.warnings.push_back(std::move(w));
+  }
+  for (auto& w : cut_off_warnings(layout, synced.report, s.anchors.empty())) {
     s.warnings.push_back(std::move(w));
   }
   if (synced.stale_because) {

@@ -1,6 +1,9 @@
 // trustagent status: each warning triggered by a certificate generated with the date, key or
 // signature that should trigger it, and not triggered by its healthy twin.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <cstdio>
 
 #include <algorithm>
 #include <ctime>
@@ -187,6 +190,32 @@ TEST_F(Status, Sha1SignaturesWarnWhereTheSignatureMatters) {
             std::set<std::string>{"sha1_signature"});
   // A root's self-signature is not what makes it trusted: an admin's SHA-1 root is not flagged.
   EXPECT_TRUE(codes_for(sha1_root.sha256(), {"--ca-file", admin}).empty());
+}
+
+}  // namespace
+
+namespace {
+
+// From issue 13: status names the ways the store itself leaves servers unauthenticated.
+TEST_F(Status, AMissingOrRefusedCaSourceAndAnEmptyStoreAreWarnings) {
+  EXPECT_EQ(codes_for(""), std::set<std::string>{"store_empty"});  // a fresh install
+  EXPECT_EQ(exit_code_, 1);
+
+  home_.write("etc/cainfo.pem", make_cert({.common_name = "Anchor", .is_ca = true}).pem());
+  std::string open =
+      home_.write("corp/open.pem", make_cert({.common_name = "Open", .is_ca = true}).pem());
+  ::chmod(open.c_str(), 0666);
+  home_.write("var/policies/ca.xml", "<Policy guid=\"ca-1\"><CurlSSL CAInfo=\"" + home_.path() +
+                                         "/corp/missing.pem\"/></Policy>");
+  EXPECT_EQ(codes_for("", {"--ca-file", open}),
+            (std::set<std::string>{"source_missing", "source_refused"}))
+      << last_.dump();
+  EXPECT_EQ(exit_code_, 1);
+
+  ::chmod(open.c_str(), 0644);
+  ASSERT_EQ(std::remove((home_.path() + "/var/policies/ca.xml").c_str()), 0);
+  EXPECT_TRUE(codes_for("", {"--ca-file", open}).empty()) << last_.dump();
+  EXPECT_EQ(exit_code_, 0);
 }
 
 }  // namespace
