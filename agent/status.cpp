@@ -33,6 +33,14 @@ nlohmann::json last_refresh_on_disk(const trust::Layout& layout) {
   return out;
 }
 
+// A string member of a JSON object read from disk, "" for anything else (a damaged file must not
+// throw).
+std::string text_field(const nlohmann::json& j, const char* key) {
+  if (!j.is_object()) return "";
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
 template <class T>
 nlohmann::json setting(const policy::Setting<T>& s) {
   return {{"value", s.value}, {"from", s.from.empty() ? "default" : s.from}};
@@ -95,6 +103,13 @@ trust::Result<Status> collect_status(const trust::Layout& layout, const StoreOut
                               "): sources may have changed since, removed anchors included"});
   }
   s.last_refresh = cycle ? *cycle : last_refresh_on_disk(layout);
+  if (text_field(s.last_refresh, "result") == "error") {
+    std::string why = text_field(s.last_refresh, "message");
+    s.warnings.push_back({"central_server_failing", "",
+                          "the last refresh failed, so policy and reserves are not being "
+                          "updated: " +
+                              (why.empty() ? std::string("no reason recorded") : why)});
+  }
   return s;
 }
 

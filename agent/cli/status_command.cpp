@@ -4,6 +4,7 @@
 #include "agent/cli/output.h"
 #include "agent/json_text.h"
 #include "agent/status.h"
+#include "trust/safe_text.h"
 #include "trust/time_format.h"
 
 namespace cli {
@@ -31,8 +32,16 @@ void print_status(const agent::Status& status, const agent::StoreOutcome& synced
   if (last.is_null()) {
     std::cout << "last refresh: never\n";
   } else {
-    std::cout << "last refresh: " << last.value("time", "?") << " " << last.value("result", "?");
-    if (last.contains("message")) std::cout << ": " << last["message"].get<std::string>();
+    // Read from status.json: whatever a field holds, it is shown as inert text, never thrown on.
+    auto field = [&](const char* key) {
+      auto it = last.is_object() ? last.find(key) : last.end();
+      return it != last.end() && it->is_string() ? trust::printable_text(it->get<std::string>())
+                                                 : std::string();
+    };
+    std::string time = field("time"), result = field("result"), message = field("message");
+    std::cout << "last refresh: " << (time.empty() ? "?" : time) << " "
+              << (result.empty() ? "?" : result);
+    if (!message.empty()) std::cout << ": " << message;
     std::cout << "\n";
   }
   const auto& e = synced.effective;

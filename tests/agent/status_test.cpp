@@ -10,10 +10,13 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "tests/support/central_server.h"
 #include "tests/support/cert_factory.h"
 #include "tests/support/run_cli.h"
 #include "tests/support/temp_home.h"
 #include "tests/support/tls_server.h"
+#include "trust/fingerprint.h"
+#include "trust/source_reader.h"
 #include "trust/time_format.h"
 
 namespace {
@@ -216,6 +219,41 @@ TEST_F(Status, AMissingOrRefusedCaSourceAndAnEmptyStoreAreWarnings) {
   ASSERT_EQ(std::remove((home_.path() + "/var/policies/ca.xml").c_str()), 0);
   EXPECT_TRUE(codes_for("", {"--ca-file", open}).empty()) << last_.dump();
   EXPECT_EQ(exit_code_, 0);
+}
+
+}  // namespace
+
+namespace {
+
+// From issue 13: an endpoint whose central server switched to a certificate it does not trust is
+// cut off; status says so, with the fingerprint to check and the command that heals it. A
+// tampered status.json is shown as text, never thrown on.
+TEST_F(Status, ACentralServerTheDaemonCannotTrustIsAWarningWithTheFetchCommand) {
+  home_.write("etc/cainfo.pem", make_cert({.common_name = "Anchor", .is_ca = true}).pem());
+  std::string srv = home_.path() + "/srv";
+  home_.write("srv/policies/index.xml", "<PolicyIndex/>\n");
+  auto central = testing_support::CentralServer::start(srv);
+  ASSERT_FALSE(central.url.empty()) << "nginx did not start";
+  auto cycle = run({"run", "--once", "--server", central.url});
+  EXPECT_EQ(cycle.exit_code, 1) << cycle.err;
+  testing_support::CentralServer::stop(srv);
+
+  EXPECT_EQ(codes_for(""), std::set<std::string>{"central_server_failing"}) << last_.dump();
+  EXPECT_EQ(exit_code_, 1);
+  std::string message;
+  for (const auto& w : last_["warnings"]) {
+    if (w["code"] == "central_server_failing") message = w["message"];
+  }
+  std::string central_sha256 = trust::to_hex(trust::sha256_of(
+      trust::read_certificates(testing_support::read_file(central.cert)).certs.at(0).der));
+  EXPECT_NE(message.find("--fingerprint " + central_sha256), std::string::npos) << message;
+  EXPECT_NE(message.find("trustagent fetch localhost:"), std::string::npos) << message;
+
+  home_.write("var/state/status.json",
+              "{\"cycle\": {\"result\": 7, \"time\": [1], \"message\": {}}}");
+  auto tampered = run({"status"});
+  EXPECT_TRUE(tampered.exit_code == 0 || tampered.exit_code == 1) << tampered.err;
+  EXPECT_NE(tampered.out.find("last refresh: ? ?"), std::string::npos) << tampered.out;
 }
 
 }  // namespace
