@@ -4,6 +4,7 @@
 
 #include "agent/server_watch.h"
 #include "trust/rollover.h"
+#include "trust/safe_text.h"
 #include "trust/source_reader.h"
 #include "trust/time_format.h"
 
@@ -104,7 +105,7 @@ trust::Result<Status> collect_status(const trust::Layout& layout, const StoreOut
   }
   s.last_refresh = cycle ? *cycle : last_refresh_on_disk(layout);
   if (text_field(s.last_refresh, "result") == "error") {
-    std::string why = text_field(s.last_refresh, "message");
+    std::string why = trust::printable_text(text_field(s.last_refresh, "message"));
     s.warnings.push_back({"central_server_failing", "",
                           "the last refresh failed, so policy and reserves are not being "
                           "updated: " +

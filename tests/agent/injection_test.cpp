@@ -126,6 +126,16 @@ class Injection : public ::testing::Test {
     EXPECT_EQ(removed.exit_code, 2) << "remove of a certificate that is not there must say so";
   }
 
+  // A carrier whose subject lays the hidden root out for OpenSSL's pieces after `prefix` bytes of
+  // an annotation line adds one anchor, and nothing the hidden root issued is trusted.
+  void expect_piecewise_carrier_inert(size_t prefix) {
+    Issued carrier = make_cert(
+        {.common_name = "carrier", .raw_subject = {{"OU", piecewise_pem(hidden_, prefix, true)}}});
+    ASSERT_EQ(run({"add", home_.write("carrier.pem", carrier.pem())}).exit_code, 0);
+    expect_only("cainfo.pem", {&carrier});
+    expect_hidden_root_untrusted(hidden_);
+  }
+
   testing_support::TempHome home_;
   Issued hidden_ = testing_support::make_plus_free_root("Hidden Root");
 };
@@ -158,20 +168,12 @@ TEST_F(Injection, AddAndReserveAddOfSuchACertificateAddOneAnchorEach) {
 
 // "# [1] OU=" is where the merged store's annotation put the subject.
 TEST_F(Injection, BeginLineAtOpenSslPieceBoundaryOfTheStoreAnnotationIsInert) {
-  Issued carrier = make_cert(
-      {.common_name = "carrier", .raw_subject = {{"OU", piecewise_pem(hidden_, 9, true)}}});
-  ASSERT_EQ(run({"add", home_.write("carrier.pem", carrier.pem())}).exit_code, 0);
-  expect_only("cainfo.pem", {&carrier});
-  expect_hidden_root_untrusted(hidden_);
+  expect_piecewise_carrier_inert(9);
 }
 
 // "# OU=" is where cainfo.pem's annotation put it.
 TEST_F(Injection, BeginLineAtOpenSslPieceBoundaryOfTheSourceAnnotationIsInert) {
-  Issued carrier = make_cert(
-      {.common_name = "carrier", .raw_subject = {{"OU", piecewise_pem(hidden_, 5, true)}}});
-  ASSERT_EQ(run({"add", home_.write("carrier.pem", carrier.pem())}).exit_code, 0);
-  expect_only("cainfo.pem", {&carrier});
-  expect_hidden_root_untrusted(hidden_);
+  expect_piecewise_carrier_inert(5);
 }
 
 TEST_F(Injection, LoneBeginLineAtPieceBoundaryLeavesTheStoreLoadable) {
