@@ -140,7 +140,9 @@ std::string status_document(const trust::Layout& layout, const Cycle& c, const L
     log(LOG_ERR, "status: " + status.error().message);
     return json_text(nlohmann::json{{"cycle", c.report}});
   }
-  for (const auto& w : status->warnings) log(LOG_WARNING, w.code + ": " + w.message);
+  for (const auto& w : status->warnings) {
+    log(w.information ? LOG_INFO : LOG_WARNING, w.code + ": " + w.message);
+  }
   nlohmann::json doc = status_json(*status, *c.applied);
   doc["cycle"] = c.report;
   return json_text(doc);

@@ -127,11 +127,12 @@ trust::Result<RefreshReport> refresh_policies(const RefreshRequest& request) {
   if (!index_response) return index_response.error();
   ++report.downloads;
   if (!index_response->ok) return connect_error(*index_response);
-  if (get.verify_peer && !index_response->chain.empty()) {
-    // Only to warn before the central server's certificate expires: failing to record it must not
-    // stop a refresh, and the next one tries again.
-    (void)record_seen_leaf(layout, kCentralServerRole, address_of(*index_response),
-                           index_response->chain.front().info);
+  if (get.verify_peer && index_response->anchor && !index_response->chain.empty()) {
+    // For warnings before the central server's certificate expires, and so that rollover knows
+    // what is in use: failing to record it must not stop a refresh, and the next one tries again.
+    (void)record_verified_connection(layout, kCentralServerRole, address_of(*index_response),
+                                     index_response->chain.front().info,
+                                     index_response->anchor->sha256, std::time(nullptr));
   }
   if (index_response->http_status == 304) {
     report.not_modified = true;

@@ -1,11 +1,11 @@
 #include "agent/server_watch.h"
 
 #include <algorithm>
-#include <charconv>
 #include <sstream>
 
 #include "trust/atomic_file.h"
 #include "trust/source_reader.h"
+#include "trust/text.h"
 #include "trust/time_format.h"
 
 namespace agent {
@@ -13,14 +13,16 @@ namespace {
 
 constexpr int64_t kDay = 86400;
 constexpr size_t kMaxStateBytes = 64 << 10;
+constexpr const char* kInUse = "in_use";
 
-std::string state_path(const trust::Layout& layout) { return layout.state_dir + "/servers.state"; }
-
-std::string render(const std::vector<SeenLeaf>& seen) {
+std::string render(const ServersSeen& seen) {
   std::string out;
-  for (const auto& s : seen) {
+  for (const auto& s : seen.leaves) {
     out += s.role + "\t" + s.server + "\t" + s.sha256 + "\t" + std::to_string(s.not_after) + "\t" +
            s.subject + "\n";
+  }
+  for (const auto& u : seen.in_use) {
+    out += std::string(kInUse) + "\t" + u.sha256 + "\t" + std::to_string(u.first_seen) + "\n";
   }
   return out;
 }
@@ -30,51 +32,119 @@ bool same(const SeenLeaf& a, const SeenLeaf& b) {
          a.not_after == b.not_after && a.subject == b.subject;
 }
 
+std::vector<std::string> fields_of(const std::string& line, size_t at_most) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (out.size() + 1 < at_most) {
+    size_t tab = line.find('\t', start);
+    if (tab == std::string::npos) break;
+    out.push_back(line.substr(start, tab - start));
+    start = tab + 1;
+  }
+  out.push_back(line.substr(start));  // the last field (a subject) may hold anything but a newline
+  return out;
+}
+
+bool is_sha256_hex(const std::string& s) { return trust::sha256_from_hex(s).has_value(); }
+
+// True when the set changed.
+bool note_in_use(std::vector<trust::SeenInUse>& in_use, const std::string& sha256, int64_t now) {
+  if (!is_sha256_hex(sha256)) return false;
+  for (const auto& u : in_use) {
+    if (u.sha256 == sha256) return false;
+  }
+  in_use.push_back({sha256, now});
+  if (in_use.size() > kMaxInUseRecords) {
+    std::sort(in_use.begin(), in_use.end(),
+              [](const auto& a, const auto& b) { return a.first_seen > b.first_seen; });
+    in_use.resize(kMaxInUseRecords);
+  }
+  return true;
+}
+
 }  // namespace
 
-std::vector<SeenLeaf> load_seen_leaves(const trust::Layout& layout) {
-  std::vector<SeenLeaf> out;
-  auto text = trust::read_source_file(state_path(layout), kMaxStateBytes);
+ServersSeen load_servers_seen(const trust::Layout& layout) {
+  ServersSeen out;
+  auto text = trust::read_source_file(layout.servers_state, kMaxStateBytes);
   if (!text) return out;
   std::istringstream lines(*text);
   std::string line;
   while (std::getline(lines, line)) {
-    SeenLeaf s;
-    std::string not_after;
-    std::istringstream fields(line);
-    if (!std::getline(fields, s.role, '\t') || !std::getline(fields, s.server, '\t') ||
-        !std::getline(fields, s.sha256, '\t') || !std::getline(fields, not_after, '\t') ||
-        !std::getline(fields, s.subject)) {
+    if (line.rfind(std::string(kInUse) + "\t", 0) == 0) {
+      auto f = fields_of(line, 3);
+      trust::SeenInUse u;
+      if (f.size() == 3 && is_sha256_hex(f[1]) && trust::parse_number(f[2], u.first_seen)) {
+        u.sha256 = f[1];
+        out.in_use.push_back(std::move(u));
+      }
       continue;
     }
-    auto [end, ec] =
-        std::from_chars(not_after.data(), not_after.data() + not_after.size(), s.not_after);
-    if (ec != std::errc() || end != not_after.data() + not_after.size()) continue;
-    out.push_back(std::move(s));
+    auto f = fields_of(line, 5);
+    SeenLeaf s;
+    if (f.size() != 5 || !trust::parse_number(f[3], s.not_after)) continue;
+    s.role = f[0];
+    s.server = f[1];
+    s.sha256 = f[2];
+    s.subject = f[4];
+    out.leaves.push_back(std::move(s));
   }
   return out;
 }
 
-trust::Result<void> record_seen_leaf(const trust::Layout& layout, const std::string& role,
-                                     const std::string& server, const trust::CertInfo& leaf) {
-  SeenLeaf now{role, server, leaf.sha256, leaf.subject, leaf.not_after};
-  std::vector<SeenLeaf> seen = load_seen_leaves(layout);
-  auto it =
-      std::find_if(seen.begin(), seen.end(), [&](const SeenLeaf& s) { return s.role == role; });
-  if (it != seen.end() && same(*it, now)) return {};
-  if (it != seen.end()) {
-    *it = now;
-  } else {
-    seen.push_back(now);
+std::vector<SeenLeaf> load_seen_leaves(const trust::Layout& layout) {
+  return load_servers_seen(layout).leaves;
+}
+
+trust::Result<void> record_verified_connection(const trust::Layout& layout, const std::string& role,
+                                               const std::string& server,
+                                               const trust::CertInfo& leaf,
+                                               const std::string& anchor_sha256, int64_t now) {
+  ServersSeen seen = load_servers_seen(layout);
+  bool changed = note_in_use(seen.in_use, leaf.sha256, now);
+  changed = note_in_use(seen.in_use, anchor_sha256, now) || changed;
+  if (!role.empty()) {
+    SeenLeaf current{role, server, leaf.sha256, leaf.subject, leaf.not_after};
+    auto it = std::find_if(seen.leaves.begin(), seen.leaves.end(),
+                           [&](const SeenLeaf& s) { return s.role == role; });
+    if (it == seen.leaves.end()) {
+      seen.leaves.push_back(current);
+      changed = true;
+    } else if (!same(*it, current)) {
+      *it = current;
+      changed = true;
+    }
   }
-  return trust::write_file_atomic(state_path(layout), render(seen));
+  if (!changed) return {};
+  if (auto made = trust::make_directories(layout.state_dir); !made) return made;
+  return trust::write_file_atomic(layout.servers_state, render(seen));
 }
 
 std::vector<trust::AnchorWarning> seen_leaf_warnings(const std::vector<SeenLeaf>& seen,
                                                      const std::vector<trust::Anchor>& anchors,
+                                                     const std::vector<trust::Reserve>& reserves,
                                                      int64_t now) {
   std::vector<trust::AnchorWarning> out;
   for (const auto& s : seen) {
+    std::string who = (s.role == kCentralServerRole ? "the central server " : "the server ") +
+                      s.server + " presents '" + s.subject + "'";
+    for (const auto& r : reserves) {
+      auto replaced = trust::replaced_sha256s(r);
+      if (r.pending(now) ||
+          std::find(replaced.begin(), replaced.end(), s.sha256) == replaced.end()) {
+        continue;
+      }
+      std::string retires =
+          r.seen_at != 0
+              ? "it retires on " + trust::to_iso8601(r.seen_at + trust::kRolloverGraceSeconds)
+              : "it retires " + std::to_string(trust::kRolloverGraceSeconds / kDay) +
+                    " days after a server is first seen presenting the reserve";
+      out.push_back({"server_not_switched", s.sha256,
+                     who + " (sha256 " + s.sha256 + "), which reserve sha256 " + r.sha256 +
+                         " replaced on " + trust::to_iso8601(r.activate_at) + "; " + retires +
+                         ", and from then on this endpoint refuses it: switch the server to "
+                         "the reserve"});
+    }
     if (s.not_after - now > trust::kExpiryWarningDays * kDay) continue;
     bool anchored_or_succeeded = std::any_of(anchors.begin(), anchors.end(), [&](const auto& a) {
       return a.info.sha256 == s.sha256 ||
@@ -85,9 +155,8 @@ std::vector<trust::AnchorWarning> seen_leaf_warnings(const std::vector<SeenLeaf>
     std::string when = s.not_after > now ? "expires on " + trust::to_iso8601(s.not_after) +
                                                " (in " + std::to_string(days) + " days)"
                                          : "expired on " + trust::to_iso8601(s.not_after);
-    std::string who = s.role == kCentralServerRole ? "the central server " : "the server ";
     out.push_back({"expires_soon_no_reserve", s.sha256,
-                   who + s.server + " presents '" + s.subject + "', which " + when +
+                   who + ", which " + when +
                        ", and no later certificate for it is known: have it renewed, or "
                        "publish its successor as a reserve"});
   }

@@ -1,10 +1,17 @@
-// The leaf certificates of the servers the agent depends on, as last authenticated: the central
-// server (recorded by every policy refresh) and the configured server (recorded by `connect`
-// without a URL). A CA-issued leaf is never an anchor, so without this record nobody would see it
-// coming up to expiry until connections started failing.
+// What the servers the agent depends on were last seen presenting, from verified connections:
 //
-// <home>/var/state/servers.state holds one line per role: role, host:port, sha256, notAfter (unix
-// seconds), subject. It is rewritten atomically, and only when what a server presents changed.
+//  - The leaf of each of the agent's own servers, by role: the central server (recorded by every
+//    policy refresh) and the configured server (recorded by `connect` without a URL). A CA-issued
+//    leaf is never an anchor, so without this record nobody would see it coming up to expiry, or
+//    still in use after its reserve's activation, until connections started failing.
+//  - Every certificate a verified connection to any host showed in use (its leaf, and the anchor
+//    that authenticated it), with when it was first seen so. Rollover retires a replaced
+//    certificate only once its successor is in this list (trust/rollover.h): the server switching,
+//    not the endpoint's clock, decides.
+//
+// <home>/var/state/servers.state holds one line per role ("role", host:port, sha256, notAfter,
+// subject) and one per certificate in use ("in_use", sha256, first seen), the newest
+// kMaxInUseRecords of them. It is rewritten atomically, and only when something changed.
 #pragma once
 
 #include <cstdint>
@@ -14,12 +21,15 @@
 #include "trust/anchor_warnings.h"
 #include "trust/certificate.h"
 #include "trust/layout.h"
+#include "trust/reserve_state.h"
 #include "trust/result.h"
+#include "trust/rollover.h"
 
 namespace agent {
 
 inline constexpr const char* kCentralServerRole = "central";
 inline constexpr const char* kConfiguredServerRole = "server";
+inline constexpr size_t kMaxInUseRecords = 64;
 
 struct SeenLeaf {
   std::string role;    // kCentralServerRole or kConfiguredServerRole
@@ -28,16 +38,32 @@ struct SeenLeaf {
   int64_t not_after = 0;
 };
 
-// Missing or damaged lines read as nothing seen: the record only ever adds warnings.
+struct ServersSeen {
+  std::vector<SeenLeaf> leaves;
+  std::vector<trust::SeenInUse> in_use;
+};
+
+// Missing or damaged lines read as nothing seen: the record only ever adds warnings, and holds
+// retirement back.
+ServersSeen load_servers_seen(const trust::Layout& layout);
 std::vector<SeenLeaf> load_seen_leaves(const trust::Layout& layout);
 
-trust::Result<void> record_seen_leaf(const trust::Layout& layout, const std::string& role,
-                                     const std::string& server, const trust::CertInfo& leaf);
+// After a verified connection. `role`: which of the agent's own servers this was, "" for another
+// host. `anchor_sha256`: the anchor that authenticated it.
+trust::Result<void> record_verified_connection(const trust::Layout& layout, const std::string& role,
+                                               const std::string& server,
+                                               const trust::CertInfo& leaf,
+                                               const std::string& anchor_sha256, int64_t now);
 
-// expires_soon_no_reserve for a seen leaf that is not itself an anchor (anchors have their own
-// warnings), expires within 30 days (or has expired), and has no later anchor of the same subject.
+// For the leaves of the agent's own servers:
+//   expires_soon_no_reserve  a leaf that is not itself an anchor (anchors have their own
+//                            warnings) expires within 30 days (or has expired), and no later
+//                            anchor of the same subject is known
+//   server_not_switched      a leaf that a reserve replaces is still presented after the reserve's
+//                            activation: once the reserve retires it, this endpoint refuses it
 std::vector<trust::AnchorWarning> seen_leaf_warnings(const std::vector<SeenLeaf>& seen,
                                                      const std::vector<trust::Anchor>& anchors,
+                                                     const std::vector<trust::Reserve>& reserves,
                                                      int64_t now);
 
 }  // namespace agent

@@ -1,6 +1,10 @@
 #include "agent/status.h"
 
+#include <openssl/x509.h>
 #include <sys/stat.h>
+
+#include <algorithm>
+#include <cstdlib>
 
 #include "agent/server_watch.h"
 #include "trust/rollover.h"
@@ -90,9 +94,16 @@ trust::Result<Status> collect_status(const trust::Layout& layout, const StoreOut
   }
   std::vector<trust::Anchor> plain;
   for (const auto& a : s.anchors) plain.push_back(a.anchor);
-  s.warnings =
-      trust::anchor_warnings(plain, reserves, synced.effective.refresh_interval.value, s.now);
-  for (auto& w : seen_leaf_warnings(load_seen_leaves(layout), plain, s.now)) {
+  trust::WarningContext context{reserves,
+                                synced.effective.refresh_interval.value,
+                                synced.effective.refresh_jitter.value,
+                                {},
+                                s.now};
+  if (synced.effective.use_system_store.value) {
+    context.system_sources.push_back(X509_get_default_cert_file());
+  }
+  s.warnings = trust::anchor_warnings(plain, context);
+  for (auto& w : seen_leaf_warnings(load_seen_leaves(layout), plain, reserves, s.now)) {
     s.warnings.push_back(std::move(w));
   }
   for (auto& w : cut_off_warnings(layout, synced.report, s.anchors.empty())) {
@@ -103,6 +114,21 @@ trust::Result<Status> collect_status(const trust::Layout& layout, const StoreOut
                           "the store could not be brought up to date (" + *synced.stale_because +
                               "): sources may have changed since, removed anchors included"});
   }
+  const trust::ClockRecord& clock = synced.rollover.clock;
+  if (synced.rollover.paused) {
+    s.warnings.push_back(
+        {"clock_jump", "",
+         "the wall clock was set " + std::string(clock.jump_seconds > 0 ? "forward" : "back") +
+             " by " + std::to_string(std::abs(clock.jump_seconds) / 3600) + " hours on " +
+             trust::to_iso8601(clock.jump_at) + ": retirement and pruning are paused until " +
+             trust::to_iso8601(clock.jump_at + trust::kClockJumpToleranceSeconds) +
+             "; check the time source"});
+  }
+  if (auto retired = trust::read_source_file(layout.retired)) {
+    for (const auto& c : trust::read_certificates(*retired).certs) {
+      if (auto cert = trust::Certificate::from_der(c.der)) s.retired.push_back(cert->info());
+    }
+  }
   s.last_refresh = cycle ? *cycle : last_refresh_on_disk(layout);
   if (text_field(s.last_refresh, "result") == "error") {
     std::string why = trust::printable_text(text_field(s.last_refresh, "message"));
@@ -112,6 +138,11 @@ trust::Result<Status> collect_status(const trust::Layout& layout, const StoreOut
                               (why.empty() ? std::string("no reason recorded") : why)});
   }
   return s;
+}
+
+bool Status::needs_attention() const {
+  return std::any_of(warnings.begin(), warnings.end(),
+                     [](const trust::AnchorWarning& w) { return !w.information; });
 }
 
 nlohmann::json status_json(const Status& status, const StoreOutcome& synced) {
@@ -135,7 +166,16 @@ nlohmann::json status_json(const Status& status, const StoreOutcome& synced) {
   }
   nlohmann::json warnings = nlohmann::json::array();
   for (const auto& w : status.warnings) {
-    warnings.push_back({{"code", w.code}, {"sha256", w.sha256}, {"message", w.message}});
+    warnings.push_back({{"code", w.code},
+                        {"sha256", w.sha256},
+                        {"message", w.message},
+                        {"severity", w.information ? "information" : "warning"}});
+  }
+  nlohmann::json retired = nlohmann::json::array();
+  for (const auto& r : status.retired) {
+    retired.push_back({{"subject", r.subject},
+                       {"sha256", r.sha256},
+                       {"not_after", trust::to_iso8601(r.not_after)}});
   }
   const policy::Effective& e = synced.effective;
   nlohmann::json pins = nlohmann::json::array();
@@ -152,6 +192,7 @@ nlohmann::json status_json(const Status& status, const StoreOutcome& synced) {
   return {{"time", trust::to_iso8601(status.now)},
           {"anchors", anchors},
           {"reserves", reserves},
+          {"retired", retired},
           {"last_refresh", status.last_refresh},
           {"policy",
            {{"verify_peer", setting(e.verify_peer)},

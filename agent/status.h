@@ -28,6 +28,10 @@ struct Status {
   // The last refresh: the daemon's last cycle if it has run, else when policies last changed
   // (var/state/refresh.state); null when there has never been one.
   nlohmann::json last_refresh;
+  std::vector<trust::CertInfo> retired;  // var/retired.pem: what rollover took out of the store
+
+  // Warnings that are not information: `status` exits 1 when there is one.
+  bool needs_attention() const;
 };
 
 // `cycle`: the daemon's cycle being reported right now (the CLI passes nothing and the last one

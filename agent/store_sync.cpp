@@ -4,6 +4,7 @@
 #include <optional>
 #include <utility>
 
+#include "agent/server_watch.h"
 #include "policy/source_list.h"
 #include "trust/atomic_file.h"
 #include "trust/file_lock.h"
@@ -19,7 +20,7 @@ namespace {
 class Undo {
  public:
   explicit Undo(const trust::Layout& l) {
-    for (const auto& path : {l.cainfo, l.cainfo_ss, l.cainfo_reserve, l.reserve_state}) {
+    for (const auto& path : {l.cainfo, l.cainfo_ss, l.cainfo_reserve, l.reserve_state, l.retired}) {
       auto content = trust::read_source_file(path);
       saved_.push_back(
           {path, content ? std::optional<std::string>(std::move(*content)) : std::nullopt});
@@ -103,13 +104,16 @@ trust::Result<StoreOutcome> sync_store(const StoreRequest& request, const Mutati
   StoreOutcome outcome;
   outcome.effective = policy::effective_settings(std::move(loaded.policies));
   outcome.policy_errors = std::move(loaded.refused);
-  outcome.now = std::time(nullptr);
-  std::vector<trust::ReserveOffer> offers;
+  trust::ClockReading clock = trust::read_clock();
+  outcome.now = clock.wall;
+  trust::RolloverInputs inputs;
   for (const auto& p : outcome.effective.policies) {
-    for (const auto& r : p.reserves) offers.push_back({r.der, r.activate_at, p.guid});
+    for (const auto& r : p.reserves)
+      inputs.offers.push_back({r.der, r.activate_at, p.guid, r.replaces});
   }
-  auto rollover =
-      trust::maintain_rollover(layout, offers, outcome.now, outcome.policy_errors.empty());
+  inputs.policies_complete = outcome.policy_errors.empty();
+  inputs.seen = load_servers_seen(layout).in_use;
+  auto rollover = trust::maintain_rollover(layout, inputs, clock);
   if (!rollover) return failed(rollover.error());
   outcome.rollover = std::move(*rollover);
   auto& pins = outcome.effective.pins.value;

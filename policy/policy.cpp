@@ -145,6 +145,20 @@ trust::Result<Policy> parse_policy(std::string_view xml, const std::string& file
                        "ActivateAt=\"" + *at + "\" is not a date like 2027-01-10T00:00:00Z");
       rc.activate_at = *epoch;
     }
+    if (auto replaces = text_of(reserve, "Replaces")) {
+      for (std::string_view rest = *replaces; !rest.empty();) {
+        size_t semi = rest.find(';');
+        std::string_view one = rest.substr(0, semi);
+        rest = semi == std::string_view::npos ? std::string_view() : rest.substr(semi + 1);
+        if (one.empty()) continue;
+        auto fp = trust::parse_fingerprint(one);
+        if (!fp) {
+          return r.error(reserve, "Replaces=\"" + std::string(one) +
+                                      "\" is not a SHA-256 or SHA-1 fingerprint");
+        }
+        rc.replaces.push_back(*fp);
+      }
+    }
     trust::ReadResult read = trust::read_certificates(reserve.child_value());
     if (read.certs.size() != 1 || !read.warnings.empty()) {
       return r.error(reserve, "<ReserveCertificate> must hold exactly one PEM certificate");

@@ -4,7 +4,7 @@
 //     <CurlSSL SSLNSPublicHttpsCertFingerprint="" SSLVerifyPeer="yes" SSLVerifyHost="yes"
 //              CAInfo="/etc/corp/ca.pem" CAPath="" UseSystemCAStore="no"/>
 //     <Refresh IntervalSeconds="3600" JitterSeconds="300"/>
-//     <ReserveCertificate ActivateAt="2027-01-10T00:00:00Z">-----BEGIN
+//     <ReserveCertificate ActivateAt="2027-01-10T00:00:00Z" Replaces="sha256 fp;…">-----BEGIN
 //     CERTIFICATE-----…</ReserveCertificate> <Server Address="ns.example" Port="443"
 //     BasePath="/trustagent"/>
 //   </Policy>
@@ -20,14 +20,16 @@
 #include <string_view>
 #include <vector>
 
+#include "trust/fingerprint.h"
 #include "trust/pin.h"
 #include "trust/result.h"
 
 namespace policy {
 
 struct ReserveCertificate {
-  std::string der;                     // exactly one certificate
-  std::optional<int64_t> activate_at;  // absent: when the certificate it replaces expires
+  std::string der;                           // exactly one certificate
+  std::optional<int64_t> activate_at;        // absent: when the certificate it replaces expires
+  std::vector<trust::Fingerprint> replaces;  // Replaces="fp;fp": absent, by server identity
   bool operator==(const ReserveCertificate&) const = default;
 };
 

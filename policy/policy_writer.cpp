@@ -50,6 +50,11 @@ std::string write_policy(const Policy& p) {
     if (r.activate_at) {
       reserve.append_attribute("ActivateAt") = trust::to_iso8601(*r.activate_at).c_str();
     }
+    if (!r.replaces.empty()) {
+      std::string list;
+      for (const auto& fp : r.replaces) list += (list.empty() ? "" : ";") + fp.hex;
+      reserve.append_attribute("Replaces") = list.c_str();
+    }
     reserve.append_child(pugi::node_pcdata).set_value(("\n" + trust::to_pem(r.der)).c_str());
   }
   if (p.server_address || p.server_port || p.server_base_path) {

@@ -40,6 +40,14 @@ bool has_successor(const Anchor& a, const std::vector<Anchor>& anchors,
   });
 }
 
+bool only_in_system_bundle(const Anchor& a, const std::vector<std::string>& system_sources) {
+  return !a.sources.empty() &&
+         std::all_of(a.sources.begin(), a.sources.end(), [&](const std::string& s) {
+           return std::find(system_sources.begin(), system_sources.end(), s) !=
+                  system_sources.end();
+         });
+}
+
 }  // namespace
 
 bool is_agent_managed(const Anchor& anchor) {
@@ -49,8 +57,10 @@ bool is_agent_managed(const Anchor& anchor) {
 }
 
 std::vector<AnchorWarning> anchor_warnings(const std::vector<Anchor>& anchors,
-                                           const std::vector<Reserve>& reserves,
-                                           int64_t refresh_interval_seconds, int64_t now) {
+                                           const WarningContext& context) {
+  const std::vector<Reserve>& reserves = context.reserves;
+  const int64_t now = context.now;
+  const int64_t lead_needed = context.refresh_interval_seconds + context.refresh_jitter_seconds;
   std::vector<AnchorWarning> out;
   for (const auto& a : anchors) {
     const CertInfo& i = a.info;
@@ -62,7 +72,12 @@ std::vector<AnchorWarning> anchor_warnings(const std::vector<Anchor>& anchors,
     const Reserve* reserve = reserve_for(i.sha256, reserves);
     bool pending = reserve && reserve->pending(now);
 
-    if (i.not_after <= now) {
+    if (i.not_after <= now && only_in_system_bundle(a, context.system_sources)) {
+      out.push_back({"system_anchor_expired", i.sha256,
+                     who + " expired on " + to_iso8601(i.not_after) +
+                         "; only the system bundle holds it, and it authenticates nothing",
+                     true});
+    } else if (i.not_after <= now) {
       warn("anchor_expired",
            "expired on " + to_iso8601(i.not_after) + " (" + days_text(now - i.not_after) + " ago)");
     } else if (managed && !pending && i.not_after - now <= kExpiryWarningDays * kDay &&
@@ -72,13 +87,15 @@ std::vector<AnchorWarning> anchor_warnings(const std::vector<Anchor>& anchors,
                ") and no reserve is known: when the server switches, this endpoint loses it "
                "(trustagent reserve add, or publish a <ReserveCertificate>)");
     }
-    if (pending && reserve->activate_at - now < refresh_interval_seconds) {
+    if (pending && reserve->arrived_at != 0 &&
+        reserve->activate_at - reserve->arrived_at < lead_needed) {
       warn("reserve_activation_too_soon",
-           "is a reserve that activates on " + to_iso8601(reserve->activate_at) +
-               ", sooner than one refresh interval (" + std::to_string(refresh_interval_seconds) +
-               " s) from now: endpoints may not have it in time");
+           "is a reserve that arrived on " + to_iso8601(reserve->arrived_at) +
+               " and activates on " + to_iso8601(reserve->activate_at) +
+               ", less than one refresh interval plus jitter (" + std::to_string(lead_needed) +
+               " s) later: endpoints that refresh on schedule may not have it in time");
     }
-    if ((managed || !i.is_ca) && i.not_after - i.not_before > kMaxServerValidityDays * kDay) {
+    if (!i.is_ca && i.not_after - i.not_before > kMaxServerValidityDays * kDay) {
       warn("validity_over_397_days", "is a server certificate issued for " +
                                          days_text(i.not_after - i.not_before) +
                                          " (the limit is 397)");

@@ -5,10 +5,15 @@
 //   expires_soon_no_reserve      a current server certificate (cainfo.pem, cainfo-ss.pem, or an
 //                                activated reserve) expires within 30 days, and no reserve or
 //                                later certificate for it is known
-//   reserve_activation_too_soon  a pending reserve activates within one refresh interval, so
-//                                endpoints that refresh on schedule may not have it in time
-//   validity_over_397_days       a server certificate (an agent-managed one, or any non-CA
-//                                anchor) was issued for longer than 397 days
+//   reserve_activation_too_soon  a pending reserve arrived less than one refresh interval plus
+//                                jitter before its activation, so endpoints that refresh on
+//                                schedule may not have it in time (judged from when it arrived
+//                                here: a reserve that arrived early never raises it)
+//   validity_over_397_days       a server certificate (not a CA) was issued for longer than 397
+//                                days
+//   system_anchor_expired        (information) an expired anchor that only the system bundle
+//                                holds: the administrator cannot remove it, and it authenticates
+//                                nothing
 //   weak_key                     RSA or DSA below 2048 bits, EC below 256
 //   sha1_signature               signed with SHA-1, where the signature matters (not the
 //                                self-signature of an admin's root)
@@ -30,11 +35,19 @@ struct AnchorWarning {
   std::string code;
   std::string sha256;  // the anchor (or reserve) it is about
   std::string message;
+  bool information = false;  // reported, but nothing to act on: does not make `status` exit 1
+};
+
+struct WarningContext {
+  const std::vector<Reserve>& reserves;
+  int64_t refresh_interval_seconds = 0;
+  int64_t refresh_jitter_seconds = 0;
+  std::vector<std::string> system_sources;  // display names of the system bundle, if merged
+  int64_t now = 0;
 };
 
 std::vector<AnchorWarning> anchor_warnings(const std::vector<Anchor>& anchors,
-                                           const std::vector<Reserve>& reserves,
-                                           int64_t refresh_interval_seconds, int64_t now);
+                                           const WarningContext& context);
 
 // True for an anchor that came from cainfo.pem, cainfo-ss.pem or cainfo-reserve.pem.
 bool is_agent_managed(const Anchor& anchor);

@@ -44,6 +44,7 @@ struct Fingerprint {
   enum class Algorithm { kSha256, kSha1 };
   Algorithm algorithm = Algorithm::kSha256;
   std::string hex;  // lowercase, no separators
+  bool operator==(const Fingerprint&) const = default;
 };
 
 Result<Fingerprint> parse_fingerprint(std::string_view text);

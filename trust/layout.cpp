@@ -21,6 +21,8 @@ Layout Layout::at(const std::string& home_in) {
   l.merge_state = l.state_dir + "/merge.state";
   l.cert_cache = l.state_dir + "/certs.cache";
   l.reserve_state = l.state_dir + "/reserves.state";
+  l.servers_state = l.state_dir + "/servers.state";
+  l.retired = l.var_dir + "/retired.pem";
   l.lock = l.var_dir + "/lock";
   return l;
 }

@@ -13,7 +13,9 @@ struct Layout {
   std::string merged, merged_index;               // etc/cainfo-merged.pem and .idx
   std::string merge_state, cert_cache;            // var/state/
   std::string reserve_state;                      // var/state/reserves.state
-  std::string lock;                               // var/lock
+  std::string servers_state;                      // var/state/servers.state
+  std::string retired;  // var/retired.pem: certificates rollover took out of the store
+  std::string lock;     // var/lock
 
   static Layout at(const std::string& home);
 };

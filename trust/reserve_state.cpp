@@ -9,7 +9,8 @@
 namespace trust {
 namespace {
 
-constexpr std::string_view kHeader = "trustagent-reserves 1";
+constexpr std::string_view kHeaderV1 = "trustagent-reserves 1";
+constexpr std::string_view kHeader = "trustagent-reserves 2";
 
 std::vector<std::string> split(const std::string& line, char separator) {
   std::vector<std::string> out;
@@ -23,6 +24,26 @@ bool safe_field(const std::string& s) {
   return !s.empty() && s.find_first_of("\t\n\r ,") == std::string::npos;
 }
 
+std::string field_or_dash(const std::string& s) { return safe_field(s) ? s : "-"; }
+
+bool parse_reserve(const std::vector<std::string>& f, bool v1, Reserve& r) {
+  if (f.size() != (v1 ? 5u : 9u)) return false;
+  r.sha256 = f[1];
+  if (!parse_number(f[2], r.activate_at)) return false;
+  r.origin = f[3];
+  if (f[4] != "-") r.replaces = split(f[4], ',');
+  if (v1) return true;
+  return parse_number(f[5], r.arrived_at) && parse_number(f[6], r.seen_at) &&
+         parse_number(f[7], r.replaced_until) && parse_number(f[8], r.retired_at);
+}
+
+bool parse_clock(const std::vector<std::string>& f, ClockRecord& c) {
+  if (f.size() != 6) return false;
+  c.boot_id = f[3] == "-" ? "" : f[3];
+  return parse_number(f[1], c.wall) && parse_number(f[2], c.boot) &&
+         parse_number(f[4], c.jump_at) && parse_number(f[5], c.jump_seconds);
+}
+
 }  // namespace
 
 ReserveState load_reserve_state(const std::string& path) {
@@ -30,39 +51,52 @@ ReserveState load_reserve_state(const std::string& path) {
   if (!content) return {};
   std::istringstream in(*content);
   std::string line;
-  if (!std::getline(in, line) || line != kHeader) return {};
+  if (!std::getline(in, line) || (line != kHeader && line != kHeaderV1)) return {};
+  bool v1 = line == kHeaderV1;
   ReserveState state;
   while (std::getline(in, line)) {
     auto f = split(line, '\t');
+    bool ok = false;
     if (f.size() == 3 && f[0] == "check") {
-      if (!parse_number(f[1], state.next_event)) return {};
+      ok = parse_number(f[1], state.next_event);
       state.check_key = f[2];
-    } else if (f.size() == 5 && f[0] == "reserve") {
+    } else if (f.size() == 2 && f[0] == "watch" && !v1) {
+      ok = true;
+      if (f[1] != "-") state.watched = split(f[1], ',');
+    } else if (!f.empty() && f[0] == "clock" && !v1) {
+      ok = parse_clock(f, state.clock);
+    } else if (!f.empty() && f[0] == "reserve") {
       Reserve r;
-      r.sha256 = f[1];
-      if (!parse_number(f[2], r.activate_at)) return {};
-      r.origin = f[3];
-      if (f[4] != "-") r.replaces = split(f[4], ',');
+      ok = parse_reserve(f, v1, r);
       state.reserves.push_back(std::move(r));
-    } else {
-      return {};
     }
+    if (!ok) return {};
   }
   return state;
 }
 
 Result<void> save_reserve_state(const std::string& path, const ReserveState& state) {
   std::string out = std::string(kHeader) + "\n";
-  out += "check\t" + std::to_string(state.next_event) + "\t" +
-         (state.check_key.empty() ? "-" : state.check_key) + "\n";
+  out +=
+      "check\t" + std::to_string(state.next_event) + "\t" + field_or_dash(state.check_key) + "\n";
+  std::string watched;
+  for (const auto& sha : state.watched) {
+    if (safe_field(sha)) watched += (watched.empty() ? "" : ",") + sha;
+  }
+  out += "watch\t" + (watched.empty() ? std::string("-") : watched) + "\n";
+  const ClockRecord& c = state.clock;
+  out += "clock\t" + std::to_string(c.wall) + "\t" + std::to_string(c.boot) + "\t" +
+         field_or_dash(c.boot_id) + "\t" + std::to_string(c.jump_at) + "\t" +
+         std::to_string(c.jump_seconds) + "\n";
   for (const auto& r : state.reserves) {
     std::string replaces;
     for (const auto& p : r.replaces) {
       if (safe_field(p)) replaces += (replaces.empty() ? "" : ",") + p;
     }
     out += "reserve\t" + r.sha256 + "\t" + std::to_string(r.activate_at) + "\t" +
-           (safe_field(r.origin) ? r.origin : "-") + "\t" + (replaces.empty() ? "-" : replaces) +
-           "\n";
+           field_or_dash(r.origin) + "\t" + (replaces.empty() ? "-" : replaces) + "\t" +
+           std::to_string(r.arrived_at) + "\t" + std::to_string(r.seen_at) + "\t" +
+           std::to_string(r.replaced_until) + "\t" + std::to_string(r.retired_at) + "\n";
   }
   if (auto made = make_directories(parent_directory(path)); !made) return made;
   return write_file_atomic(path, out);

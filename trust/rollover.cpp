@@ -77,17 +77,23 @@ std::vector<Held> read_held(const std::vector<std::string>& files, CertCache& ca
   return out;
 }
 
-bool same_server(const Held& a, const Held& b) {
-  if (a.info.subject == b.info.subject) return true;
-  // `a`'s names first: a root has no DNS or IP name, and then `b` need not be decoded at all.
-  bool a_has_names = std::any_of(a.names().begin(), a.names().end(),
-                                 [](const std::string& n) { return n.rfind("CN=", 0) != 0; });
-  if (!a_has_names) return false;
-  for (const auto& name : a.names()) {
-    if (name.rfind("CN=", 0) == 0) continue;
-    if (std::find(b.names().begin(), b.names().end(), name) != b.names().end()) return true;
+// The DNS and IP names of a certificate, sorted; the subject CN is not one of them.
+std::vector<std::string> san_set(const Held& h) {
+  std::vector<std::string> out;
+  for (const auto& n : h.names()) {
+    if (n.rfind("CN=", 0) != 0) out.push_back(n);
   }
-  return false;
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+// One server identity: the same subject, or the same non-empty set of names. Sharing one alias
+// is not enough: a notification server and a site server often share one.
+bool same_identity(const Held& a, const Held& b) {
+  if (a.info.subject == b.info.subject) return true;
+  auto names = san_set(a);  // `a`'s first: a root has none, and then `b` is never decoded
+  return !names.empty() && names == san_set(b);
 }
 
 const Held* find_sha(const std::vector<Held>& held, const std::string& sha256) {
@@ -104,27 +110,36 @@ Reserve* find_record(ReserveState& state, const std::string& sha256) {
   return nullptr;
 }
 
+bool matches(const Fingerprint& fp, const CertInfo& info) {
+  return fp.hex == (fp.algorithm == Fingerprint::Algorithm::kSha256 ? info.sha256 : info.sha1);
+}
+
 // The record a new reserve gets: what it replaces among the current certificates, and when it
 // activates if nobody said.
 Reserve record_for(const Held& reserve, const std::vector<Held>& current,
-                   std::optional<int64_t> activate_at, const std::string& origin, int64_t now) {
+                   const std::vector<Fingerprint>& replaces, std::optional<int64_t> activate_at,
+                   const std::string& origin, int64_t now) {
   Reserve r;
   r.sha256 = reserve.info.sha256;
   r.origin = origin;
-  int64_t last_replaced_expiry = 0;
+  r.arrived_at = now;
   for (const auto& c : current) {
-    if (c.info.sha256 == r.sha256 || c.info.not_after >= reserve.info.not_after) continue;
-    if (!same_server(c, reserve)) continue;
+    if (c.info.sha256 == r.sha256) continue;
+    bool replaced = replaces.empty()
+                        ? c.info.not_after < reserve.info.not_after && same_identity(c, reserve)
+                        : std::any_of(replaces.begin(), replaces.end(),
+                                      [&](const Fingerprint& fp) { return matches(fp, c.info); });
+    if (!replaced) continue;
     for (const auto& p : c.pins()) r.replaces.push_back(p.text());
-    last_replaced_expiry = std::max(last_replaced_expiry, c.info.not_after);
+    r.replaced_until = std::max(r.replaced_until, c.info.not_after);
   }
-  r.activate_at = activate_at ? *activate_at : std::max(now, last_replaced_expiry);
+  r.activate_at = activate_at ? *activate_at : std::max(now, r.replaced_until);
   return r;
 }
 
-std::string check_key(const Layout& layout, const std::vector<ReserveOffer>& offers,
-                      bool policies_complete) {
-  std::string material = policies_complete ? "complete\n" : "incomplete\n";
+std::string check_key(const Layout& layout, const RolloverInputs& in,
+                      const std::vector<std::string>& watched) {
+  std::string material = in.policies_complete ? "complete\n" : "incomplete\n";
   for (const auto& file : {layout.cainfo, layout.cainfo_ss, layout.cainfo_reserve}) {
     SourceProbe p = probe_source(file);
     const FileStamp& s = p.stamp;
@@ -132,9 +147,16 @@ std::string check_key(const Layout& layout, const std::vector<ReserveOffer>& off
                 std::to_string(s.dev) + ' ' + std::to_string(s.ino) + ' ' + std::to_string(s.size) +
                 ' ' + std::to_string(s.mtime_ns) + ' ' + std::to_string(s.ctime_ns) + '\n';
   }
-  for (const auto& o : offers) {
+  for (const auto& o : in.offers) {
     material += o.origin + ' ' + to_hex(sha256_of(o.der)) + ' ' +
-                (o.activate_at ? std::to_string(*o.activate_at) : "-") + '\n';
+                (o.activate_at ? std::to_string(*o.activate_at) : "-");
+    for (const auto& fp : o.replaces) material += ' ' + fp.hex;
+    material += '\n';
+  }
+  for (const auto& s : in.seen) {
+    if (std::find(watched.begin(), watched.end(), s.sha256) != watched.end()) {
+      material += "seen " + s.sha256 + '\n';
+    }
   }
   return to_hex(sha256_of(material));
 }
@@ -145,19 +167,258 @@ std::string short_name(const Held& h) {
 
 bool same_pin(const Pin& a, const Pin& b) { return a.kind == b.kind && a.value == b.value; }
 
+// Steps of one maintenance run, in order; each adds its lines to `notes`.
+class Maintenance {
+ public:
+  Maintenance(const Layout& layout, const RolloverInputs& in, ReserveState& state, int64_t now,
+              std::vector<std::string>& notes)
+      : layout_(layout), in_(in), state_(state), now_(now), notes_(notes) {
+    cache_ = CertCache::load(layout.cert_cache);
+    current_ = read_held({layout.cainfo, layout.cainfo_ss}, cache_);
+  }
+
+  Result<void> add_offered_reserves() {
+    std::vector<Held> reserves = read_held({layout_.cainfo_reserve}, cache_);
+    for (const auto& offer : in_.offers) {
+      std::string sha = to_hex(sha256_of(offer.der));
+      if (find_sha(current_, sha)) continue;  // already the current certificate
+      Reserve* known = find_record(state_, sha);
+      if (known && find_sha(reserves, sha)) {
+        if (offer.activate_at && known->origin == offer.origin &&
+            known->activate_at != *offer.activate_at) {
+          known->activate_at = *offer.activate_at;
+          note("reserve sha256 " + sha + ": policy " + offer.origin + " moved its activation to " +
+               to_iso8601(known->activate_at));
+        }
+        continue;
+      }
+      if (auto saved = save_reserve_state(layout_.reserve_state, state_); !saved) return saved;
+      auto added =
+          add_reserves(layout_, {offer.der}, offer.activate_at, offer.origin, now_, offer.replaces);
+      if (!added) {
+        note("reserve from policy " + offer.origin + " not added: " + added.error().message);
+      } else {
+        for (const auto& info : added->added) {
+          note("reserve '" + info.subject + "' (sha256 " + info.sha256 + ") from policy " +
+               offer.origin + ": an anchor now, activates " +
+               to_iso8601(added->reserves.front().activate_at));
+        }
+      }
+      ReserveState reloaded = load_reserve_state(layout_.reserve_state);
+      state_.reserves = std::move(reloaded.reserves);
+      reserves = read_held({layout_.cainfo_reserve}, cache_);
+    }
+    return {};
+  }
+
+  // A pending reserve its policy no longer publishes is withdrawn.
+  void withdraw_unpublished() {
+    for (const Reserve& r : std::vector<Reserve>(state_.reserves)) {
+      if (r.origin == "cli" || r.origin == "file" || !r.pending(now_) || !in_.policies_complete) {
+        continue;
+      }
+      bool still_offered = std::any_of(in_.offers.begin(), in_.offers.end(), [&](const auto& o) {
+        return o.origin == r.origin && to_hex(sha256_of(o.der)) == r.sha256;
+      });
+      if (still_offered) continue;
+      auto fp = Fingerprint{Fingerprint::Algorithm::kSha256, r.sha256};
+      if (auto gone = remove_from_managed_sources({layout_.cainfo_reserve}, fp); gone) {
+        note("reserve sha256 " + r.sha256 + " withdrawn: policy " + r.origin +
+             " no longer publishes it");
+      }
+      std::erase_if(state_.reserves, [&](const Reserve& x) { return x.sha256 == r.sha256; });
+    }
+  }
+
+  // Certificates put into cainfo-reserve.pem by hand are adopted; records of certificates no
+  // longer there are dropped.
+  void adopt_placed_by_hand() {
+    std::vector<Held> reserves = read_held({layout_.cainfo_reserve}, cache_);
+    for (const auto& h : reserves) {
+      if (find_record(state_, h.info.sha256)) continue;
+      state_.reserves.push_back(record_for(h, current_, {}, std::nullopt, "file", now_));
+      note("reserve " + short_name(h) + " found in cainfo-reserve.pem: activates " +
+           to_iso8601(state_.reserves.back().activate_at));
+    }
+    std::erase_if(state_.reserves,
+                  [&](const Reserve& r) { return find_sha(reserves, r.sha256) == nullptr; });
+  }
+
+  // Activation changes a role, not what is trusted; it is logged so that a fleet's logs show it.
+  void note_activations(int64_t last_run) {
+    for (const auto& r : state_.reserves) {
+      if (last_run == 0 || r.activate_at <= last_run || r.activate_at > now_) continue;
+      note("reserve sha256 " + r.sha256 + " activated on " + to_iso8601(r.activate_at) +
+           ": it is the current certificate now; what it replaces stays trusted until a server "
+           "has presented it for " +
+           std::to_string(kRolloverGraceSeconds / 86400) + " days");
+    }
+  }
+
+  void note_seen_in_use() {
+    for (auto& r : state_.reserves) {
+      if (r.seen_at != 0) continue;
+      if (const SeenInUse* s = seen(r.sha256)) {
+        r.seen_at = std::max(s->first_seen, r.arrived_at);
+        note("reserve sha256 " + r.sha256 + " seen in use by a server since " +
+             to_iso8601(r.seen_at) + "; what it replaces retires on " +
+             to_iso8601(r.seen_at + kRolloverGraceSeconds));
+      }
+    }
+  }
+
+  // The certificates a reserve replaces leave the store once a server has presented the
+  // reserve for the grace period.
+  Result<void> retire_replaced() {
+    std::vector<Held> all = all_held();
+    std::vector<Reserve> due;
+    for (const auto& r : state_.reserves) {
+      if (r.retired_at == 0 && r.seen_at != 0 && now_ >= r.seen_at + kRolloverGraceSeconds) {
+        due.push_back(r);
+      }
+    }
+    for (const auto& r : due) {
+      for (const auto& sha : replaced_sha256s(r)) {
+        const Held* old = find_sha(all, sha);
+        if (old == nullptr || sha == r.sha256) continue;
+        if (auto moved = retire(*old); !moved) return moved;  // may drop a reserve record
+        note("retired " + short_name(*old) + " from " + file_name(old->file) +
+             ": a server has presented its successor sha256 " + r.sha256 + " since " +
+             to_iso8601(r.seen_at) + " (kept in " + file_name(layout_.retired) + ")");
+      }
+      if (Reserve* record = find_record(state_, r.sha256)) record->retired_at = now_;
+    }
+    return {};
+  }
+
+  // An expired certificate leaves the store after the grace period, once a later valid one of
+  // the same identity has been seen in use.
+  Result<void> prune_expired() {
+    std::vector<Held> all = all_held();
+    for (const auto& old : all) {
+      if (now_ < old.info.not_after + kRolloverGraceSeconds) continue;
+      auto successor = std::find_if(all.begin(), all.end(), [&](const Held& h) {
+        return h.info.sha256 != old.info.sha256 && h.info.not_before <= now_ &&
+               now_ < h.info.not_after && h.info.not_after > old.info.not_after &&
+               in_use(h.info.sha256) && same_identity(old, h);
+      });
+      if (successor == all.end()) continue;
+      if (auto moved = retire(old); !moved) return moved;
+      note("removed expired " + short_name(old) + " from " + file_name(old.file) + " (expired " +
+           to_iso8601(old.info.not_after) + "; its successor sha256 " + successor->info.sha256 +
+           ", valid until " + to_iso8601(successor->info.not_after) + ", is in use; kept in " +
+           file_name(layout_.retired) + ")");
+    }
+    return {};
+  }
+
+  // The certificates whose first sighting in use would let a step here do something.
+  std::vector<std::string> watched() {
+    std::vector<std::string> out;
+    for (const auto& r : state_.reserves) {
+      if (r.seen_at == 0) out.push_back(r.sha256);
+    }
+    std::vector<Held> all = all_held();
+    for (const auto& old : all) {
+      if (old.info.not_after > now_) continue;
+      for (const auto& h : all) {
+        if (h.info.sha256 != old.info.sha256 && now_ < h.info.not_after &&
+            h.info.not_after > old.info.not_after && !in_use(h.info.sha256) &&
+            same_identity(old, h)) {
+          out.push_back(h.info.sha256);
+        }
+      }
+    }
+    std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
+    return out;
+  }
+
+  // The next instant at which something here can change by itself.
+  int64_t next_event() {
+    int64_t next = std::numeric_limits<int64_t>::max();
+    auto consider = [&](int64_t t) {
+      if (t > now_) next = std::min(next, t);
+    };
+    for (const auto& r : state_.reserves) {
+      consider(r.activate_at);
+      if (r.seen_at != 0 && r.retired_at == 0) consider(r.seen_at + kRolloverGraceSeconds);
+    }
+    for (const auto& h : all_held()) {
+      consider(h.info.not_before);
+      consider(h.info.not_after);
+      consider(h.info.not_after + kRolloverGraceSeconds);
+    }
+    if (state_.clock.jump_at != 0) consider(state_.clock.jump_at + kClockJumpToleranceSeconds);
+    return next;
+  }
+
+ private:
+  void note(std::string line) { notes_.push_back(std::move(line)); }
+
+  const SeenInUse* seen(const std::string& sha256) const {
+    for (const auto& s : in_.seen) {
+      if (s.sha256 == sha256) return &s;
+    }
+    return nullptr;
+  }
+  bool in_use(const std::string& sha256) const {
+    if (seen(sha256)) return true;
+    return std::any_of(state_.reserves.begin(), state_.reserves.end(),
+                       [&](const Reserve& r) { return r.sha256 == sha256 && r.seen_at != 0; });
+  }
+
+  std::vector<Held> all_held() {
+    return read_held({layout_.cainfo, layout_.cainfo_ss, layout_.cainfo_reserve}, cache_);
+  }
+
+  // Into retired.pem first, then out of the store: a crash between leaves it in both, never in
+  // neither.
+  Result<void> retire(const Held& old) {
+    if (auto kept = add_ders_to_managed_source({old.der}, layout_.retired); !kept) {
+      return kept.error();
+    }
+    auto fp = Fingerprint{Fingerprint::Algorithm::kSha256, old.info.sha256};
+    if (auto gone = remove_from_managed_sources({old.file}, fp); !gone) return gone.error();
+    if (old.file == layout_.cainfo_reserve) {
+      std::erase_if(state_.reserves, [&](const Reserve& r) { return r.sha256 == old.info.sha256; });
+    }
+    return {};
+  }
+
+  const Layout& layout_;
+  const RolloverInputs& in_;
+  ReserveState& state_;
+  int64_t now_;
+  std::vector<std::string>& notes_;
+  CertCache cache_;
+  std::vector<Held> current_;
+};
+
 }  // namespace
 
 Result<ReserveAdded> add_reserves(const Layout& layout, const std::vector<std::string>& ders,
                                   std::optional<int64_t> activate_at, const std::string& origin,
-                                  int64_t now) {
+                                  int64_t now, const std::vector<Fingerprint>& replaces) {
   CertCache cache = CertCache::load(layout.cert_cache);
-  std::vector<Held> current = read_held({layout.cainfo, layout.cainfo_ss}, cache);
+  std::vector<Held> current =
+      read_held({layout.cainfo, layout.cainfo_ss, layout.cainfo_reserve}, cache);
+  for (const auto& fp : replaces) {
+    bool known = std::any_of(current.begin(), current.end(),
+                             [&](const Held& h) { return matches(fp, h.info); });
+    if (!known) {
+      return make_error(Code::kBadInput, "--replaces " + fp.hex +
+                                             ": no certificate with this fingerprint is in "
+                                             "cainfo.pem, cainfo-ss.pem or cainfo-reserve.pem");
+    }
+  }
   std::vector<Held> incoming;
   for (const auto& der : ders) {
     auto cert = Certificate::from_der(der);
     if (!cert) return make_error(Code::kBadInput, "not a certificate: " + cert.error().message);
     Held h(layout.cainfo_reserve, *cert);
-    if (const Held* in_use = find_sha(current, h.info.sha256)) {
+    const Held* in_use = find_sha(current, h.info.sha256);
+    if (in_use && in_use->file != layout.cainfo_reserve) {
       return make_error(Code::kBadInput,
                         short_name(h) + " is already a current anchor in " +
                             file_name(in_use->file) +
@@ -178,7 +439,7 @@ Result<ReserveAdded> add_reserves(const Layout& layout, const std::vector<std::s
       out.reserves.push_back(*known);
       continue;
     }
-    state.reserves.push_back(record_for(h, current, activate_at, origin, now));
+    state.reserves.push_back(record_for(h, current, replaces, activate_at, origin, now));
     out.reserves.push_back(state.reserves.back());
   }
   if (auto saved = save_reserve_state(layout.reserve_state, state); !saved) return saved.error();
@@ -198,112 +459,67 @@ Result<CertInfo> remove_reserve(const Layout& layout, const Fingerprint& fingerp
   return removed->removed;
 }
 
-Result<RolloverReport> maintain_rollover(const Layout& layout,
-                                         const std::vector<ReserveOffer>& from_policy, int64_t now,
-                                         bool policies_complete) {
+Result<RolloverReport> maintain_rollover(const Layout& layout, const RolloverInputs& inputs,
+                                         const ClockReading& clock) {
   ReserveState state = load_reserve_state(layout.reserve_state);
   RolloverReport report;
-  if (state.check_key == check_key(layout, from_policy, policies_complete) &&
+  int64_t now = clock.wall;
+  std::optional<int64_t> jump = clock_jump(state.clock, clock);
+  if (!jump && state.check_key == check_key(layout, inputs, state.watched) &&
       now < state.next_event) {
     report.reserves = state.reserves;
+    report.clock = state.clock;
+    report.paused =
+        state.clock.jump_at != 0 && now < state.clock.jump_at + kClockJumpToleranceSeconds;
     return report;
   }
   report.ran = true;
-  auto note = [&](std::string line) { report.notes.push_back(std::move(line)); };
+  if (jump) {
+    state.clock.jump_at = now;
+    state.clock.jump_seconds = *jump;
+    report.notes.push_back("the wall clock was set " + std::string(*jump > 0 ? "forward" : "back") +
+                           " by " + std::to_string((*jump > 0 ? *jump : -*jump) / 3600) +
+                           " hours since the last run: retirement and pruning are paused until " +
+                           to_iso8601(now + kClockJumpToleranceSeconds));
+  }
+  int64_t last_run = state.clock.wall;
+  state.clock.wall = clock.wall;
+  state.clock.boot = clock.boot;
+  state.clock.boot_id = clock.boot_id;
+  report.paused = state.clock.jump_at != 0 && now >= state.clock.jump_at &&
+                  now < state.clock.jump_at + kClockJumpToleranceSeconds;
 
-  // 1. Reserves published by policy.
-  CertCache cache = CertCache::load(layout.cert_cache);
-  std::vector<Held> current = read_held({layout.cainfo, layout.cainfo_ss}, cache);
-  std::vector<Held> reserves = read_held({layout.cainfo_reserve}, cache);
-  for (const auto& offer : from_policy) {
-    std::string sha = to_hex(sha256_of(offer.der));
-    if (find_sha(current, sha)) continue;  // already the current certificate
-    Reserve* known = find_record(state, sha);
-    if (known && find_sha(reserves, sha)) {
-      if (offer.activate_at && known->origin == offer.origin &&
-          known->activate_at != *offer.activate_at) {
-        known->activate_at = *offer.activate_at;
-        note("reserve sha256 " + sha + ": policy " + offer.origin + " moved its activation to " +
-             to_iso8601(known->activate_at));
-      }
-      continue;
-    }
-    if (auto saved = save_reserve_state(layout.reserve_state, state); !saved) return saved.error();
-    auto added = add_reserves(layout, {offer.der}, offer.activate_at, offer.origin, now);
-    if (!added) {
-      note("reserve from policy " + offer.origin + " not added: " + added.error().message);
-    } else {
-      for (const auto& info : added->added) {
-        note("reserve '" + info.subject + "' (sha256 " + info.sha256 + ") from policy " +
-             offer.origin + ": an anchor now, activates " +
-             to_iso8601(added->reserves.front().activate_at));
-      }
-    }
-    state = load_reserve_state(layout.reserve_state);
-    reserves = read_held({layout.cainfo_reserve}, cache);
+  Maintenance m(layout, inputs, state, now, report.notes);
+  if (auto added = m.add_offered_reserves(); !added) return added.error();
+  m.withdraw_unpublished();
+  m.adopt_placed_by_hand();
+  m.note_activations(last_run);
+  m.note_seen_in_use();
+  if (!report.paused) {
+    if (auto retired = m.retire_replaced(); !retired) return retired.error();
+    if (auto pruned = m.prune_expired(); !pruned) return pruned.error();
   }
-
-  // 2. A pending reserve its policy no longer publishes is withdrawn.
-  for (const Reserve& r : std::vector<Reserve>(state.reserves)) {
-    if (r.origin == "cli" || r.origin == "file" || !r.pending(now) || !policies_complete) continue;
-    bool still_offered = std::any_of(from_policy.begin(), from_policy.end(), [&](const auto& o) {
-      return o.origin == r.origin && to_hex(sha256_of(o.der)) == r.sha256;
-    });
-    if (still_offered) continue;
-    auto fp = Fingerprint{Fingerprint::Algorithm::kSha256, r.sha256};
-    if (auto gone = remove_from_managed_sources({layout.cainfo_reserve}, fp); gone) {
-      note("reserve sha256 " + r.sha256 + " withdrawn: policy " + r.origin +
-           " no longer publishes it");
-    }
-    std::erase_if(state.reserves, [&](const Reserve& x) { return x.sha256 == r.sha256; });
-  }
-
-  // 3. Certificates put into cainfo-reserve.pem by hand are adopted; records of certificates no
-  //    longer there are dropped.
-  reserves = read_held({layout.cainfo_reserve}, cache);
-  for (const auto& h : reserves) {
-    if (find_record(state, h.info.sha256)) continue;
-    state.reserves.push_back(record_for(h, current, std::nullopt, "file", now));
-    note("reserve " + short_name(h) + " found in cainfo-reserve.pem: activates " +
-         to_iso8601(state.reserves.back().activate_at));
-  }
-  std::erase_if(state.reserves,
-                [&](const Reserve& r) { return find_sha(reserves, r.sha256) == nullptr; });
-
-  // 4. Expired certificates that a later one for the same server has superseded.
-  std::vector<Held> all =
-      read_held({layout.cainfo, layout.cainfo_ss, layout.cainfo_reserve}, cache);
-  for (const auto& old : all) {
-    if (old.info.not_after > now) continue;
-    auto successor = std::find_if(all.begin(), all.end(), [&](const Held& h) {
-      return h.info.sha256 != old.info.sha256 && h.info.not_before <= now &&
-             now < h.info.not_after && h.info.not_after > old.info.not_after && same_server(old, h);
-    });
-    if (successor == all.end()) continue;
-    auto fp = Fingerprint{Fingerprint::Algorithm::kSha256, old.info.sha256};
-    if (auto gone = remove_from_managed_sources({old.file}, fp); !gone) return gone.error();
-    note("removed expired " + short_name(old) + " from " + file_name(old.file) + " (expired " +
-         to_iso8601(old.info.not_after) + "; superseded by sha256 " + successor->info.sha256 +
-         ", valid until " + to_iso8601(successor->info.not_after) + ")");
-    if (old.file == layout.cainfo_reserve) {
-      std::erase_if(state.reserves, [&](const Reserve& r) { return r.sha256 == old.info.sha256; });
-    }
-  }
-
-  // 5. The next instant at which something here can change by itself.
-  state.next_event = std::numeric_limits<int64_t>::max();
-  for (const auto& r : state.reserves) {
-    if (r.pending(now)) state.next_event = std::min(state.next_event, r.activate_at);
-  }
-  for (const auto& h : all) {
-    for (int64_t t : {h.info.not_before, h.info.not_after}) {
-      if (t > now) state.next_event = std::min(state.next_event, t);
-    }
-  }
-  state.check_key = check_key(layout, from_policy, policies_complete);
+  state.next_event = m.next_event();
+  state.watched = m.watched();
+  state.check_key = check_key(layout, inputs, state.watched);
   if (auto saved = save_reserve_state(layout.reserve_state, state); !saved) return saved.error();
   report.reserves = state.reserves;
+  report.clock = state.clock;
   return report;
+}
+
+bool replaced_certificates_retire(const Reserve& r, int64_t now) {
+  if (r.seen_at != 0 && now >= r.seen_at + kRolloverGraceSeconds) return true;
+  return r.replaced_until != 0 && now >= r.replaced_until;
+}
+
+std::vector<std::string> replaced_sha256s(const Reserve& r) {
+  std::vector<std::string> out;
+  for (const auto& text : r.replaces) {
+    auto p = parse_pin(text);
+    if (p && p->kind == Pin::Kind::kCertSha256) out.push_back(p->value);
+  }
+  return out;
 }
 
 std::vector<Pin> pins_following_rollover(const std::vector<Pin>& pins,
@@ -322,7 +538,7 @@ std::vector<Pin> pins_following_rollover(const std::vector<Pin>& pins,
     if (!follows) continue;
     Pin own{Pin::Kind::kCertSha256, r.sha256};
     if (!contains(out, own)) out.push_back(own);
-    if (!r.pending(now)) {
+    if (replaced_certificates_retire(r, now)) {
       std::erase_if(out, [&](const Pin& p) { return contains(replaced, p); });
     }
   }

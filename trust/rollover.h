@@ -1,18 +1,26 @@
 // Rollover without an outage (DESIGN.md section 8). A reserve certificate arrives before the server
 // switches to it and is an anchor from that moment (it lives in cainfo-reserve.pem, which the merge
 // reads like any agent-managed source); its activation time says when it becomes the current one.
+// What the agent takes away follows what the server does, not the endpoint's clock alone:
 //
-//  - A reserve "replaces" the certificates in cainfo.pem and cainfo-ss.pem for the same server
-//    (same subject, or a shared DNS/IP name) that expire before it does. Without an explicit
-//    activation time it activates when the last of those expires (at once if it replaces none).
+//  - A reserve "replaces" the certificates in the agent-managed sources of the same server
+//    identity (the same subject, or the same non-empty set of DNS/IP names) that expire before it
+//    does, or exactly the certificates an explicit `replaces` fingerprint names. Without an
+//    explicit activation time it activates when the last of those expires (at once if none).
 //  - A pin follows the rollover: a reserve that replaces a pinned certificate is accepted next to
-//    the pin until it activates; after that the replaced certificate's pins are no longer accepted.
-//  - Maintenance, run by every command under the writer lock before the merge: reserves published
-//    by policy are added (and withdrawn again while still pending if the policy stops publishing
-//    them); certificates put in cainfo-reserve.pem by hand are adopted; and an expired certificate
-//    in the agent-managed sources is removed once a later, valid one for the same server is there.
-//    Admin-owned CA files are never touched. When no input changed and no date was reached it
-//    costs a few stats.
+//    the pin from the moment it arrives. The replaced certificate's pins stop being accepted only
+//    once a server has been seen presenting the reserve for kRolloverGraceSeconds, or once the
+//    replaced certificate has expired; activation time alone retires nothing.
+//  - Retirement: once a server has been seen presenting the reserve for the grace period, the
+//    certificates it replaces leave the store for <home>/var/retired.pem, where
+//    `trustagent add` can bring one back.
+//  - Pruning: an expired certificate leaves the store (for retired.pem, never deleted) only after
+//    the grace period, and only when a later valid certificate of the same identity has been
+//    seen in use.
+//  - A wall clock that jumped more than a day since the last maintenance pauses retirement and
+//    pruning for a day (reported in RolloverReport::clock_jump).
+//  - Maintenance runs under the writer lock before the merge; admin-owned CA files are never
+//    edited. When no input changed and no date was reached it costs a few stats.
 #pragma once
 
 #include <cstdint>
@@ -21,6 +29,7 @@
 #include <vector>
 
 #include "trust/certificate.h"
+#include "trust/clock.h"
 #include "trust/fingerprint.h"
 #include "trust/layout.h"
 #include "trust/pin.h"
@@ -29,10 +38,21 @@
 
 namespace trust {
 
+inline constexpr int64_t kRolloverGraceSeconds = 7 * 86400;
+
 struct ReserveOffer {  // a reserve published by a policy
   std::string der;
   std::optional<int64_t> activate_at;
-  std::string origin;  // the policy's guid
+  std::string origin;                 // the policy's guid
+  std::vector<Fingerprint> replaces;  // explicit; empty: by server identity
+};
+
+// A certificate a verified connection showed in use: the server's leaf, or the anchor that
+// authenticated it, with when this endpoint first saw it so.
+struct SeenInUse {
+  std::string sha256;
+  int64_t first_seen = 0;
+  bool operator==(const SeenInUse&) const = default;
 };
 
 struct ReserveAdded {
@@ -41,30 +61,45 @@ struct ReserveAdded {
 };
 
 // Fails with kBadInput for something that is already a current anchor in cainfo.pem or
-// cainfo-ss.pem, or that is not a certificate. `activate_at` replaces an earlier one.
+// cainfo-ss.pem, that is not a certificate, or whose explicit `replaces` names no certificate in
+// the agent-managed sources. `activate_at` replaces an earlier one.
 Result<ReserveAdded> add_reserves(const Layout& layout, const std::vector<std::string>& ders,
                                   std::optional<int64_t> activate_at, const std::string& origin,
-                                  int64_t now);
+                                  int64_t now, const std::vector<Fingerprint>& replaces = {});
 
 // Takes the reserve out of cainfo-reserve.pem and forgets it. kBadInput when there is no such one.
 Result<CertInfo> remove_reserve(const Layout& layout, const Fingerprint& fingerprint);
+
+struct RolloverInputs {
+  std::vector<ReserveOffer> offers;  // from the policies in force
+  // false when some stored policy could not be read this time. Then no reserve is withdrawn,
+  // since a damaged file is not a decision to withdraw what it published.
+  bool policies_complete = true;
+  std::vector<SeenInUse> seen;
+};
 
 struct RolloverReport {
   bool ran = false;                // false: nothing had changed, state reused as it was
   std::vector<Reserve> reserves;   // as now recorded
   std::vector<std::string> notes;  // one line per change, for the log
+  ClockRecord clock;               // jump_at/jump_seconds say whether the clock was set lately
+  bool paused = false;             // retirement and pruning held back by a clock jump
 };
 
-// `policies_complete`: false when some stored policy could not be read this time. Then no reserve
-// is withdrawn, since a damaged file is not a decision to withdraw what it published.
-Result<RolloverReport> maintain_rollover(const Layout& layout,
-                                         const std::vector<ReserveOffer>& from_policy, int64_t now,
-                                         bool policies_complete = true);
+Result<RolloverReport> maintain_rollover(const Layout& layout, const RolloverInputs& inputs,
+                                         const ClockReading& clock);
+
+// True once the certificates `r` replaces no longer count: a server presented `r` for the grace
+// period, or they have all expired.
+bool replaced_certificates_retire(const Reserve& r, int64_t now);
 
 std::vector<Pin> pins_following_rollover(const std::vector<Pin>& pins,
                                          const std::vector<Reserve>& reserves, int64_t now);
 
 // "reserve" while a recorded reserve is pending, "current" otherwise.
 std::string role_of(const std::string& sha256, const std::vector<Reserve>& reserves, int64_t now);
+
+// The SHA-256 of each certificate a reserve replaces (from its certificate pins).
+std::vector<std::string> replaced_sha256s(const Reserve& r);
 
 }  // namespace trust

@@ -84,11 +84,14 @@ void add_connect_command(CLI::App& app, Context& ctx) {
       return;
     }
     ctx.exit_code = static_cast<int>(outcome->exit_code());
-    if (opts->url.empty() && outcome->ok && outcome->anchor && !outcome->chain.empty()) {
-      // The configured server's leaf, so that status warns before it expires (it is no anchor
-      // when a CA issued it). Not recording it changes nothing else.
-      (void)agent::record_seen_leaf(request.layout, agent::kConfiguredServerRole,
-                                    agent::address_of(*outcome), outcome->chain.front().info);
+    if (outcome->ok && outcome->anchor && !outcome->chain.empty()) {
+      // What the server presents: for warnings before the configured server's leaf expires (it
+      // is no anchor when a CA issued it), and so that rollover retires a replaced certificate
+      // only once its successor is in use. Not recording it changes nothing else.
+      (void)agent::record_verified_connection(
+          request.layout, opts->url.empty() ? agent::kConfiguredServerRole : "",
+          agent::address_of(*outcome), outcome->chain.front().info, outcome->anchor->sha256,
+          std::time(nullptr));
     }
     nlohmann::json chain = chain_json(outcome->chain);
     std::string role = outcome->anchor ? trust::role_of(outcome->anchor->sha256,

@@ -93,7 +93,8 @@ int main(int argc, char** argv) {
   app.add_flag("--json", ctx.json, "Machine-readable output on stdout");
   app.add_option("--ca-file", ctx.ca_files,
                  "Extra CA source, absolute path; repeatable; also 'ca-file = PATH' in the config")
-      ->take_all();
+      ->take_all()
+      ->allow_extra_args(false);  // `--ca-file F URL`: the URL is not a second CA file
   app.add_option("--lock-timeout", ctx.lock_timeout,
                  "Seconds to wait for another writer before exiting 4 (default 10)")
       ->check(CLI::NonNegativeNumber);

@@ -13,16 +13,23 @@ namespace cli {
 namespace {
 
 nlohmann::json reserve_json(const trust::Reserve& r, int64_t now) {
+  auto when = [](int64_t t) {
+    return t == 0 ? nlohmann::json(nullptr) : nlohmann::json(trust::to_iso8601(t));
+  };
   return {{"sha256", r.sha256},
           {"activate_at", trust::to_iso8601(r.activate_at)},
           {"status", r.pending(now) ? "pending" : "active"},
           {"origin", r.origin},
-          {"replaces", r.replaces}};
+          {"replaces", r.replaces},
+          {"arrived_at", when(r.arrived_at)},
+          {"seen_in_use_at", when(r.seen_at)},
+          {"replaced_retired_at", when(r.retired_at)}};
 }
 
 void add_reserve_add(CLI::App& reserve, Context& ctx) {
   struct Options {
     std::string file, activate_at;
+    std::vector<std::string> replaces;
   };
   auto opts = std::make_shared<Options>();
   CLI::App* sub = reserve.add_subcommand(
@@ -33,8 +40,23 @@ void add_reserve_add(CLI::App& reserve, Context& ctx) {
   sub->add_option("--activate-at", opts->activate_at,
                   "When the reserve takes over, ISO 8601 UTC (2027-01-10T00:00:00Z); default: "
                   "when the certificate it replaces expires");
+  sub->add_option("--replaces", opts->replaces,
+                  "Fingerprint of the certificate this reserve takes over from (repeatable); "
+                  "default: the certificates of the same subject or the same DNS/IP names")
+      ->allow_extra_args(false);
   sub->footer(kExitCodes);
   sub->callback([&ctx, opts] {
+    std::vector<trust::Fingerprint> replaces;
+    for (const auto& text : opts->replaces) {
+      auto fp = trust::parse_fingerprint(text);
+      if (!fp) {
+        ctx.exit_code =
+            fail(ctx, trust::make_error(trust::Code::kBadInput,
+                                        "--replaces '" + text + "': " + fp.error().message));
+        return;
+      }
+      replaces.push_back(*fp);
+    }
     std::optional<int64_t> activate_at;
     if (!opts->activate_at.empty()) {
       activate_at = trust::from_iso8601(opts->activate_at);
@@ -63,7 +85,8 @@ void add_reserve_add(CLI::App& reserve, Context& ctx) {
               }
               std::vector<std::string> ders;
               for (auto& c : read.certs) ders.push_back(std::move(c.der));
-              return trust::add_reserves(layout, ders, activate_at, "cli", std::time(nullptr));
+              return trust::add_reserves(layout, ders, activate_at, "cli", std::time(nullptr),
+                                         replaces);
             }));
     if (!outcome) {
       ctx.exit_code = fail(ctx, outcome.error());

@@ -54,12 +54,24 @@ void print_status(const agent::Status& status, const agent::StoreOutcome& synced
     std::cout << "  policy " << p.guid << " revision " << p.revision << " priority " << p.priority
               << "\n";
   }
-  if (status.warnings.empty()) {
-    std::cout << "no warnings\n";
-    return;
+  for (const auto& r : status.retired) {
+    std::cout << "  retired " << r.sha256 << " " << r.subject << " (kept in var/retired.pem)\n";
   }
-  std::cout << "warnings (" << status.warnings.size() << "):\n";
-  for (const auto& w : status.warnings) std::cout << "  " << w.code << ": " << w.message << "\n";
+  size_t information = 0;
+  for (const auto& w : status.warnings) information += w.information ? 1 : 0;
+  if (status.warnings.size() == information) {
+    std::cout << "no warnings\n";
+  } else {
+    std::cout << "warnings (" << status.warnings.size() - information << "):\n";
+    for (const auto& w : status.warnings) {
+      if (!w.information) std::cout << "  " << w.code << ": " << w.message << "\n";
+    }
+  }
+  if (information == 0) return;
+  std::cout << "information (" << information << ", nothing to act on):\n";
+  for (const auto& w : status.warnings) {
+    if (w.information) std::cout << "  " << w.code << ": " << w.message << "\n";
+  }
 }
 
 }  // namespace
@@ -68,9 +80,9 @@ void add_status_command(CLI::App& app, Context& ctx) {
   CLI::App* sub = app.add_subcommand(
       "status",
       "Show every anchor with its role (current or reserve), source and days left, the reserves, "
-      "the last refresh, the effective policy, and warnings with stable codes: anchor_expired, "
-      "expires_soon_no_reserve, reserve_activation_too_soon, validity_over_397_days, weak_key, "
-      "sha1_signature. Exits 0 with no warnings, 1 with warnings.");
+      "the last refresh, the effective policy, and warnings with stable codes (README, "
+      "\"Warnings\"). Exits 0 with no warnings, 1 with warnings; information (such as "
+      "system_anchor_expired) does not change the exit code.");
   sub->footer(kExitCodes);
   sub->callback([&ctx] {
     auto synced = bring_store_up_to_date(ctx);
@@ -85,7 +97,7 @@ void add_status_command(CLI::App& app, Context& ctx) {
     } else {
       print_status(*status, *synced);
     }
-    ctx.exit_code = status->warnings.empty() ? 0 : static_cast<int>(trust::Code::kRefused);
+    ctx.exit_code = status->needs_attention() ? static_cast<int>(trust::Code::kRefused) : 0;
   });
 }
 

@@ -1,65 +1,9 @@
 // Rollover as a user lives it, against real TLS servers: a reserve trusted before the server
 // switches, the pin that follows it, reserves published by policy, and expired certificates that
 // leave the agent-managed sources once their successor is there.
-#include <gtest/gtest.h>
-
-#include <ctime>
-#include <nlohmann/json.hpp>
-
-#include "tests/support/cert_factory.h"
-#include "tests/support/run_cli.h"
-#include "tests/support/temp_home.h"
-#include "tests/support/tls_server.h"
-#include "trust/source_reader.h"
-#include "trust/time_format.h"
+#include "tests/agent/rollover_fixture.h"
 
 namespace {
-
-using nlohmann::json;
-using testing_support::Issued;
-using testing_support::make_cert;
-using testing_support::read_file;
-
-std::string in_days(long days) { return trust::to_iso8601(std::time(nullptr) + days * 86400); }
-
-class Rollover : public ::testing::Test {
- protected:
-  testing_support::CliResult run(std::vector<std::string> args) {
-    args.insert(args.end(), {"--home", home_.path()});
-    return testing_support::run_cli(args);
-  }
-  std::unique_ptr<testing_support::TlsServer> serve(const Issued& leaf,
-                                                    const std::string& chain = "") {
-    auto server = testing_support::serve_certificate(home_, leaf, chain);
-    EXPECT_GT(server->port(), 0);
-    return server;
-  }
-  std::vector<std::string> anchors_in(const std::string& file) {
-    std::vector<std::string> out;
-    if (!testing_support::file_exists(home_.etc(file))) return out;
-    for (const auto& c : trust::read_certificates(read_file(home_.etc(file))).certs) {
-      out.push_back(trust::to_hex(c.sha256));
-    }
-    return out;
-  }
-  // The agent's own server (the policy pin is for it alone), switching certificates.
-  json connect_json(const testing_support::TlsServer& s) {
-    auto r = run({"connect", "--server", s.address(), "--json"});
-    return json::parse(r.out);
-  }
-  void pin_policy(const std::string& pin) {
-    home_.write("var/policies/pin.xml",
-                "<Policy guid=\"pin-1\"><CurlSSL SSLNSPublicHttpsCertFingerprint=\"" + pin +
-                    "\"/></Policy>");
-  }
-
-  testing_support::TempHome home_;
-  // The server's certificate C, expiring soon, and its reserve CR, for the same name.
-  Issued current_ =
-      make_cert({.common_name = "localhost", .not_after_days = 20, .dns_names = {"localhost"}});
-  Issued reserve_ =
-      make_cert({.common_name = "localhost", .not_after_days = 390, .dns_names = {"localhost"}});
-};
 
 TEST_F(Rollover, TheServerSwitchesToItsReserveAndConnectStillWorks) {
   home_.write("etc/cainfo.pem", current_.pem());
@@ -100,7 +44,7 @@ TEST_F(Rollover, WithoutTheReserveTheSwitchIsAnOutageThatNamesTheNewCertificate)
   EXPECT_NE(text.err.find(reserve_.sha256()), std::string::npos) << text.err;
 }
 
-TEST_F(Rollover, APinFollowsTheReserveAndAfterActivationOnlyTheReserve) {
+TEST_F(Rollover, APinFollowsTheReserveFromTheMomentItArrives) {
   home_.write("etc/cainfo.pem", current_.pem());
   pin_policy(current_.sha256());
   std::string reserve_file = home_.write("in/reserve.pem", reserve_.pem());
@@ -109,21 +53,10 @@ TEST_F(Rollover, APinFollowsTheReserveAndAfterActivationOnlyTheReserve) {
     auto old_server = serve(current_);
     EXPECT_EQ(connect_json(*old_server)["ok"], true);
   }
-  {
-    auto new_server = serve(reserve_);
-    json j = connect_json(*new_server);
-    EXPECT_EQ(j["ok"], true) << j.dump();  // pinned on C, yet CR is accepted: the pin follows
-  }
-  // Once the reserve has activated, the replaced certificate's pin is no longer good.
-  ASSERT_EQ(run({"reserve", "add", reserve_file, "--activate-at", in_days(-1)}).exit_code, 0);
-  auto old_server = serve(current_);
-  json old_j = connect_json(*old_server);
-  EXPECT_EQ(old_j["ok"], false);
-  EXPECT_EQ(old_j["error"]["code"], "pin_mismatch");
   auto new_server = serve(reserve_);
-  json new_j = connect_json(*new_server);
-  EXPECT_EQ(new_j["ok"], true) << new_j.dump();
-  EXPECT_EQ(new_j["anchor"]["role"], "current");
+  json j = connect_json(*new_server);
+  EXPECT_EQ(j["ok"], true) << j.dump();  // pinned on C, yet CR is accepted: the pin follows
+  EXPECT_EQ(j["anchor"]["role"], "reserve");
 }
 
 TEST_F(Rollover, APinDoesNotFollowAReserveForAnotherServer) {
@@ -213,21 +146,39 @@ TEST_F(Rollover, AReservePutInTheFileByHandIsAdopted) {
   EXPECT_EQ(listed[0]["status"], "pending");
 }
 
-TEST_F(Rollover, AnExpiredCertificateLeavesManagedSourcesOnceItsSuccessorIsThere) {
+TEST_F(Rollover, AnExpiredCertificateLeavesOnlyAfterAGracePeriodOnceItsSuccessorIsInUse) {
   Issued expired = make_cert({.common_name = "localhost",
                               .not_before_days = -400,
-                              .not_after_days = -2,
+                              .not_after_days = -10,
                               .dns_names = {"localhost"}});
-  Issued lone = make_cert({.common_name = "lone", .not_before_days = -400, .not_after_days = -2});
-  home_.write("etc/cainfo.pem", expired.pem() + current_.pem() + lone.pem());
+  Issued just_expired = make_cert({.common_name = "localhost",
+                                   .not_before_days = -400,
+                                   .not_after_days = -2,
+                                   .dns_names = {"localhost"}});
+  Issued lone = make_cert({.common_name = "lone", .not_before_days = -400, .not_after_days = -10});
+  home_.write("etc/cainfo.pem", expired.pem() + just_expired.pem() + current_.pem() + lone.pem());
   std::string admin = home_.write("corp/ca.pem", expired.pem() + current_.pem());
+  auto before = run({"merge", "--ca-file", admin});
+  ASSERT_EQ(before.exit_code, 0) << before.err;
+  // The successor is there, but no server has been seen presenting it: the clock alone decides
+  // nothing.
+  EXPECT_EQ(before.err.find("removed expired"), std::string::npos) << before.err;
+  EXPECT_EQ(anchors_in("cainfo.pem").size(), 4u);
+
+  auto server = serve(current_);
+  ASSERT_EQ(connect_json(*server)["ok"], true);
   auto r = run({"merge", "--ca-file", admin});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("rollover: removed expired 'CN=localhost"), std::string::npos) << r.err;
-  // The expired one is gone from cainfo.pem; the one with no successor stays (nothing replaces
-  // it, so a human decides); the admin's file is never touched.
-  EXPECT_EQ(anchors_in("cainfo.pem"), (std::vector<std::string>{current_.sha256(), lone.sha256()}));
+  // Ten days expired goes; two days expired is within the grace period; the one with no
+  // successor stays (nothing replaces it, so a human decides); the admin's file is never touched.
+  EXPECT_EQ(anchors_in("cainfo.pem"),
+            (std::vector<std::string>{just_expired.sha256(), current_.sha256(), lone.sha256()}));
   EXPECT_EQ(read_file(admin), expired.pem() + current_.pem());
+  // Kept where it can be brought back from, never deleted.
+  auto retired = trust::read_certificates(read_file(home_.path() + "/var/retired.pem"));
+  ASSERT_EQ(retired.certs.size(), 1u);
+  EXPECT_EQ(trust::to_hex(retired.certs[0].sha256), expired.sha256());
 }
 
 }  // namespace

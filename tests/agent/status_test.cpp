@@ -118,7 +118,14 @@ TEST_F(Status, TheConfiguredServersCaIssuedLeafIsWatchedForExpiry) {
   std::string record = testing_support::read_file(home_.path() + "/var/state/servers.state");
   EXPECT_EQ(record.rfind("server\t" + server->address() + "\t" + soon.sha256() + "\t", 0), 0u)
       << record;
-  EXPECT_EQ(std::count(record.begin(), record.end(), '\n'), 1) << "damaged lines are dropped";
+  // The damaged lines are dropped; the leaf and the root that authenticated it are in use.
+  std::vector<std::string> lines;
+  for (size_t at = 0, nl; (nl = record.find('\n', at)) != std::string::npos; at = nl + 1) {
+    lines.push_back(record.substr(at, nl - at));
+  }
+  ASSERT_EQ(lines.size(), 3u) << record;
+  EXPECT_EQ(lines[1].rfind("in_use\t" + soon.sha256() + "\t", 0), 0u) << record;
+  EXPECT_EQ(lines[2].rfind("in_use\t" + root.sha256() + "\t", 0), 0u) << record;
   std::string message = last_["warnings"][0]["message"];
   EXPECT_NE(message.find("the server " + server->address() + " presents 'CN=localhost"),
             std::string::npos)

@@ -24,8 +24,8 @@ TEST(PolicyXml, ReadsEverySetting) {
               "\" SSLVerifyPeer=\"Yes\" SSLVerifyHost=\"FALSE\" CAInfo=\"/etc/corp/ca.pem\" "
               "CAPath=\"\" UseSystemCAStore=\"0\" FutureKnob=\"x\"/>\n"
               "  <Refresh IntervalSeconds=\"3600\" JitterSeconds=\"300\"/>\n"
-              "  <ReserveCertificate ActivateAt=\"2027-01-10T00:00:00Z\">" +
-              ca.pem() +
+              "  <ReserveCertificate ActivateAt=\"2027-01-10T00:00:00Z\" Replaces=\"" +
+              std::string(64, 'c') + "; SHA1:" + std::string(40, 'D') + "\">" + ca.pem() +
               "</ReserveCertificate>\n  <Server Address=\"ns.example\" Port=\"8443\" "
               "BasePath=\"/ta\"/>\n  <SomethingNew/>\n"),
       "p.xml");
@@ -43,6 +43,10 @@ TEST(PolicyXml, ReadsEverySetting) {
   EXPECT_EQ(p->refresh_interval, 3600);
   ASSERT_EQ(p->reserves.size(), 1u);
   EXPECT_EQ(p->reserves[0].activate_at, 1799539200);
+  ASSERT_EQ(p->reserves[0].replaces.size(), 2u);
+  EXPECT_EQ(p->reserves[0].replaces[0].hex, std::string(64, 'c'));
+  EXPECT_EQ(p->reserves[0].replaces[1].algorithm, trust::Fingerprint::Algorithm::kSha1);
+  EXPECT_EQ(p->reserves[0].replaces[1].hex, std::string(40, 'd'));
   EXPECT_EQ(p->server_port, 8443);
 }
 
@@ -84,6 +88,11 @@ TEST(PolicyXml, EveryMalformedCaseIsRefusedWithFileLineAndColumn) {
            "<ReserveCertificate ActivateAt=\"next tuesday\">-----BEGIN CERTIFICATE-----"
            "</ReserveCertificate>"),
        "ActivateAt=\"next tuesday\" is not a date"},
+      {"bad replaces",
+       doc("",
+           "<ReserveCertificate Replaces=\"not-a-fingerprint\">-----BEGIN CERTIFICATE-----"
+           "</ReserveCertificate>"),
+       "Replaces=\"not-a-fingerprint\" is not a SHA-256 or SHA-1 fingerprint"},
       {"bad revision", doc("revision=\"-3\""), "revision=\"-3\" is not a number"},
       {"bad pin", doc("", "<CurlSSL SSLNSPublicHttpsCertFingerprint=\"abc\"/>"),
        "SSLNSPublicHttpsCertFingerprint: 'abc' is not a fingerprint"},

@@ -26,6 +26,14 @@ std::string quote(const std::string& s) {
 
 std::string trustagent_binary() { return TRUSTAGENT_BIN; }
 
+std::string wall_clock_moved(const std::string& offset) {
+  // Under AddressSanitizer the preloaded libfaketime comes before the ASan runtime.
+  const char* asan = std::getenv("ASAN_OPTIONS");
+  std::string asan_options = std::string(asan ? asan : "") + ":verify_asan_link_order=0";
+  return "FAKETIME_DONT_FAKE_MONOTONIC=1 " + quote("ASAN_OPTIONS=" + asan_options) +
+         " faketime -f " + quote(offset);
+}
+
 CliResult run_cli(const std::vector<std::string>& args, const std::vector<std::string>& env,
                   const std::string& prefix) {
   std::string base = (std::filesystem::temp_directory_path() / "ta-cli-XXXXXX").string();

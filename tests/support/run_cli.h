@@ -18,4 +18,8 @@ CliResult run_cli(const std::vector<std::string>& args, const std::vector<std::s
 
 std::string trustagent_binary();
 
+// A `prefix` for run_cli that runs the binary with its wall clock moved by `offset` (libfaketime,
+// e.g. "+8d"), while the time since boot runs on unchanged, as when a clock is set for real.
+std::string wall_clock_moved(const std::string& offset);
+
 }  // namespace testing_support

@@ -1,0 +1,41 @@
+#include "trust/clock.h"
+
+#include <time.h>
+
+#include <ctime>
+#include <fstream>
+#include <string>
+
+namespace trust {
+
+ClockReading read_clock() {
+  ClockReading r;
+  r.wall = std::time(nullptr);
+  timespec ts{};
+#ifdef CLOCK_BOOTTIME
+  if (::clock_gettime(CLOCK_BOOTTIME, &ts) == 0) r.boot = ts.tv_sec;
+  // A /proc file reports size 0, so it is read as a stream.
+  std::ifstream id("/proc/sys/kernel/random/boot_id");
+  std::getline(id, r.boot_id);
+#else
+  // No clock here counts suspend, so a wall clock that moved during sleep would look like a
+  // jump: leave the boot identifier empty and compare only for backward jumps.
+  if (::clock_gettime(CLOCK_MONOTONIC, &ts) == 0) r.boot = ts.tv_sec;
+#endif
+  return r;
+}
+
+std::optional<int64_t> clock_jump(const ClockRecord& last, const ClockReading& now) {
+  if (last.wall == 0) return std::nullopt;  // no earlier reading
+  int64_t wall_moved = now.wall - last.wall;
+  int64_t jump = wall_moved;  // across a reboot, real time elapsed is unknown but not negative
+  if (!now.boot_id.empty() && now.boot_id == last.boot_id) {
+    jump = wall_moved - (now.boot - last.boot);
+  } else if (wall_moved >= 0) {
+    return std::nullopt;
+  }
+  if (jump > kClockJumpToleranceSeconds || jump < -kClockJumpToleranceSeconds) return jump;
+  return std::nullopt;
+}
+
+}  // namespace trust
