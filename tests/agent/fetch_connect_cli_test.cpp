@@ -108,6 +108,18 @@ TEST_F(FetchConnect, ConnectJsonOnSuccessAndOnFailure) {
   EXPECT_EQ(j["chain"][0]["not_after"].get<std::string>().back(), 'Z');
 }
 
+// `curl --cacert FILE URL` habits: the URL after --ca-file FILE is the URL, not a second CA file.
+TEST_F(FetchConnect, CaFileTakesOneValueAndTheUrlAfterItIsTheUrl) {
+  auto srv = serve(self_);
+  std::string ca = home_.write("corp/self.pem", self_.pem());
+  auto r = run({"connect", "--ca-file", ca, "https://" + srv->address() + "/", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(json::parse(r.out)["anchor"]["sha256"], self_.sha256());
+  // Repeated, each takes its own value.
+  auto twice = run({"list", "--ca-file", ca, "--ca-file", ca, "--json"});
+  EXPECT_EQ(twice.exit_code, 0) << twice.err;
+}
+
 TEST_F(FetchConnect, ConnectUsesTheConfiguredServerAndWarnsWithoutVerification) {
   auto srv = serve(self_);
   home_.write("etc/trustagent.conf", "server = " + srv->address() + "\n");
