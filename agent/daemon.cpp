@@ -116,6 +116,7 @@ Cycle run_cycle(const DaemonOptions& options, bool full, const Log& log) {
                       " anchors, " + std::to_string(m.added.size()) + " added, " +
                       std::to_string(m.removed.size()) + " removed");
   }
+  for (const auto& n : m.notes) log(LOG_WARNING, n);
   for (const auto& n : applied.rollover.notes) log(LOG_NOTICE, "rollover: " + n);
   for (const auto& e : applied.policy_errors) log(LOG_WARNING, "policy not applied: " + e.message);
   for (const auto& h : applied.hooks) {

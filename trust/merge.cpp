@@ -2,6 +2,8 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
+
 #include <unordered_map>
 #include <unordered_set>
 
@@ -137,6 +139,27 @@ bool MergeReport::clean() const {
   }
   return true;
 }
+
+namespace {
+
+void note_unlisted_sources(const std::optional<MergeState>& state,
+                           const std::vector<SourceSpec>& specs, MergeReport& report) {
+  if (!state || report.removed.empty()) return;
+  for (const auto& old : state->sources) {
+    bool listed = std::any_of(specs.begin(), specs.end(),
+                              [&](const SourceSpec& s) { return s.path == old.report.path; });
+    if (listed || old.report.anchors == 0) continue;
+    report.unlisted_sources.push_back(old.report.path);
+    report.notes.push_back(
+        old.report.display +
+        " is no longer a source (it was named for one command, or by a "
+        "policy that no longer names it): its anchors left the store. To keep a CA file for "
+        "good, add 'ca-file = " +
+        old.report.path + "' to trustagent.conf");
+  }
+}
+
+}  // namespace
 
 Result<MergeReport> update_store(const Layout& layout, const std::vector<SourceSpec>& specs,
                                  const MergeOptions& options) {
@@ -321,6 +344,7 @@ Result<MergeReport> update_store(const Layout& layout, const std::vector<SourceS
   for (const auto& e : rendered.index) {
     if (!was.count(e.sha256)) report.added.push_back({e.sha256, e.subject});
   }
+  note_unlisted_sources(state, specs, report);
 
   // Identical bytes on disk already (a source that adds nothing, a touched file): keep the file,
   // its inode and its readers undisturbed, and tell no hook. --force rewrites regardless.

@@ -60,6 +60,9 @@ struct MergeReport {
   std::vector<SourceReport> sources;
   std::vector<Skipped> skipped;
   std::vector<std::string> notes;  // e.g. the merged file had been edited by hand
+  // Sources of the previous store that are not sources any more (a one-off --ca-file, a CA file
+  // a policy stopped naming): their anchors left the store, which must never go unsaid.
+  std::vector<std::string> unlisted_sources;
 
   // False when some input was refused, unreadable or had blocks skipped: the merge of the good
   // parts happened, and the CLI exits 2 so that scripts notice.

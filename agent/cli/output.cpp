@@ -76,6 +76,7 @@ nlohmann::json merge_json(const agent::StoreOutcome& outcome) {
   }
   j["skipped"] = skipped;
   j["notes"] = r.notes;
+  j["unlisted_sources"] = r.unlisted_sources;
   j["stale_store"] = outcome.stale_because.has_value();
   j["rollover"] = outcome.rollover.notes;
   auto hooks = nlohmann::json::array();

@@ -123,6 +123,28 @@ TEST_F(Cli, CaFilesComeFromTheConfigAndTheCommandLineOverrides) {
   EXPECT_EQ(only["removed"][0]["sha256"], root_.sha256());
 }
 
+// A CA file named for one command only leaves the store at the next command: never silently.
+TEST_F(Cli, AnchorsOfASourceNoLongerNamedLeaveTheStoreWithANoteSayingHowToKeepThem) {
+  home_.write("etc/cainfo.pem", root_.pem());
+  testing_support::Issued other = make_cert({.common_name = "Other Root", .is_ca = true});
+  std::string bundle = home_.write("corp/bundle.pem", other.pem());
+  EXPECT_EQ(run_json({"merge", "--ca-file", bundle})["anchors"], 2);
+  auto listed = run({"list", "--json"});
+  ASSERT_EQ(listed.exit_code, 0) << listed.err;
+  EXPECT_EQ(json::parse(listed.out)["anchors"].size(), 1u);
+  EXPECT_NE(listed.err.find(bundle + " is no longer a source"), std::string::npos) << listed.err;
+  EXPECT_NE(listed.err.find("add 'ca-file = " + bundle + "' to trustagent.conf"), std::string::npos)
+      << listed.err;
+  // The merge's JSON names it too.
+  EXPECT_EQ(run_json({"merge", "--ca-file", bundle})["anchors"], 2);
+  json j = run_json({"merge"});
+  EXPECT_EQ(j["unlisted_sources"], json::array({bundle}));
+  EXPECT_EQ(j["removed"][0]["sha256"], other.sha256());
+  // Nothing left to say once the store has settled.
+  auto again = run({"list"});
+  EXPECT_EQ(again.err.find("no longer a source"), std::string::npos) << again.err;
+}
+
 TEST_F(Cli, StoreLoadsInOpensslVerifyAndCurl) {
   std::string leaf_pem = home_.write("leaf.pem", leaf_.pem());
   std::string leaf_key = home_.write("leaf.key", leaf_.key_pem());
