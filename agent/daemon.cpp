@@ -15,10 +15,13 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
+#include "agent/schedule.h"
 #include "agent/status.h"
+#include "policy/policy_set.h"
 #include "trust/atomic_file.h"
 #include "trust/file_lock.h"
 #include "trust/safe_text.h"
+#include "trust/source_reader.h"
 #include "trust/time_format.h"
 
 namespace agent {
@@ -84,6 +87,7 @@ Cycle run_cycle(const DaemonOptions& options, bool full, const Log& log) {
     return c;
   }
   c.interval = first->effective.refresh_interval.value;
+  c.jitter = first->effective.refresh_jitter.value;
   bool have_server = !options.server.empty() || !first->effective.server_url.value.empty();
   if (have_server) {
     RefreshRequest request{options.store, options.server, options.timeout_seconds, full};
@@ -149,6 +153,28 @@ std::string status_document(const trust::Layout& layout, const Cycle& c, const L
   return json_text(doc);
 }
 
+// Sleeps `seconds` unless a signal comes first. False: stop (SIGTERM, SIGINT). SIGHUP ends the
+// wait at once and asks for the whole index.
+bool wait_for_next_cycle(const sigset_t& signals, int64_t seconds, const Log& log,
+                         bool& want_full) {
+  timespec wait{static_cast<time_t>(seconds), 0};
+  while (true) {
+    siginfo_t info{};
+    int sig = sigtimedwait(&signals, &info, &wait);
+    if (sig == SIGTERM || sig == SIGINT) {
+      log(LOG_INFO, std::string("stopping on ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT"));
+      return false;
+    }
+    if (sig == SIGHUP) {
+      log(LOG_INFO, "SIGHUP: refreshing now, whole index");
+      want_full = true;
+      return true;
+    }
+    if (sig < 0 && errno == EINTR) continue;  // spurious; the remaining time is not tracked
+    return true;                              // timeout: next cycle
+  }
+}
+
 }  // namespace
 
 int run_daemon(const DaemonOptions& options) {
@@ -175,6 +201,20 @@ int run_daemon(const DaemonOptions& options) {
   bool want_full = true;
   auto last_full = std::chrono::steady_clock::now();
   log(LOG_INFO, "started for " + layout.home);
+  if (!options.once) {
+    // A restart (the fleet upgraded, or the power came back) must not reach the central server
+    // all at once: the first cycle waits a random part of the jitter of the policy in force.
+    auto effective =
+        policy::effective_settings(policy::load_policy_dir(layout.policies_dir).policies);
+    bool restarted =
+        trust::read_source_file(layout.state_dir + "/status.json", 16 << 20).has_value();
+    int64_t start = delay_before_first_cycle(
+        {effective.refresh_interval.value, effective.refresh_jitter.value}, restarted, random);
+    if (start > 0) {
+      log(LOG_INFO, "first cycle in " + std::to_string(start) + " s (start jitter)");
+      if (!wait_for_next_cycle(signals, start, log, want_full)) return 0;
+    }
+  }
   while (true) {
     if (std::chrono::steady_clock::now() - last_full >= kFullRefreshEvery) want_full = true;
     Cycle c = run_cycle(options, want_full, log);
@@ -182,15 +222,10 @@ int run_daemon(const DaemonOptions& options) {
       want_full = false;
       last_full = std::chrono::steady_clock::now();
     }
-    int64_t delay = c.interval;
-    if (c.ok) {
-      failures = 0;
-      if (c.jitter > 0) delay += std::uniform_int_distribution<int64_t>(0, c.jitter)(random);
-    } else {
-      ++failures;
-      int64_t backoff = int64_t{10} << std::min(failures - 1, 16);
-      delay = std::min(c.interval, std::max<int64_t>(10, backoff));
-    }
+    Schedule schedule{c.interval, c.jitter};
+    failures = c.ok ? 0 : failures + 1;
+    int64_t delay = c.ok ? delay_after_success(schedule, random)
+                         : delay_after_failure(schedule, failures, random);
     c.report["next_cycle_in_seconds"] = delay;
     if (auto w = trust::write_file_atomic(layout.state_dir + "/status.json",
                                           status_document(layout, c, log));
@@ -204,23 +239,7 @@ int run_daemon(const DaemonOptions& options) {
     ::malloc_trim(0);
 #endif
     if (!c.ok) log(LOG_INFO, "retrying in " + std::to_string(delay) + " s");
-
-    timespec wait{static_cast<time_t>(delay), 0};
-    while (true) {
-      siginfo_t info{};
-      int sig = sigtimedwait(&signals, &info, &wait);
-      if (sig == SIGTERM || sig == SIGINT) {
-        log(LOG_INFO, std::string("stopping on ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT"));
-        return 0;
-      }
-      if (sig == SIGHUP) {
-        log(LOG_INFO, "SIGHUP: refreshing now, whole index");
-        want_full = true;
-        break;
-      }
-      if (sig < 0 && errno == EINTR) continue;  // spurious; the remaining time is not tracked
-      break;                                    // timeout: next cycle
-    }
+    if (!wait_for_next_cycle(signals, delay, log, want_full)) return 0;
   }
 }
 

@@ -1,10 +1,9 @@
 // trustagent run: the agent as a service. Each cycle refreshes the policies from the central
 // server (or, with no server configured, just brings the store up to date), applies them, and
-// writes <home>/var/state/status.json atomically. Then it waits IntervalSeconds plus a random
-// jitter up to JitterSeconds (from the policy in force), so a fleet does not arrive at once.
-//
-// A failed cycle keeps the last good state and retries with backoff: 10 s, 20 s, 40 s… never
-// slower than the interval (and never faster than 10 s unless the interval itself is shorter).
+// writes <home>/var/state/status.json atomically. Then it waits for the next cycle as
+// agent/schedule.h says: the interval, a backoff after failures, and at a restart a random part
+// of the jitter before the first cycle, every one with random jitter so a fleet never arrives at
+// once. A failed cycle keeps the last good state.
 // The index is fetched whole (no validators) at start, on SIGHUP and at least daily, conditionally
 // otherwise. SIGHUP starts a cycle now; SIGTERM and SIGINT stop at once, exit 0. One daemon per
 // home (<home>/var/daemon.lock, exit 4); the writer lock is held only during a cycle, so CLI

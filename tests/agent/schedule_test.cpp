@@ -1,0 +1,67 @@
+// The daemon's schedule spreads a fleet: 200 endpoints restarted together, or retrying through
+// the same outage, reach the central server over the jitter window, never in one second
+// (issue 13, item 10).
+#include "agent/schedule.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+
+namespace {
+
+constexpr int kFleet = 200;
+
+// The largest number of endpoints that land in one second.
+int busiest_second(const std::vector<int64_t>& delays) {
+  std::map<int64_t, int> per_second;
+  int most = 0;
+  for (int64_t d : delays) most = std::max(most, ++per_second[d]);
+  return most;
+}
+
+TEST(Schedule, AFleetRestartedTogetherSpreadsItsFirstCycleOverTheJitter) {
+  agent::Schedule s{3600, 300};
+  std::mt19937_64 random(1);
+  std::vector<int64_t> delays;
+  for (int i = 0; i < kFleet; ++i) {
+    std::mt19937_64 endpoint(random());  // each endpoint seeds its own generator
+    int64_t d = agent::delay_before_first_cycle(s, true, endpoint);
+    ASSERT_GE(d, 0);
+    ASSERT_LE(d, 300);
+    delays.push_back(d);
+  }
+  EXPECT_LE(busiest_second(delays), 6) << "200 endpoints over 301 seconds";
+  // A first install begins at once.
+  EXPECT_EQ(agent::delay_before_first_cycle(s, false, random), 0);
+}
+
+TEST(Schedule, RetriesThroughAnOutageAreSpreadAndBoundedByTheInterval) {
+  agent::Schedule s{3600, 300};
+  std::mt19937_64 random(2);
+  for (int failures = 1; failures <= 12; ++failures) {
+    int64_t backoff = std::min<int64_t>(3600, int64_t{10} << (failures - 1));
+    std::vector<int64_t> delays;
+    for (int i = 0; i < kFleet; ++i) {
+      int64_t d = agent::delay_after_failure(s, failures, random);
+      ASSERT_GE(d, backoff / 2) << failures;
+      ASSERT_LE(d, backoff + 300) << failures;
+      delays.push_back(d);
+    }
+    // Before: every endpoint retried at exactly the same second.
+    EXPECT_LE(busiest_second(delays), 8) << "after " << failures << " failures";
+  }
+}
+
+TEST(Schedule, ATinyIntervalIsNeverExceededByTheBackoffAndNoJitterMeansNone) {
+  agent::Schedule s{2, 0};
+  std::mt19937_64 random(3);
+  for (int failures = 1; failures < 40; ++failures) {
+    int64_t d = agent::delay_after_failure(s, failures, random);
+    EXPECT_GE(d, 1);
+    EXPECT_LE(d, 2);
+  }
+  EXPECT_EQ(agent::delay_after_success(s, random), 2);
+  EXPECT_EQ(agent::delay_before_first_cycle(s, true, random), 0);
+}
+
+}  // namespace
