@@ -5,6 +5,7 @@
 #include <set>
 
 #include "agent/connector.h"
+#include "agent/policy_removal.h"
 #include "agent/server_watch.h"
 #include "policy/index.h"
 #include "policy/policy.h"
@@ -67,15 +68,6 @@ struct Download {
 
 // The pin belongs to the central server itself (its legacy name says so): a policy whose pins
 // the server it came from fails would lock the endpoint out of every later correction.
-bool pins_admit_central_server(const policy::Policy& p, const std::vector<PresentedCert>& chain) {
-  if (p.pins.empty() || chain.empty()) return true;  // unverified (no chain) is refused elsewhere
-  auto leaf = trust::Certificate::from_der(chain.front().der);
-  if (!leaf) return false;
-  return std::any_of(p.pins.begin(), p.pins.end(), [&](const trust::Pin& pin) {
-    return trust::pin_matches(pin, *leaf->x509_ptr());
-  });
-}
-
 // The revision of the policy stored at `path`, if one is there and parses.
 std::optional<decltype(policy::Policy::revision)> stored_revision(const std::string& path) {
   auto old = trust::read_source_file(path, policy::kMaxPolicyBytes);
@@ -86,6 +78,15 @@ std::optional<decltype(policy::Policy::revision)> stored_revision(const std::str
 }
 
 }  // namespace
+
+bool pins_admit_central_server(const policy::Policy& p, const std::vector<PresentedCert>& chain) {
+  if (p.pins.empty() || chain.empty()) return true;  // unverified (no chain) is refused elsewhere
+  auto leaf = trust::Certificate::from_der(chain.front().der);
+  if (!leaf) return false;
+  return std::any_of(p.pins.begin(), p.pins.end(), [&](const trust::Pin& pin) {
+    return trust::pin_matches(pin, *leaf->x509_ptr());
+  });
+}
 
 trust::Result<RefreshReport> refresh_policies(const RefreshRequest& request) {
   trust::Layout layout = trust::Layout::at(request.store.home);
@@ -150,8 +151,19 @@ trust::Result<RefreshReport> refresh_policies(const RefreshRequest& request) {
 
   std::vector<Download> accepted;
   std::set<std::string> listed;
+  std::vector<HeldBackPolicy> holds = load_held_back_policies(layout);
+  auto hold_back = [&](const std::string& guid, int64_t revision, const HeldBackPolicy& h) {
+    report.held_back.push_back("policy " + guid + " revision " + std::to_string(revision) +
+                               " is held back: removed on this endpoint at revision " +
+                               std::to_string(h.revision) +
+                               " (trustagent policy remove); a higher revision ends the hold");
+  };
   for (const auto& entry : index->entries) {
     listed.insert(entry.guid);
+    if (const HeldBackPolicy* h = hold_on(holds, entry)) {
+      hold_back(entry.guid, entry.revision, *h);
+      continue;
+    }
     std::string stored_path = layout.policies_dir + "/" + entry.guid + ".xml";
     std::optional<policy::Policy> stored;
     if (auto old = trust::read_source_file(stored_path, policy::kMaxPolicyBytes)) {
@@ -196,6 +208,12 @@ trust::Result<RefreshReport> refresh_policies(const RefreshRequest& request) {
       refuse("the document's guid is " + parsed->guid);
       continue;
     }
+    policy::IndexEntry as_parsed = entry;
+    as_parsed.revision = parsed->revision;  // the document's word, not only the index's
+    if (const HeldBackPolicy* h = hold_on(holds, as_parsed)) {
+      hold_back(entry.guid, parsed->revision, *h);
+      continue;
+    }
     if (stored && parsed->revision < stored->revision) {
       refuse("revision " + std::to_string(parsed->revision) + " is older than the stored " +
              std::to_string(stored->revision) + " (a replay from a stale cache or mirror?)");
@@ -231,6 +249,7 @@ trust::Result<RefreshReport> refresh_policies(const RefreshRequest& request) {
       }
       auto written = trust::write_file_atomic(path, d.content);
       if (!written) return written;
+      if (auto released = release_hold(l, d.entry.guid); !released) return released;
       report.installed.push_back(d.entry.guid);
     }
     std::error_code ec;

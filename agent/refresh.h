@@ -9,7 +9,8 @@
 //     mtime in whole seconds plus the size) cannot hide a same-second, same-size republish from it.
 //  3. Download only policies whose sha256 differs from the stored copy; check the hash, parse the
 //     policy, check its guid and that its revision does not go backwards. A policy failing any
-//     check is refused with a message and its previous copy stays in force.
+//     check is refused with a message and its previous copy stays in force. A policy removed on
+//     this endpoint (`policy remove`) is held back until a higher revision is published.
 //  4. Under the writer lock: write the accepted policies atomically, remove stored policies the
 //     index no longer lists, remember the validators, and merge with the new policies.
 #pragma once
@@ -17,7 +18,9 @@
 #include <string>
 #include <vector>
 
+#include "agent/connector.h"
 #include "agent/store_sync.h"
+#include "policy/policy.h"
 #include "trust/result.h"
 
 namespace agent {
@@ -35,9 +38,13 @@ struct RefreshReport {
   int downloads = 0;                                       // HTTP requests made, the index included
   std::vector<std::string> installed, removed, unchanged;  // guids
   std::vector<trust::Error> refused;                       // policies not applied, and why
-  std::string unverified_by;  // guid of a policy that turned SSLVerifyPeer off, if one did
+  std::vector<std::string> held_back;  // policies removed on this endpoint (agent/policy_removal.h)
+  std::string unverified_by;           // guid of a policy that turned SSLVerifyPeer off, if one did
   StoreOutcome applied;
 };
+
+// True when `p` has no pins, or one of them matches the leaf of `chain` (what a server presented).
+bool pins_admit_central_server(const policy::Policy& p, const std::vector<PresentedCert>& chain);
 
 // Errors: no server configured (kBadInput), the central server unreachable (kNetwork) or not
 // authenticated (kRefused), a malformed index (kBadInput). In every error case nothing changed.

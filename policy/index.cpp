@@ -137,7 +137,8 @@ std::string write_index(const std::vector<IndexEntry>& entries) {
   return out.str();
 }
 
-trust::Result<std::vector<IndexEntry>> index_for_directory(const std::string& dir) {
+trust::Result<std::vector<IndexEntry>> index_for_directory(const std::string& dir,
+                                                           std::vector<Policy>* parsed) {
   namespace fs = std::filesystem;
   std::vector<std::string> names;
   std::error_code ec;
@@ -161,6 +162,7 @@ trust::Result<std::vector<IndexEntry>> index_for_directory(const std::string& di
       return trust::make_error(trust::Code::kBadInput, path + ": file name cannot be published");
     }
     out.push_back({p->guid, p->revision, trust::to_hex(trust::sha256_of(*content)), name});
+    if (parsed) parsed->push_back(std::move(*p));
   }
   return out;
 }

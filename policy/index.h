@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "policy/policy.h"
 #include "trust/result.h"
 
 namespace policy {
@@ -37,7 +38,9 @@ trust::Result<ParsedIndex> parse_index(std::string_view xml, const std::string& 
 std::string write_index(const std::vector<IndexEntry>& entries);
 
 // The index for a folder of policy files (every *.xml but index.xml); each must be a valid policy.
-trust::Result<std::vector<IndexEntry>> index_for_directory(const std::string& dir);
+// `parsed`, when given, receives the policies in the same order.
+trust::Result<std::vector<IndexEntry>> index_for_directory(const std::string& dir,
+                                                           std::vector<Policy>* parsed = nullptr);
 
 bool is_safe_guid(std::string_view guid);
 

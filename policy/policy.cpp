@@ -65,6 +65,13 @@ trust::Result<std::optional<std::string>> absolute_path(const Reader& r, const p
 
 }  // namespace
 
+bool is_valid_guid(std::string_view guid) {
+  return !guid.empty() && guid.size() <= 64 &&
+         std::all_of(guid.begin(), guid.end(), [](unsigned char c) {
+           return std::isalnum(c) || c == '-' || c == '_' || c == '{' || c == '}';
+         });
+}
+
 trust::Result<Policy> parse_policy(std::string_view xml, const std::string& file) {
   if (xml.size() > kMaxPolicyBytes) {
     return trust::make_error(trust::Code::kBadInput, file + ": " + std::to_string(xml.size()) +
@@ -94,10 +101,7 @@ trust::Result<Policy> parse_policy(std::string_view xml, const std::string& file
   p.file = file;
   auto guid = text_of(root, "guid");
   if (!guid) return r.error(root, "<Policy> has no guid");
-  bool guid_ok = std::all_of(guid->begin(), guid->end(), [](unsigned char c) {
-    return std::isalnum(c) || c == '-' || c == '_' || c == '{' || c == '}';
-  });
-  if (!guid_ok || guid->size() > 64) return r.error(root, "guid=\"" + *guid + "\" is not a GUID");
+  if (!is_valid_guid(*guid)) return r.error(root, "guid=\"" + *guid + "\" is not a GUID");
   p.guid = *guid;
   p.name = text_of(root, "name").value_or("");
   auto revision = integer(r, root, "revision", 0, INT64_MAX);

@@ -53,6 +53,9 @@ struct Policy {
 
 inline constexpr size_t kMaxPolicyBytes = 1 << 20;
 
+// Letters, digits, '-', '_', '{', '}'; at most 64: safe as a file name and in every output.
+bool is_valid_guid(std::string_view guid);
+
 // `file` names the document in error messages ("<file>:<line>:<column>: …").
 trust::Result<Policy> parse_policy(std::string_view xml, const std::string& file);
 

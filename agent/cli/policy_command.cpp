@@ -3,6 +3,8 @@
 #include "agent/cli/context.h"
 #include "agent/cli/output.h"
 #include "agent/json_text.h"
+#include "agent/policy_removal.h"
+#include "agent/publish_check.h"
 #include "agent/refresh.h"
 #include "policy/index.h"
 #include "trust/atomic_file.h"
@@ -121,6 +123,7 @@ void add_policy_command(CLI::App& app, Context& ctx) {
     for (const auto& e : report->refused) {
       std::cerr << "trustagent: error: policy refused: " << e.message << "\n";
     }
+    for (const auto& h : report->held_back) std::cerr << "trustagent: note: " << h << "\n";
     print_warnings(report->applied);
     if (ctx.json) {
       nlohmann::json j = {
@@ -128,6 +131,7 @@ void add_policy_command(CLI::App& app, Context& ctx) {
           {"requests", report->downloads},       {"installed", report->installed},
           {"removed", report->removed},          {"unchanged", report->unchanged},
           {"merge", merge_json(report->applied)}};
+      j["held_back"] = report->held_back;
       j["refused"] = nlohmann::json::array();
       for (const auto& e : report->refused) j["refused"].push_back(e.message);
       std::cout << agent::json_text(j);
@@ -152,11 +156,34 @@ void add_policy_command(CLI::App& app, Context& ctx) {
       "publish", "Write DIR/index.xml for the policy files in DIR (the central server's side).");
   publish->add_option("DIR", *dir, "Folder of policy files, served as <base>/policies/")
       ->required();
+  auto force = std::make_shared<bool>(false);
+  publish->add_flag("--force", *force,
+                    "Publish even when a policy's pins match nothing its server presents, or "
+                    "could not be checked");
+  publish->add_option("--timeout", *timeout, "Seconds per pin check (default 30)")
+      ->check(CLI::PositiveNumber);
   publish->footer(kExitCodes);
-  publish->callback([&ctx, dir] {
-    auto entries = policy::index_for_directory(*dir);
+  publish->callback([&ctx, dir, force, timeout] {
+    std::vector<policy::Policy> policies;
+    auto entries = policy::index_for_directory(*dir, &policies);
     if (!entries) {
       ctx.exit_code = fail(ctx, entries.error());
+      return;
+    }
+    // A pinned policy is checked against the live server it names before endpoints can get it.
+    bool blocked = false;
+    for (const auto& check :
+         agent::check_policy_pins(policies, ctx.server, trust::Layout::at(ctx.home), *timeout)) {
+      using Outcome = agent::PinCheck::Outcome;
+      bool bad = check.outcome == Outcome::kLocksOut || check.outcome == Outcome::kUnreachable;
+      blocked = blocked || bad;
+      std::cerr << "trustagent: " << (bad ? (*force ? "WARNING (--force): " : "error: ") : "")
+                << check.message << "\n";
+    }
+    if (blocked && !*force) {
+      ctx.exit_code = fail(ctx, trust::make_error(trust::Code::kRefused,
+                                                  "index not written: publishing would lock "
+                                                  "endpoints out (fix the pins, or --force)"));
       return;
     }
     if (auto w = trust::write_file_atomic(*dir + "/index.xml", policy::write_index(*entries)); !w) {
@@ -177,6 +204,39 @@ void add_policy_command(CLI::App& app, Context& ctx) {
         std::cout << "  " << e.guid << "  revision " << e.revision << "  " << e.href << "\n";
       }
     }
+  });
+
+  auto guid = std::make_shared<std::string>();
+  CLI::App* remove = group->add_subcommand(
+      "remove",
+      "Remove policy GUID from this endpoint and apply the rest at once: the way out of a bad "
+      "policy. Refreshes hold the same policy back until the central server publishes a higher "
+      "revision.");
+  remove->add_option("GUID", *guid, "The policy's guid (trustagent policy show lists them)")
+      ->required();
+  remove->footer(kExitCodes);
+  remove->callback([&ctx, guid] {
+    agent::HeldBackPolicy hold;
+    auto synced = agent::sync_store(ctx.store_request(),
+                                    agent::keeping(hold, [&](const trust::Layout& layout) {
+                                      return agent::remove_policy_locally(layout, *guid);
+                                    }));
+    if (!synced) {
+      ctx.exit_code = fail(ctx, synced.error());
+      return;
+    }
+    print_warnings(*synced);
+    if (ctx.json) {
+      std::cout << agent::json_text(nlohmann::json{{"removed", hold.guid},
+                                                   {"held_back_through_revision", hold.revision},
+                                                   {"merge", merge_json(*synced)}});
+    } else {
+      std::cout << "removed policy " << hold.guid << " (revision " << hold.revision
+                << "); refreshes hold it back until a revision above " << hold.revision
+                << " is published\n";
+      print_merge_text(*synced);
+    }
+    ctx.exit_code = merge_exit_code(*synced);
   });
 }
 

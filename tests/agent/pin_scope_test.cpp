@@ -95,4 +95,88 @@ TEST_F(PinScope, ARefreshNeverInstallsAPinItsCentralServerFails) {
   testing_support::CentralServer::stop(srv);
 }
 
+TEST_F(PinScope, PublishChecksEachPinnedPolicyAgainstTheLiveServerItNames) {
+  Issued ns = make_cert({.common_name = "localhost", .dns_names = {"localhost"}});
+  auto server = testing_support::serve_certificate(home_, ns);
+  ASSERT_GT(server->port(), 0);
+  std::string dir = home_.path() + "/publish";
+  auto write = [&](const std::string& pin, int port) {
+    home_.write("publish/p.xml",
+                "<Policy guid=\"p-1\" revision=\"1\"><CurlSSL SSLNSPublicHttpsCertFingerprint=\"" +
+                    pin + "\"/><Server Address=\"localhost\" Port=\"" + std::to_string(port) +
+                    "\"/></Policy>\n");
+    std::remove((dir + "/index.xml").c_str());
+  };
+  std::string index = dir + "/index.xml";
+
+  write(std::string(64, 'e'), server->port());
+  auto locked = run({"policy", "publish", dir});
+  EXPECT_EQ(locked.exit_code, 1) << locked.err;
+  EXPECT_NE(
+      locked.err.find("pins none of the certificates localhost:" + std::to_string(server->port()) +
+                      " presents (sha256 " + ns.sha256() + ")"),
+      std::string::npos)
+      << locked.err;
+  EXPECT_FALSE(testing_support::file_exists(index)) << "nothing published";
+  auto forced = run({"policy", "publish", dir, "--force"});
+  EXPECT_EQ(forced.exit_code, 0) << forced.err;
+  EXPECT_NE(forced.err.find("WARNING (--force)"), std::string::npos) << forced.err;
+  EXPECT_TRUE(testing_support::file_exists(index));
+
+  write(ns.sha256(), server->port());
+  auto good = run({"policy", "publish", dir});
+  EXPECT_EQ(good.exit_code, 0) << good.err;
+  EXPECT_NE(good.err.find("a pin matches the certificate"), std::string::npos) << good.err;
+
+  write(ns.sha256(), 1);  // nothing listens: cannot be checked, so not published
+  auto unreachable = run({"policy", "publish", dir, "--timeout", "3"});
+  EXPECT_EQ(unreachable.exit_code, 1) << unreachable.err;
+  EXPECT_NE(unreachable.err.find("could not be checked against localhost:1"), std::string::npos)
+      << unreachable.err;
+  EXPECT_FALSE(testing_support::file_exists(index));
+}
+
+TEST_F(PinScope, PolicyRemoveUndoesABadPolicyOnOneEndpointUntilAHigherRevision) {
+  std::string srv = home_.path() + "/srv";
+  auto publish = [&](int revision) {
+    home_.write("srv/policies/bad-1.xml", "<Policy guid=\"bad-1\" revision=\"" +
+                                              std::to_string(revision) +
+                                              "\"><CurlSSL CAInfo=\"/nonexistent/ca-r" +
+                                              std::to_string(revision) + ".pem\"/></Policy>\n");
+    testing_support::move_mtime_forward(srv + "/policies/bad-1.xml", 10 * revision);
+    ASSERT_EQ(run_cli({"policy", "publish", srv + "/policies"}).exit_code, 0);
+  };
+  publish(1);
+  auto central = testing_support::CentralServer::start(srv);
+  ASSERT_FALSE(central.url.empty()) << "nginx did not start";
+  ASSERT_EQ(run({"add", central.cert}).exit_code, 0);
+  ASSERT_EQ(run({"policy", "refresh", "--server", central.url}).exit_code, 0);
+  std::string stored = home_.path() + "/var/policies/bad-1.xml";
+  ASSERT_TRUE(testing_support::file_exists(stored));
+
+  EXPECT_EQ(run({"policy", "remove", "../etc"}).exit_code, 2);
+  EXPECT_EQ(run({"policy", "remove", "nope-1"}).exit_code, 2);
+  auto removed = run({"policy", "remove", "bad-1", "--json"});
+  ASSERT_EQ(removed.exit_code, 0) << removed.err;
+  EXPECT_EQ(json::parse(removed.out)["held_back_through_revision"], 1);
+  EXPECT_FALSE(testing_support::file_exists(stored));
+  json shown = json::parse(run({"policy", "show", "--json"}).out);
+  EXPECT_EQ(shown.dump().find("ca-r1.pem"), std::string::npos) << shown.dump();
+
+  // The central server still lists revision 1: held back, even on a full refresh.
+  auto again = run({"policy", "refresh", "--server", central.url, "--full", "--json"});
+  EXPECT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(json::parse(again.out)["held_back"].size(), 1u) << again.out;
+  EXPECT_FALSE(testing_support::file_exists(stored));
+
+  // The corrected revision ends the hold.
+  publish(2);
+  auto fixed = run({"policy", "refresh", "--server", central.url, "--full", "--json"});
+  EXPECT_EQ(fixed.exit_code, 0) << fixed.err;
+  EXPECT_TRUE(testing_support::file_exists(stored));
+  EXPECT_NE(read_file(stored).find("ca-r2.pem"), std::string::npos);
+  EXPECT_EQ(read_file(home_.path() + "/var/state/held-back-policies"), "");
+  testing_support::CentralServer::stop(srv);
+}
+
 }  // namespace

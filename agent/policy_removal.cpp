@@ -1,0 +1,86 @@
+#include "agent/policy_removal.h"
+
+#include <algorithm>
+#include <sstream>
+
+#include "policy/policy.h"
+#include "trust/atomic_file.h"
+#include "trust/source_reader.h"
+#include "trust/text.h"
+
+namespace agent {
+namespace {
+
+std::string holds_path(const trust::Layout& layout) {
+  return layout.state_dir + "/held-back-policies";
+}
+
+trust::Result<void> save(const trust::Layout& layout, const std::vector<HeldBackPolicy>& holds) {
+  std::string out;
+  for (const auto& h : holds) out += h.guid + "\t" + std::to_string(h.revision) + "\n";
+  if (auto made = trust::make_directories(layout.state_dir); !made) return made;
+  return trust::write_file_atomic(holds_path(layout), out);
+}
+
+}  // namespace
+
+std::vector<HeldBackPolicy> load_held_back_policies(const trust::Layout& layout) {
+  std::vector<HeldBackPolicy> out;
+  auto text = trust::read_source_file(holds_path(layout), 1 << 20);
+  if (!text) return out;
+  std::istringstream lines(*text);
+  std::string line;
+  while (std::getline(lines, line)) {
+    auto tab = line.find('\t');
+    if (tab == std::string::npos) continue;
+    HeldBackPolicy h{line.substr(0, tab), 0};
+    if (!policy::is_valid_guid(h.guid) || !trust::parse_number(line.substr(tab + 1), h.revision)) {
+      continue;
+    }
+    out.push_back(std::move(h));
+  }
+  return out;
+}
+
+const HeldBackPolicy* hold_on(const std::vector<HeldBackPolicy>& holds,
+                              const policy::IndexEntry& entry) {
+  for (const auto& h : holds) {
+    if (h.guid == entry.guid && entry.revision <= h.revision) return &h;
+  }
+  return nullptr;
+}
+
+trust::Result<HeldBackPolicy> remove_policy_locally(const trust::Layout& layout,
+                                                    const std::string& guid) {
+  if (!policy::is_valid_guid(guid)) {
+    return trust::make_error(trust::Code::kBadInput,
+                             "'" + guid + "' is not a policy GUID (letters, digits, - _ { })");
+  }
+  std::string path = layout.policies_dir + "/" + guid + ".xml";
+  auto content = trust::read_source_file(path, policy::kMaxPolicyBytes);
+  if (!content) {
+    return trust::make_error(trust::Code::kBadInput,
+                             "no policy " + guid + " on this endpoint (" + path + ")");
+  }
+  HeldBackPolicy hold{guid, 0};
+  // A damaged copy is removed too; its revision is unknown, so only revision 0 is held back.
+  if (auto parsed = policy::parse_policy(*content, path)) hold.revision = parsed->revision;
+  std::vector<HeldBackPolicy> holds = load_held_back_policies(layout);
+  std::erase_if(holds, [&](const HeldBackPolicy& h) { return h.guid == guid; });
+  holds.push_back(hold);
+  // The hold first: a crash between the two leaves the policy held back and still stored, which
+  // the next `policy remove` completes, never a policy that the next refresh brings back.
+  if (auto saved = save(layout, holds); !saved) return saved.error();
+  if (auto gone = trust::remove_file_durably(path); !gone) return gone.error();
+  return hold;
+}
+
+trust::Result<void> release_hold(const trust::Layout& layout, const std::string& guid) {
+  std::vector<HeldBackPolicy> holds = load_held_back_policies(layout);
+  auto before = holds.size();
+  std::erase_if(holds, [&](const HeldBackPolicy& h) { return h.guid == guid; });
+  if (holds.size() == before) return {};
+  return save(layout, holds);
+}
+
+}  // namespace agent
