@@ -3,10 +3,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <optional>
 
 #include "agent/config_file.h"
 #include "agent/fetch.h"
+#include "agent/server_watch.h"
 #include "trust/atomic_file.h"
 #include "trust/certificate.h"
 #include "trust/managed_source.h"
@@ -53,6 +56,73 @@ trust::Result<std::vector<std::string>> new_certificates(const MoveRequest& requ
   return trust::make_error(trust::Code::kRefused,
                            server + " presents no certificate with fingerprint " + expected->hex +
                                " (it presents " + presented + "); nothing changed");
+}
+
+// "https://Host:8443/x", "host:443", "[::1]:8443", "host" -> the host, lowercase, no brackets.
+std::string host_of(std::string server) {
+  if (auto scheme = server.find("://"); scheme != std::string::npos) server.erase(0, scheme + 3);
+  server = server.substr(0, server.find('/'));
+  if (!server.empty() && server.front() == '[') {
+    server = server.substr(1, server.find(']') - 1);
+  } else if (std::count(server.begin(), server.end(), ':') == 1) {
+    server = server.substr(0, server.find(':'));
+  }
+  std::transform(server.begin(), server.end(), server.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return server;
+}
+
+bool names_host(const trust::Certificate& cert, const std::string& host) {
+  std::vector<std::string> names = trust::host_names(*cert.x509_ptr());
+  bool has_san = std::any_of(names.begin(), names.end(),
+                             [](const std::string& n) { return n.rfind("CN=", 0) != 0; });
+  for (std::string n : names) {
+    bool cn = n.rfind("CN=", 0) == 0;
+    if (cn && has_san) continue;  // the CN counts only where there are no names
+    n = n.substr(n.find_first_of(":=") + 1);
+    std::transform(n.begin(), n.end(), n.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    if (n == host) return true;
+  }
+  return false;
+}
+
+struct CainfoPlan {
+  std::vector<std::string> ders;  // cainfo.pem after the move
+  std::vector<trust::CertInfo> added, removed;
+};
+
+// cainfo.pem with the old server's certificates replaced by the new ones.
+CainfoPlan plan_cainfo(const trust::Layout& layout, const std::string& old_server,
+                       const std::vector<std::string>& new_ders) {
+  CainfoPlan plan;
+  std::string old_host = old_server.empty() ? "" : host_of(old_server);
+  std::string seen_leaf;
+  for (const auto& s : load_seen_leaves(layout)) {
+    if (s.role == kConfiguredServerRole) seen_leaf = s.sha256;
+  }
+  auto is_new = [&](const std::string& der) {
+    return std::find(new_ders.begin(), new_ders.end(), der) != new_ders.end();
+  };
+  if (auto content = trust::read_source_file(layout.cainfo)) {
+    for (auto& raw : trust::read_certificates(*content).certs) {
+      auto cert = trust::Certificate::from_der(raw.der);
+      if (!cert) continue;
+      bool old = !is_new(raw.der) && !old_host.empty() &&
+                 (cert->info().sha256 == seen_leaf || names_host(*cert, old_host));
+      if (old) {
+        plan.removed.push_back(cert->info());
+      } else {
+        plan.ders.push_back(std::move(raw.der));
+      }
+    }
+  }
+  for (const auto& der : new_ders) {
+    if (std::find(plan.ders.begin(), plan.ders.end(), der) != plan.ders.end()) continue;
+    plan.ders.push_back(der);
+    if (auto cert = trust::Certificate::from_der(der)) plan.added.push_back(cert->info());
+  }
+  return plan;
 }
 
 }  // namespace
@@ -105,6 +175,11 @@ trust::Result<MoveReport> move_server(const MoveRequest& request) {
                            " pins the server's certificate; until it pins the new one, connect "
                            "will refuse the new server");
   }
+  report.old_server =
+      !request.current_server.empty() ? request.current_server : synced->effective.server_url.value;
+  CainfoPlan plan = plan_cainfo(layout, report.old_server, *ders);
+  report.added = plan.added;
+  report.removed = plan.removed;
   if (request.dry_run) return report;
 
   std::optional<std::string> old_cainfo, old_config, old_cainfo_bak, old_config_bak;
@@ -123,10 +198,23 @@ trust::Result<MoveReport> move_server(const MoveRequest& request) {
       if (auto w = trust::write_file_atomic(report.config_backup, *old_config); !w) return w;
     }
     written = true;
-    if (auto w = trust::write_managed_source(l.cainfo, *ders); !w) return w;
+    // Planned again under the lock: cainfo.pem may have changed since the dry part.
+    CainfoPlan locked = plan_cainfo(l, report.old_server, *ders);
+    report.added = locked.added;
+    report.removed = locked.removed;
+    if (auto w = trust::write_managed_source(l.cainfo, locked.ders); !w) return w;
     if (auto made = trust::make_directories(l.etc_dir); !made) return made;
-    return trust::write_file_atomic(l.config,
-                                    with_setting(old_config.value_or(""), "server", report.server));
+    std::string config = with_setting(old_config.value_or(""), "server", report.server);
+    if (request.server_in_config) {
+      auto in_force = request.server_in_config(config);
+      if (!in_force || *in_force != report.server) {
+        return trust::make_error(trust::Code::kBadInput,
+                                 l.config + ": after the edit the config reader takes server = '" +
+                                     in_force.value_or("") + "', not '" + report.server +
+                                     "' (edit it by hand)");
+      }
+    }
+    return trust::write_file_atomic(l.config, config);
   });
   if (!applied) {
     if (written) {

@@ -4,13 +4,21 @@
 //     a certificate with the --fingerprint given (never trusted unseen).
 //  2. A connection to the new address must authenticate with exactly that certificate (host name
 //     checked unless policy turned it off) before anything is written.
-//  3. Under the writer lock: cainfo.pem and trustagent.conf are kept as .bak, cainfo.pem gets the
-//     new certificate, `server = host:port` is set, and the store is merged. If any step fails,
-//     both files are restored and the store merged back: all or nothing.
+//  3. Under the writer lock: cainfo.pem and trustagent.conf are kept as .bak; in cainfo.pem only
+//     the old server's certificates are replaced by the new one (every other anchor, a corporate
+//     root `add` put there say, stays); `server = host:port` is set where the config reader takes
+//     it, comments kept; the written config is read back with the real reader and must name the
+//     new server; and the store is merged. If any step fails, both files are restored and the
+//     store merged back: all or nothing.
 //
-// With dry_run, steps 1 and 2 run and nothing is written.
+// The old server's certificates: those in cainfo.pem that the configured server was last seen
+// presenting, or whose DNS/IP names (the CN when there are none) are the old server's host.
+// With dry_run, steps 1 and 2 run, the exact additions and removals are reported, and nothing is
+// written.
 #pragma once
 
+#include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,12 +39,17 @@ struct MoveRequest {
   std::string fingerprint;  // …or this
   bool dry_run = false;
   double timeout_seconds = 10;
+  std::string current_server;  // the configured server; "" : the policy's <Server>, if any
+  // The top-level `server` value of a config text, as the real config reader takes it.
+  std::function<std::optional<std::string>(const std::string& config_text)> server_in_config;
 };
 
 struct MoveReport {
-  std::string server;                         // host:port as written to the config
-  std::vector<trust::CertInfo> certificates;  // what cainfo.pem now holds (or would)
-  ConnectOutcome verified;                    // the proof
+  std::string server;                           // host:port as written to the config
+  std::vector<trust::CertInfo> certificates;    // the new server's certificate(s)
+  std::vector<trust::CertInfo> added, removed;  // in cainfo.pem (or, on a dry run, would be)
+  std::string old_server;                       // the server setting replaced, "" if none
+  ConnectOutcome verified;                      // the proof
   bool committed = false;
   std::string cainfo_backup, config_backup;  // "" when there was nothing to keep
   std::vector<std::string> notes;

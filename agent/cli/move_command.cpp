@@ -1,4 +1,8 @@
+#include <CLI/CLI.hpp>
+
 #include <iostream>
+#include <optional>
+#include <sstream>
 
 #include "agent/cli/context.h"
 #include "agent/cli/output.h"
@@ -45,6 +49,16 @@ void add_move_command(CLI::App& app, Context& ctx) {
     request.fingerprint = opts->fingerprint;
     request.dry_run = opts->dry_run;
     request.timeout_seconds = opts->timeout;
+    request.current_server = ctx.server;
+    request.server_in_config = [](const std::string& text) -> std::optional<std::string> {
+      std::istringstream in(text);
+      for (const auto& item : CLI::ConfigTOML().from_config(in)) {
+        if (item.parents.empty() && item.name == "server" && item.inputs.size() == 1) {
+          return item.inputs.front();
+        }
+      }
+      return std::nullopt;
+    };
     auto moved = agent::move_server(request);
     if (!moved) {
       ctx.exit_code = fail(ctx, moved.error());
@@ -61,6 +75,10 @@ void add_move_command(CLI::App& app, Context& ctx) {
                           {"certificates", nlohmann::json::array()},
                           {"verified_by", anchor ? anchor->sha256 : ""}};
       for (const auto& c : moved->certificates) j["certificates"].push_back(cert_json(c));
+      j["cainfo"] = {{"added", nlohmann::json::array()}, {"removed", nlohmann::json::array()}};
+      for (const auto& c : moved->added) j["cainfo"]["added"].push_back(cert_json(c));
+      for (const auto& c : moved->removed) j["cainfo"]["removed"].push_back(cert_json(c));
+      j["old_server"] = moved->old_server;
       if (moved->committed) {
         j["backups"] = {{"cainfo", moved->cainfo_backup}, {"config", moved->config_backup}};
         j["merge"] = merge_json(moved->applied);
@@ -70,10 +88,19 @@ void add_move_command(CLI::App& app, Context& ctx) {
       std::cout << moved->server << " authenticated with the new certificate"
                 << (anchor ? " " + anchor->subject + " (sha256 " + anchor->sha256 + ")" : "")
                 << "\n";
+      const char* verb = moved->committed ? "" : "would ";
+      for (const auto& c : moved->added) {
+        std::cout << "  " << verb << "add to cainfo.pem     " << c.sha256 << "  " << c.subject
+                  << "\n";
+      }
+      for (const auto& c : moved->removed) {
+        std::cout << "  " << verb << "remove from cainfo.pem " << c.sha256 << "  " << c.subject
+                  << "  (the old server's)\n";
+      }
+      std::cout << "  " << verb << "set 'server = " << moved->server << "' in trustagent.conf"
+                << (moved->old_server.empty() ? "" : " (was " + moved->old_server + ")") << "\n";
       if (!moved->committed) {
-        std::cout << "dry run: would write cainfo.pem (" << moved->certificates.size()
-                  << " certificate(s)) and 'server = " << moved->server
-                  << "' to trustagent.conf; nothing changed\n";
+        std::cout << "dry run: nothing changed; every other anchor stays\n";
         return;
       }
       std::cout << "moved to " << moved->server << "\n";

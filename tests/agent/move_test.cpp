@@ -95,8 +95,58 @@ TEST_F(Move, DryRunChangesNothing) {
   args.insert(args.end(), {"--fingerprint", new_cert_.sha256(), "--dry-run"});
   auto r = run(args);
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(r.out.find("dry run: would write cainfo.pem"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("would add to cainfo.pem     " + new_cert_.sha256()), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("would remove from cainfo.pem " + old_cert_.sha256()), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("dry run: nothing changed"), std::string::npos) << r.out;
   expect_nothing_changed();
+}
+
+// Issue 13, item 4: a move replaces the old server's certificate only, and edits the config as
+// a person would.
+TEST_F(Move, KeepsEveryOtherAnchorAndWritesTheServerWhereTheConfigReaderTakesIt) {
+  Issued root = make_cert({.common_name = "Corp Root", .is_ca = true});
+  Issued service = make_cert({.common_name = "localhost", .dns_names = {"localhost"}}, &root);
+  ASSERT_EQ(run({"add", home_.write("in/root.pem", root.pem())}).exit_code, 0);
+  home_.write("etc/trustagent.conf", "# the agent's server\nserver = " + old_server_->address() +
+                                         "  # primary site\nlock-timeout = 5\n[later]\nx = 1\n");
+  auto dry = run({"move", "--address", "localhost", "--port", std::to_string(new_server_->port()),
+                  "--cert", new_file_, "--dry-run", "--json"});
+  ASSERT_EQ(dry.exit_code, 0) << dry.err;
+  json d = json::parse(dry.out);
+  ASSERT_EQ(d["cainfo"]["removed"].size(), 1u) << dry.out;
+  EXPECT_EQ(d["cainfo"]["removed"][0]["sha256"], old_cert_.sha256());
+  ASSERT_EQ(d["cainfo"]["added"].size(), 1u);
+  EXPECT_EQ(d["cainfo"]["added"][0]["sha256"], new_cert_.sha256());
+
+  auto moved = run({"move", "--address", "localhost", "--port", std::to_string(new_server_->port()),
+                    "--cert", new_file_});
+  ASSERT_EQ(moved.exit_code, 0) << moved.err;
+  std::vector<std::string> held;
+  for (const auto& c : trust::read_certificates(read_file(home_.etc("cainfo.pem"))).certs) {
+    held.push_back(trust::to_hex(c.sha256));
+  }
+  EXPECT_EQ(held, (std::vector<std::string>{root.sha256(), new_cert_.sha256()}));
+  EXPECT_EQ(read_file(home_.etc("trustagent.conf")),
+            "# the agent's server\nserver = " + new_server_->address() +
+                "  # primary site\nlock-timeout = 5\n[later]\nx = 1\n");
+  // The service under the corporate root still works.
+  auto under_root = serve(service, root.pem());
+  auto c = run({"connect", under_root->address(), "--json"});
+  EXPECT_EQ(c.exit_code, 0) << c.err;
+}
+
+TEST_F(Move, AConfigEndingInASectionGetsTheServerAboveIt) {
+  home_.write("etc/trustagent.conf", "lock-timeout = 5\n[later]\nx = 1\n");
+  auto moved = run({"move", "--address", "localhost", "--port", std::to_string(new_server_->port()),
+                    "--cert", new_file_});
+  ASSERT_EQ(moved.exit_code, 0) << moved.err;
+  EXPECT_EQ(read_file(home_.etc("trustagent.conf")),
+            "lock-timeout = 5\nserver = " + new_server_->address() + "\n[later]\nx = 1\n");
+  auto c = run({"connect", "--json"});
+  ASSERT_EQ(c.exit_code, 0) << c.err;
+  EXPECT_EQ(json::parse(c.out)["anchor"]["sha256"], new_cert_.sha256());
 }
 
 TEST_F(Move, ToAClosedPortChangesNothing) {
