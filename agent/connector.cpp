@@ -339,7 +339,9 @@ trust::Result<ConnectOutcome> connect(const ConnectRequest& request) {
   curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
   curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms);
   curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https");
-  curl_easy_setopt(h, CURLOPT_USERAGENT, "trustagent/" TRUSTAGENT_VERSION);
+  std::string agent_name =
+      request.user_agent.empty() ? "trustagent/" TRUSTAGENT_VERSION : request.user_agent;
+  curl_easy_setopt(h, CURLOPT_USERAGENT, agent_name.c_str());
   // OpenSSL honours our verification callback only in VERIFY_PEER mode; the callback itself
   // applies --no-verify-peer / --no-verify-host, so curl is told to verify in every case.
   curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);

@@ -37,6 +37,7 @@ struct ConnectRequest {
   // server authenticates with its new certificate before anything is written. The anchor reported
   // is then the 1-based position in this list.
   std::vector<std::string> only_anchors;
+  std::string user_agent;  // "" : trustagent/VERSION (agent/endpoint_identity.h for refreshes)
 };
 
 struct PresentedCert {

@@ -138,9 +138,10 @@ Cycle run_cycle(const DaemonOptions& options, bool full, const Log& log) {
 
 // status.json: what `trustagent status --json` shows, plus this cycle. The anchor warnings are
 // logged every cycle, so a fleet's log collector sees them without reading the file.
-std::string status_document(const trust::Layout& layout, const Cycle& c, const Log& log) {
+std::string status_document(const trust::Layout& layout, const Cycle& c, const Log& log,
+                            const std::string& server) {
   if (!c.applied) return json_text(nlohmann::json{{"cycle", c.report}});
-  auto status = collect_status(layout, *c.applied, c.report);
+  auto status = collect_status(layout, *c.applied, c.report, server);
   if (!status) {
     log(LOG_ERR, "status: " + status.error().message);
     return json_text(nlohmann::json{{"cycle", c.report}});
@@ -223,12 +224,16 @@ int run_daemon(const DaemonOptions& options) {
       last_full = std::chrono::steady_clock::now();
     }
     Schedule schedule{c.interval, c.jitter};
+    if (c.ok && failures > 0) {
+      log(LOG_NOTICE, "recovered after " + std::to_string(failures) + " failed cycle" +
+                          (failures == 1 ? "" : "s"));
+    }
     failures = c.ok ? 0 : failures + 1;
     int64_t delay = c.ok ? delay_after_success(schedule, random)
                          : delay_after_failure(schedule, failures, random);
     c.report["next_cycle_in_seconds"] = delay;
     if (auto w = trust::write_file_atomic(layout.state_dir + "/status.json",
-                                          status_document(layout, c, log));
+                                          status_document(layout, c, log, options.server));
         !w) {
       log(LOG_ERR, w.error().message);
     }

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "agent/connector.h"
+#include "agent/endpoint_identity.h"
 #include "agent/policy_removal.h"
 #include "agent/server_watch.h"
 #include "policy/index.h"
@@ -111,6 +112,8 @@ trust::Result<RefreshReport> refresh_policies(const RefreshRequest& request) {
   get.pins = effective.pins.value;
   get.timeout_seconds = request.timeout_seconds;
   get.keep_body = true;
+  get.user_agent =
+      user_agent(endpoint_id(layout), synced->effective.policies, synced->rollover.reserves);
 
   std::string validators_path = layout.state_dir + "/refresh.state";
   Validators before = load_validators(validators_path);

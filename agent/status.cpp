@@ -81,7 +81,8 @@ std::vector<trust::AnchorWarning> cut_off_warnings(const trust::Layout& layout,
 }  // namespace
 
 trust::Result<Status> collect_status(const trust::Layout& layout, const StoreOutcome& synced,
-                                     const std::optional<nlohmann::json>& cycle) {
+                                     const std::optional<nlohmann::json>& cycle,
+                                     const std::string& configured_server) {
   auto anchors = trust::load_anchors(layout);
   if (!anchors) return anchors.error();
   Status s;
@@ -130,6 +131,16 @@ trust::Result<Status> collect_status(const trust::Layout& layout, const StoreOut
     }
   }
   s.last_refresh = cycle ? *cycle : last_refresh_on_disk(layout);
+  const auto& policy_server = synced.effective.server_url;
+  if (!configured_server.empty()) {
+    s.server = configured_server;
+    s.server_from = "configuration";
+  } else if (!policy_server.value.empty()) {
+    s.server = policy_server.value;
+    s.server_from = policy_server.from;
+  } else {
+    s.server_from = "none";
+  }
   if (text_field(s.last_refresh, "result") == "error") {
     std::string why = trust::printable_text(text_field(s.last_refresh, "message"));
     s.warnings.push_back({"central_server_failing", "",
@@ -201,7 +212,7 @@ nlohmann::json status_json(const Status& status, const StoreOutcome& synced) {
             {"pins", {{"value", pins}, {"from", e.pins.from.empty() ? "default" : e.pins.from}}},
             {"refresh_interval_seconds", setting(e.refresh_interval)},
             {"refresh_jitter_seconds", setting(e.refresh_jitter)},
-            {"server", setting(e.server_url)},
+            {"server", {{"value", status.server}, {"from", status.server_from}}},
             {"ca_files", ca_files},
             {"policies", policies},
             {"not_applied", policy_errors}}},

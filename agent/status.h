@@ -29,6 +29,10 @@ struct Status {
   // (var/state/refresh.state); null when there has never been one.
   nlohmann::json last_refresh;
   std::vector<trust::CertInfo> retired;  // var/retired.pem: what rollover took out of the store
+  // The agent's own server as actually used: the configured one (trustagent.conf or --server)
+  // over the policy's <Server>; `server_from` says which ("configuration", a policy guid, or
+  // "none").
+  std::string server, server_from;
 
   // Warnings that are not information: `status` exits 1 when there is one.
   bool needs_attention() const;
@@ -36,8 +40,10 @@ struct Status {
 
 // `cycle`: the daemon's cycle being reported right now (the CLI passes nothing and the last one
 // written to status.json is shown).
+// `configured_server`: 'server' from trustagent.conf or --server, "" when not set.
 trust::Result<Status> collect_status(const trust::Layout& layout, const StoreOutcome& synced,
-                                     const std::optional<nlohmann::json>& cycle = std::nullopt);
+                                     const std::optional<nlohmann::json>& cycle = std::nullopt,
+                                     const std::string& configured_server = "");
 
 nlohmann::json status_json(const Status& status, const StoreOutcome& synced);
 

@@ -120,6 +120,7 @@ int main(int argc, char** argv) {
   cli::add_move_command(app, ctx);
   cli::add_lint_command(app, ctx);
   cli::add_run_command(app, ctx);
+  cli::add_readiness_command(app, ctx);
 
   try {
     app.parse(argc, argv);

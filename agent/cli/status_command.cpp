@@ -47,7 +47,9 @@ void print_status(const agent::Status& status, const agent::StoreOutcome& synced
   const auto& e = synced.effective;
   std::cout << "policy: verify peer " << yes_no(e.verify_peer) << ", verify host "
             << yes_no(e.verify_host) << ", refresh every " << e.refresh_interval.value << " s";
-  if (!e.server_url.value.empty()) std::cout << ", server " << e.server_url.value;
+  if (!status.server.empty()) {
+    std::cout << ", server " << status.server << " (from " << status.server_from << ")";
+  }
   std::cout << "\n";
   for (const auto& p : e.pins.value) std::cout << "  pin " << p.text() << "\n";
   for (const auto& p : e.policies) {
@@ -87,7 +89,8 @@ void add_status_command(CLI::App& app, Context& ctx) {
   sub->callback([&ctx] {
     auto synced = bring_store_up_to_date(ctx);
     if (!synced) return;
-    auto status = agent::collect_status(trust::Layout::at(ctx.home), *synced);
+    auto status =
+        agent::collect_status(trust::Layout::at(ctx.home), *synced, std::nullopt, ctx.server);
     if (!status) {
       ctx.exit_code = fail(ctx, status.error());
       return;

@@ -188,6 +188,7 @@ TEST_F(Daemon, CentralServerDownThenBackIsLoggedRetriedAndRecovered) {
   EXPECT_TRUE(wait_for([&] { return status()["cycle"]["result"] == "ok"; }, 5));
   std::string log = read_file(home_.path() + "/daemon0.log");
   EXPECT_NE(log.find("error cycle failed"), std::string::npos);
+  EXPECT_NE(log.find("notice recovered after "), std::string::npos) << log;
   // Backoff with jitter, within the 2-second interval.
   EXPECT_TRUE(log.find("retrying in 1 s") != std::string::npos ||
               log.find("retrying in 2 s") != std::string::npos)
@@ -199,7 +200,7 @@ TEST_F(Daemon, OnceRunsOneCycleAndExitsWithItsStatus) {
   EXPECT_EQ(ok.exit_code, 0) << ok.err;
   EXPECT_EQ(status()["cycle"]["result"], "ok");
   // status.json is what `status --json` shows (and status shows the daemon's last cycle).
-  auto cli = run_cli({"status", "--json", "--home", home_.path()});
+  auto cli = run_cli({"status", "--json", "--home", home_.path(), "--server", url_});
   json shown = json::parse(cli.out);
   ASSERT_FALSE(status()["anchors"].empty());
   // Days left are whole days counted at each one's instant: a second apart they may differ by one.

@@ -51,6 +51,22 @@ class Status : public ::testing::Test {
   int exit_code_ = -1;
 };
 
+TEST_F(Status, ShowsTheServerInUseAndWhereItCameFrom) {
+  home_.write("etc/cainfo.pem", make_cert({.common_name = "ns.example"}).pem());
+  json none = json::parse(run({"status", "--json"}).out);
+  EXPECT_EQ(none["policy"]["server"]["from"], "none");
+  home_.write("var/policies/s.xml",
+              "<Policy guid=\"srv-1\"><Server Address=\"policy.example\"/></Policy>");
+  json from_policy = json::parse(run({"status", "--json"}).out);
+  EXPECT_EQ(from_policy["policy"]["server"]["from"], "srv-1");
+  home_.write("etc/trustagent.conf", "server = ns.example:8443\n");
+  json configured = json::parse(run({"status", "--json"}).out);
+  EXPECT_EQ(configured["policy"]["server"]["value"], "ns.example:8443");
+  EXPECT_EQ(configured["policy"]["server"]["from"], "configuration");
+  EXPECT_NE(run({"status"}).out.find("server ns.example:8443 (from configuration)"),
+            std::string::npos);
+}
+
 TEST_F(Status, AHealthyStoreHasNoWarningsAndExitsZero) {
   Issued good = make_cert({.common_name = "ns.example", .not_after_days = 200});
   home_.write("etc/cainfo.pem", good.pem());
