@@ -22,7 +22,8 @@ std::string render(const ServersSeen& seen) {
            s.subject + "\n";
   }
   for (const auto& u : seen.in_use) {
-    out += std::string(kInUse) + "\t" + u.sha256 + "\t" + std::to_string(u.first_seen) + "\n";
+    out += std::string(kInUse) + "\t" + u.sha256 + "\t" + std::to_string(u.first_seen) + "\t" +
+           std::to_string(u.last_seen) + "\n";
   }
   return out;
 }
@@ -47,16 +48,21 @@ std::vector<std::string> fields_of(const std::string& line, size_t at_most) {
 
 bool is_sha256_hex(const std::string& s) { return trust::sha256_from_hex(s).has_value(); }
 
-// True when the set changed.
+// True when the record changed. A repeat sighting moves last_seen only once it is an hour old,
+// so that a busy agent does not rewrite the file on every connection.
 bool note_in_use(std::vector<trust::SeenInUse>& in_use, const std::string& sha256, int64_t now) {
   if (!is_sha256_hex(sha256)) return false;
-  for (const auto& u : in_use) {
-    if (u.sha256 == sha256) return false;
+  for (auto& u : in_use) {
+    if (u.sha256 != sha256) continue;
+    if (now - u.last_seen < trust::kLastSeenResolutionSeconds) return false;
+    u.last_seen = now;
+    return true;
   }
-  in_use.push_back({sha256, now});
+  in_use.push_back({sha256, now, now});
   if (in_use.size() > kMaxInUseRecords) {
+    // The least recently seen go first: what a server presents today always stays.
     std::sort(in_use.begin(), in_use.end(),
-              [](const auto& a, const auto& b) { return a.first_seen > b.first_seen; });
+              [](const auto& a, const auto& b) { return a.last_seen > b.last_seen; });
     in_use.resize(kMaxInUseRecords);
   }
   return true;
@@ -72,9 +78,12 @@ ServersSeen load_servers_seen(const trust::Layout& layout) {
   std::string line;
   while (std::getline(lines, line)) {
     if (line.rfind(std::string(kInUse) + "\t", 0) == 0) {
-      auto f = fields_of(line, 3);
+      auto f = fields_of(line, 4);
       trust::SeenInUse u;
-      if (f.size() == 3 && is_sha256_hex(f[1]) && trust::parse_number(f[2], u.first_seen)) {
+      bool ok = f.size() >= 3 && is_sha256_hex(f[1]) && trust::parse_number(f[2], u.first_seen);
+      u.last_seen = u.first_seen;  // a line from 0.3.0's first form has no last sighting
+      if (ok && f.size() == 4) ok = trust::parse_number(f[3], u.last_seen);
+      if (ok) {
         u.sha256 = f[1];
         out.in_use.push_back(std::move(u));
       }

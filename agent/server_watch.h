@@ -10,8 +10,8 @@
 //    not the endpoint's clock, decides.
 //
 // <home>/var/state/servers.state holds one line per role ("role", host:port, sha256, notAfter,
-// subject) and one per certificate in use ("in_use", sha256, first seen), the newest
-// kMaxInUseRecords of them. It is rewritten atomically, and only when something changed.
+// subject) and one per certificate in use ("in_use", sha256, first seen, last seen), the
+// kMaxInUseRecords most recently seen. It is rewritten atomically, and only when something changed.
 #pragma once
 
 #include <cstdint>

@@ -112,7 +112,9 @@ trust::Result<StoreOutcome> sync_store(const StoreRequest& request, const Mutati
       inputs.offers.push_back({r.der, r.activate_at, p.guid, r.replaces});
   }
   inputs.policies_complete = outcome.policy_errors.empty();
-  inputs.seen = load_servers_seen(layout).in_use;
+  ServersSeen seen = load_servers_seen(layout);
+  inputs.seen = std::move(seen.in_use);
+  for (const auto& leaf : seen.leaves) inputs.presented_by_own_servers.push_back(leaf.sha256);
   auto rollover = trust::maintain_rollover(layout, inputs, clock);
   if (!rollover) return failed(rollover.error());
   outcome.rollover = std::move(*rollover);

@@ -130,7 +130,14 @@ Reserve record_for(const Held& reserve, const std::vector<Held>& current,
                         : std::any_of(replaces.begin(), replaces.end(),
                                       [&](const Fingerprint& fp) { return matches(fp, c.info); });
     if (!replaced) continue;
-    for (const auto& p : c.pins()) r.replaces.push_back(p.text());
+    for (const auto& p : c.pins()) {
+      // A pin the reserve matches too (the same key renewed) is not the old certificate's alone:
+      // retiring it would refuse the reserve and every later renewal with that key.
+      bool shared = std::any_of(reserve.pins().begin(), reserve.pins().end(), [&](const Pin& q) {
+        return q.kind == p.kind && q.value == p.value;
+      });
+      if (!shared) r.replaces.push_back(p.text());
+    }
     r.replaced_until = std::max(r.replaced_until, c.info.not_after);
   }
   r.activate_at = activate_at ? *activate_at : std::max(now, r.replaced_until);
@@ -158,6 +165,11 @@ std::string check_key(const Layout& layout, const RolloverInputs& in,
       material += "seen " + s.sha256 + '\n';
     }
   }
+  for (const auto& sha : in.presented_by_own_servers) {
+    if (std::find(watched.begin(), watched.end(), sha) != watched.end()) {
+      material += "presented " + sha + '\n';
+    }
+  }
   return to_hex(sha256_of(material));
 }
 
@@ -166,6 +178,17 @@ std::string short_name(const Held& h) {
 }
 
 bool same_pin(const Pin& a, const Pin& b) { return a.kind == b.kind && a.value == b.value; }
+
+// After a jump, dates are not trusted until real time has caught up with a forward jump (the
+// grace periods measured across it would be short by that much), and for at least a day.
+int64_t pause_ends(const ClockRecord& c) {
+  int64_t length = std::max<int64_t>(kClockJumpToleranceSeconds, c.jump_seconds);
+  return c.jump_at + std::min<int64_t>(length, kMaxClockPauseSeconds);
+}
+
+bool paused(const ClockRecord& c, int64_t now) {
+  return c.jump_at != 0 && now >= c.jump_at && now < pause_ends(c);
+}
 
 // Steps of one maintenance run, in order; each adds its lines to `notes`.
 class Maintenance {
@@ -267,26 +290,55 @@ class Maintenance {
     }
   }
 
-  // The certificates a reserve replaces leave the store once a server has presented the
-  // reserve for the grace period.
-  Result<void> retire_replaced() {
-    std::vector<Held> all = all_held();
-    std::vector<Reserve> due;
-    for (const auto& r : state_.reserves) {
-      if (r.retired_at == 0 && r.seen_at != 0 && now_ >= r.seen_at + kRolloverGraceSeconds) {
-        due.push_back(r);
-      }
+  // When the certificate `old`, replaced by `r`, retires: the grace period after the later of
+  // the reserve's first sighting in use and the last sighting of `old` itself (a server that went
+  // back to it, or a half-switched cluster, keeps it). Only server certificates (with DNS/IP
+  // names) retire on sightings: a CA may still be used by services the agent never connects to,
+  // so a replaced CA leaves only when it has expired (prune_expired).
+  std::optional<int64_t> retires_at(const Reserve& r, const Held& old) const {
+    if (r.seen_at == 0 || san_set(old).empty()) return std::nullopt;
+    int64_t since = r.seen_at;
+    if (const SeenInUse* s = seen(old.info.sha256)) {
+      since = std::max(since, s->last_seen + kLastSeenResolutionSeconds);  // seen up to then
     }
-    for (const auto& r : due) {
-      for (const auto& sha : replaced_sha256s(r)) {
-        const Held* old = find_sha(all, sha);
-        if (old == nullptr || sha == r.sha256) continue;
-        if (auto moved = retire(*old); !moved) return moved;  // may drop a reserve record
-        note("retired " + short_name(*old) + " from " + file_name(old->file) +
-             ": a server has presented its successor sha256 " + r.sha256 + " since " +
-             to_iso8601(r.seen_at) + " (kept in " + file_name(layout_.retired) + ")");
+    return since + kRolloverGraceSeconds;
+  }
+  bool still_presented(const Held& old) const {
+    const auto& own = in_.presented_by_own_servers;
+    return std::find(own.begin(), own.end(), old.info.sha256) != own.end();
+  }
+
+  Result<void> retire_replaced() {
+    std::vector<std::string> due;
+    for (const auto& r : state_.reserves) {
+      if (r.retired_at == 0 && r.seen_at != 0) due.push_back(r.sha256);
+    }
+    for (const auto& sha : due) {
+      const Reserve* r = find_record(state_, sha);
+      if (r == nullptr) continue;  // retired itself by an earlier reserve in this run
+      Reserve reserve = *r;
+      bool all_gone = true;
+      for (const auto& replaced : replaced_sha256s(reserve)) {
+        if (replaced == reserve.sha256) continue;
+        for (const auto& old : all_held()) {  // read again: each retirement edits the files
+          if (old.info.sha256 != replaced) continue;
+          auto when = retires_at(reserve, old);
+          if (!when) continue;  // a CA: it leaves when it has expired
+          if (now_ < *when || still_presented(old)) {
+            all_gone = false;
+            continue;
+          }
+          if (auto moved = retire(old); !moved) return moved;
+          note("retired " + short_name(old) + " from " + file_name(old.file) +
+               ": a server has presented its successor sha256 " + reserve.sha256 + " since " +
+               to_iso8601(reserve.seen_at) + ", and nothing presented it for " +
+               std::to_string(kRolloverGraceSeconds / 86400) + " days (kept in " +
+               file_name(layout_.retired) + ")");
+        }
       }
-      if (Reserve* record = find_record(state_, r.sha256)) record->retired_at = now_;
+      if (Reserve* record = find_record(state_, sha); record && all_gone) {
+        record->retired_at = now_;
+      }
     }
     return {};
   }
@@ -312,11 +364,14 @@ class Maintenance {
     return {};
   }
 
-  // The certificates whose first sighting in use would let a step here do something.
+  // The certificates whose sighting would let a step here do something (a reserve's first, the
+  // successor of an expired certificate) or stop it (a replaced one an own server presents).
   std::vector<std::string> watched() {
     std::vector<std::string> out;
     for (const auto& r : state_.reserves) {
       if (r.seen_at == 0) out.push_back(r.sha256);
+      if (r.retired_at != 0) continue;
+      for (const auto& sha : replaced_sha256s(r)) out.push_back(sha);  // presented or not
     }
     std::vector<Held> all = all_held();
     for (const auto& old : all) {
@@ -340,16 +395,23 @@ class Maintenance {
     auto consider = [&](int64_t t) {
       if (t > now_) next = std::min(next, t);
     };
+    std::vector<Held> all = all_held();
     for (const auto& r : state_.reserves) {
       consider(r.activate_at);
-      if (r.seen_at != 0 && r.retired_at == 0) consider(r.seen_at + kRolloverGraceSeconds);
+      if (r.seen_at == 0 || r.retired_at != 0) continue;
+      for (const auto& replaced : replaced_sha256s(r)) {
+        for (const auto& old : all) {
+          if (old.info.sha256 != replaced) continue;
+          if (auto when = retires_at(r, old)) consider(*when);
+        }
+      }
     }
-    for (const auto& h : all_held()) {
+    for (const auto& h : all) {
       consider(h.info.not_before);
       consider(h.info.not_after);
       consider(h.info.not_after + kRolloverGraceSeconds);
     }
-    if (state_.clock.jump_at != 0) consider(state_.clock.jump_at + kClockJumpToleranceSeconds);
+    if (state_.clock.jump_at != 0) consider(pause_ends(state_.clock));
     return next;
   }
 
@@ -465,12 +527,14 @@ Result<RolloverReport> maintain_rollover(const Layout& layout, const RolloverInp
   RolloverReport report;
   int64_t now = clock.wall;
   std::optional<int64_t> jump = clock_jump(state.clock, clock);
-  if (!jump && state.check_key == check_key(layout, inputs, state.watched) &&
+  // A new boot is checked once in full, so the clock record always holds this boot's reading
+  // (without it, a jump later in this boot could not be seen).
+  bool new_boot = state.clock.boot_id != clock.boot_id;
+  if (!jump && !new_boot && state.check_key == check_key(layout, inputs, state.watched) &&
       now < state.next_event) {
     report.reserves = state.reserves;
     report.clock = state.clock;
-    report.paused =
-        state.clock.jump_at != 0 && now < state.clock.jump_at + kClockJumpToleranceSeconds;
+    report.paused = paused(state.clock, now);
     return report;
   }
   report.ran = true;
@@ -480,14 +544,13 @@ Result<RolloverReport> maintain_rollover(const Layout& layout, const RolloverInp
     report.notes.push_back("the wall clock was set " + std::string(*jump > 0 ? "forward" : "back") +
                            " by " + std::to_string((*jump > 0 ? *jump : -*jump) / 3600) +
                            " hours since the last run: retirement and pruning are paused until " +
-                           to_iso8601(now + kClockJumpToleranceSeconds));
+                           to_iso8601(pause_ends(state.clock)));
   }
   int64_t last_run = state.clock.wall;
   state.clock.wall = clock.wall;
   state.clock.boot = clock.boot;
   state.clock.boot_id = clock.boot_id;
-  report.paused = state.clock.jump_at != 0 && now >= state.clock.jump_at &&
-                  now < state.clock.jump_at + kClockJumpToleranceSeconds;
+  report.paused = paused(state.clock, now);
 
   Maintenance m(layout, inputs, state, now, report.notes);
   if (auto added = m.add_offered_reserves(); !added) return added.error();
@@ -509,8 +572,7 @@ Result<RolloverReport> maintain_rollover(const Layout& layout, const RolloverInp
 }
 
 bool replaced_certificates_retire(const Reserve& r, int64_t now) {
-  if (r.seen_at != 0 && now >= r.seen_at + kRolloverGraceSeconds) return true;
-  return r.replaced_until != 0 && now >= r.replaced_until;
+  return r.retired_at != 0 || (r.replaced_until != 0 && now >= r.replaced_until);
 }
 
 std::vector<std::string> replaced_sha256s(const Reserve& r) {

@@ -8,12 +8,15 @@
 //    does, or exactly the certificates an explicit `replaces` fingerprint names. Without an
 //    explicit activation time it activates when the last of those expires (at once if none).
 //  - A pin follows the rollover: a reserve that replaces a pinned certificate is accepted next to
-//    the pin from the moment it arrives. The replaced certificate's pins stop being accepted only
-//    once a server has been seen presenting the reserve for kRolloverGraceSeconds, or once the
-//    replaced certificate has expired; activation time alone retires nothing.
-//  - Retirement: once a server has been seen presenting the reserve for the grace period, the
-//    certificates it replaces leave the store for <home>/var/retired.pem, where
-//    `trustagent add` can bring one back.
+//    the pin from the moment it arrives. The replaced certificate's pins (not those the reserve
+//    shares, such as the key's SPKI pin after a renewal) stop being accepted only once it has
+//    retired or expired; activation time alone retires nothing.
+//  - Retirement: a replaced server certificate (one with DNS/IP names) leaves the store for
+//    <home>/var/retired.pem, where `trustagent add` can bring it back, once kRolloverGraceSeconds
+//    have passed since both the reserve's first sighting in use and the old certificate's last,
+//    and only while none of the agent's own servers was last seen presenting the old one.
+//    A replaced CA is never retired on sightings (services the agent never connects to may use
+//    it); it leaves when it has expired, as below.
 //  - Pruning: an expired certificate leaves the store (for retired.pem, never deleted) only after
 //    the grace period, and only when a later valid certificate of the same identity has been
 //    seen in use.
@@ -39,6 +42,7 @@
 namespace trust {
 
 inline constexpr int64_t kRolloverGraceSeconds = 7 * 86400;
+inline constexpr int64_t kMaxClockPauseSeconds = 400 * 86400;
 
 struct ReserveOffer {  // a reserve published by a policy
   std::string der;
@@ -52,8 +56,10 @@ struct ReserveOffer {  // a reserve published by a policy
 struct SeenInUse {
   std::string sha256;
   int64_t first_seen = 0;
+  int64_t last_seen = 0;  // to within kLastSeenResolutionSeconds
   bool operator==(const SeenInUse&) const = default;
 };
+inline constexpr int64_t kLastSeenResolutionSeconds = 3600;
 
 struct ReserveAdded {
   std::vector<CertInfo> added, already_present;
@@ -76,6 +82,9 @@ struct RolloverInputs {
   // since a damaged file is not a decision to withdraw what it published.
   bool policies_complete = true;
   std::vector<SeenInUse> seen;
+  // What the agent's own servers (central, configured) presented at their latest verified
+  // connection: never retired, whatever else was seen.
+  std::vector<std::string> presented_by_own_servers;
 };
 
 struct RolloverReport {
@@ -89,8 +98,8 @@ struct RolloverReport {
 Result<RolloverReport> maintain_rollover(const Layout& layout, const RolloverInputs& inputs,
                                          const ClockReading& clock);
 
-// True once the certificates `r` replaces no longer count: a server presented `r` for the grace
-// period, or they have all expired.
+// True once the certificates `r` replaces no longer count: they were retired, or they have all
+// expired.
 bool replaced_certificates_retire(const Reserve& r, int64_t now);
 
 std::vector<Pin> pins_following_rollover(const std::vector<Pin>& pins,

@@ -36,6 +36,16 @@ TEST_F(RolloverFollowsServer, ActivationAloneRetiresNoPinAndTheServerSwitchingDo
   // Within the grace period the old certificate and its pin still work (a cluster half switched).
   EXPECT_EQ(connect_json(*old_server)["ok"], true);
   EXPECT_EQ(shas_in(home_.etc("cainfo.pem")), std::vector<std::string>{current_.sha256()});
+  // While the agent's own server was last seen presenting it, it never retires.
+  auto still = run_at("+8d", {"merge"});
+  EXPECT_EQ(still.err.find("retired"), std::string::npos) << still.err;
+  EXPECT_EQ(shas_in(home_.etc("cainfo.pem")), std::vector<std::string>{current_.sha256()});
+  EXPECT_TRUE(status_codes("+8d").count("server_not_switched"));
+  forget_boot();
+  {
+    auto new_server = serve(reserve_);  // the switch completes
+    ASSERT_EQ(connect_json(*new_server)["ok"], true);
+  }
 
   // Eight days later (the grace period is seven) the old certificate is retired.
   auto later = run_at("+8d", {"connect", "--server", old_server->address(), "--json"});
@@ -153,6 +163,80 @@ TEST_F(RolloverFollowsServer, AReserveIsTooSoonOnlyWhenItArrivedTooShortlyBefore
   EXPECT_NE(activated.err.find("rollover: reserve sha256 " + reserve_.sha256() + " activated on"),
             std::string::npos)
       << activated.err;
+}
+
+// Review finding: a renewal with the same key shares the key's SPKI pin with the certificate it
+// replaces; retiring the old certificate must not retire the pin the administrator chose.
+TEST_F(RolloverFollowsServer, ARenewalWithTheSameKeyKeepsTheKeyPin) {
+  Issued renewed = make_cert({.common_name = "localhost",
+                              .not_after_days = 390,
+                              .dns_names = {"localhost"},
+                              .shared_key = current_.key.get()});
+  home_.write("etc/cainfo.pem", current_.pem());
+  pin_policy(current_.spki_pin());
+  auto added = run({"reserve", "add", home_.write("in/r.pem", renewed.pem()), "--json"});
+  ASSERT_EQ(added.exit_code, 0) << added.err;
+  for (const auto& pin : json::parse(added.out)["reserves"][0]["replaces"]) {
+    EXPECT_NE(pin, current_.spki_pin()) << "the shared key pin is not the old certificate's";
+  }
+  {
+    auto server = serve(renewed);
+    ASSERT_EQ(connect_json(*server)["ok"], true);
+  }
+  auto later = run_at("+8d", {"merge"});
+  EXPECT_NE(later.err.find("rollover: retired"), std::string::npos) << later.err;
+  json st = json::parse(run_at("+8d", {"status", "--json"}, true).out);
+  bool kept = false;
+  for (const auto& p : st["policy"]["pins"]["value"]) kept = kept || p == current_.spki_pin();
+  EXPECT_TRUE(kept) << st["policy"]["pins"].dump();
+  // The next renewal with the same key still passes the pin.
+  Issued next = make_cert({.common_name = "localhost",
+                           .not_after_days = 700,
+                           .dns_names = {"localhost"},
+                           .shared_key = current_.key.get()});
+  ASSERT_EQ(run_at("+8d", {"add", home_.write("in/n.pem", next.pem())}, true).exit_code, 0);
+  auto server = serve(next);
+  auto c = run_at("+8d", {"connect", "--server", server->address(), "--json"}, true);
+  EXPECT_EQ(c.exit_code, 0) << c.out;
+}
+
+// Review finding: in a CA rollover, one host under the new root is no proof that nothing uses
+// the old one. A replaced CA never retires on sightings; it leaves once expired.
+TEST_F(RolloverFollowsServer, AReplacedCertificateAuthorityIsNotRetiredOnSightings) {
+  Issued g1 = make_cert({.common_name = "Corp Root", .is_ca = true, .not_after_days = 300});
+  Issued g2 = make_cert({.common_name = "Corp Root", .is_ca = true, .not_after_days = 3000});
+  Issued under_g2 = make_cert({.common_name = "localhost", .dns_names = {"localhost"}}, &g2);
+  home_.write("etc/cainfo.pem", g1.pem());
+  ASSERT_EQ(run({"reserve", "add", home_.write("in/g2.pem", g2.pem())}).exit_code, 0);
+  auto b = serve(under_g2, g2.pem());
+  auto seen = run({"connect", b->address(), "--json"});
+  ASSERT_EQ(seen.exit_code, 0) << seen.err;
+  auto later = run_at("+30d", {"merge"});
+  EXPECT_EQ(later.err.find("retired"), std::string::npos) << later.err;
+  EXPECT_EQ(shas_in(home_.etc("cainfo.pem")), std::vector<std::string>{g1.sha256()});
+}
+
+// Review finding: the clock record must follow each boot, or a jump later in the boot goes
+// unseen; and a forward jump pauses retirement for as long as it was.
+TEST_F(RolloverFollowsServer, AJumpIsSeenInEveryBootAndPausesForAsLongAsItWas) {
+  home_.write("etc/cainfo.pem", current_.pem());
+  ASSERT_EQ(run({"reserve", "add", home_.write("in/r.pem", reserve_.pem())}).exit_code, 0);
+  std::string path = home_.path() + "/var/state/reserves.state";
+  std::string text = read_file(path);
+  size_t clock = text.find("\nclock\t");
+  ASSERT_NE(clock, std::string::npos);
+  size_t id = text.find('\t', text.find('\t', clock + 7) + 1) + 1;  // the boot_id field
+  home_.write("var/state/reserves.state",
+              text.substr(0, id) + "another-boot" + text.substr(text.find('\t', id)));
+  ASSERT_EQ(run({"merge"}).exit_code, 0);  // a new boot: the record is this boot's again
+  auto fast = run_at("+8d", {"merge"}, true);
+  EXPECT_NE(fast.err.find("the wall clock was set forward by 192 hours"), std::string::npos)
+      << fast.err;
+  EXPECT_NE(fast.err.find("paused until " +
+                          trust::to_iso8601(std::time(nullptr) + 16 * 86400).substr(0, 10)),
+            std::string::npos)
+      << fast.err;
+  EXPECT_TRUE(status_codes("+9d").count("clock_jump"));
 }
 
 }  // namespace

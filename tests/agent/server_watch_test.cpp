@@ -95,17 +95,22 @@ TEST(ServerWatch, KeepsWhatVerifiedConnectionsShowedInUseWithWhenItWasFirstSeen)
   auto seen = agent::load_servers_seen(layout);
   EXPECT_TRUE(seen.leaves.empty());
   ASSERT_EQ(seen.in_use.size(), 2u);
-  EXPECT_EQ(seen.in_use[0], (trust::SeenInUse{leaf.sha256, 100})) << "first seen is kept";
-  EXPECT_EQ(seen.in_use[1], (trust::SeenInUse{anchor.sha256, 100}));
+  EXPECT_EQ(seen.in_use[0], (trust::SeenInUse{leaf.sha256, 100, 100})) << "first seen is kept";
+  EXPECT_EQ(seen.in_use[1], (trust::SeenInUse{anchor.sha256, 100, 100}));
+  // An hour later a sighting moves last_seen.
+  ASSERT_TRUE(agent::record_verified_connection(layout, "", "site:443", leaf, "", 100 + 3600));
+  EXPECT_EQ(agent::load_servers_seen(layout).in_use[0],
+            (trust::SeenInUse{leaf.sha256, 100, 100 + 3600}));
 
-  // Bounded: the newest records stay.
+  // Bounded: the most recently seen records stay.
   for (int i = 0; i < 100; ++i) {
     auto other = info_of(make_cert({.common_name = "n" + std::to_string(i)}));
     ASSERT_TRUE(agent::record_verified_connection(layout, "", "n:1", other, "", 1000 + i));
   }
   seen = agent::load_servers_seen(layout);
   ASSERT_EQ(seen.in_use.size(), agent::kMaxInUseRecords);
-  for (const auto& u : seen.in_use) EXPECT_GE(u.first_seen, 1000 + 100 - 64);
+  // The least recently seen went first.
+  for (const auto& u : seen.in_use) EXPECT_GE(u.last_seen, 1000 + 100 - 64);
 }
 
 TEST(ServerWatch, WarnsWhileAServerStillPresentsACertificateItsActiveReserveReplaced) {
