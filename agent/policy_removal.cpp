@@ -5,6 +5,8 @@
 
 #include "policy/policy.h"
 #include "trust/atomic_file.h"
+#include "trust/reserve_state.h"
+#include "trust/rollover.h"
 #include "trust/source_reader.h"
 #include "trust/text.h"
 
@@ -50,8 +52,15 @@ const HeldBackPolicy* hold_on(const std::vector<HeldBackPolicy>& holds,
   return nullptr;
 }
 
-trust::Result<HeldBackPolicy> remove_policy_locally(const trust::Layout& layout,
+std::vector<std::string> files_policy_removal_edits(const trust::Layout& layout,
                                                     const std::string& guid) {
+  std::vector<std::string> out = {holds_path(layout)};
+  if (policy::is_valid_guid(guid)) out.push_back(layout.policies_dir + "/" + guid + ".xml");
+  return out;
+}
+
+trust::Result<PolicyRemoved> remove_policy_locally(const trust::Layout& layout,
+                                                   const std::string& guid) {
   if (!policy::is_valid_guid(guid)) {
     return trust::make_error(trust::Code::kBadInput,
                              "'" + guid + "' is not a policy GUID (letters, digits, - _ { })");
@@ -62,25 +71,37 @@ trust::Result<HeldBackPolicy> remove_policy_locally(const trust::Layout& layout,
     return trust::make_error(trust::Code::kBadInput,
                              "no policy " + guid + " on this endpoint (" + path + ")");
   }
-  HeldBackPolicy hold{guid, 0};
+  PolicyRemoved out;
+  out.hold = {guid, 0};
   // A damaged copy is removed too; its revision is unknown, so only revision 0 is held back.
-  if (auto parsed = policy::parse_policy(*content, path)) hold.revision = parsed->revision;
+  if (auto parsed = policy::parse_policy(*content, path)) out.hold.revision = parsed->revision;
   std::vector<HeldBackPolicy> holds = load_held_back_policies(layout);
   std::erase_if(holds, [&](const HeldBackPolicy& h) { return h.guid == guid; });
-  holds.push_back(hold);
+  holds.push_back(out.hold);
   // The hold first: a crash between the two leaves the policy held back and still stored, which
   // the next `policy remove` completes, never a policy that the next refresh brings back.
   if (auto saved = save(layout, holds); !saved) return saved.error();
   if (auto gone = trust::remove_file_durably(path); !gone) return gone.error();
-  return hold;
+  for (const auto& r : trust::load_reserve_state(layout.reserve_state).reserves) {
+    if (r.origin != guid || r.retired_at != 0) continue;
+    auto fp = trust::Fingerprint{trust::Fingerprint::Algorithm::kSha256, r.sha256};
+    if (auto gone = trust::remove_reserve(layout, fp); !gone) return gone.error();
+    out.withdrawn_reserves.push_back(r.sha256);
+  }
+  return out;
 }
 
-trust::Result<void> release_hold(const trust::Layout& layout, const std::string& guid) {
+trust::Result<bool> release_hold(const trust::Layout& layout, const std::string& guid,
+                                 int64_t installed_revision) {
   std::vector<HeldBackPolicy> holds = load_held_back_policies(layout);
+  for (const auto& h : holds) {
+    if (h.guid == guid && installed_revision <= h.revision) return false;
+  }
   auto before = holds.size();
   std::erase_if(holds, [&](const HeldBackPolicy& h) { return h.guid == guid; });
-  if (holds.size() == before) return {};
-  return save(layout, holds);
+  if (holds.size() == before) return true;
+  if (auto saved = save(layout, holds); !saved) return saved.error();
+  return true;
 }
 
 }  // namespace agent

@@ -20,6 +20,17 @@ struct HeldBackPolicy {
   int64_t revision = 0;  // held back up to and including this revision
 };
 
+struct PolicyRemoved {
+  HeldBackPolicy hold;
+  // Reserves the policy published that had not yet taken over from anything: they go with it
+  // (one that has retired what it replaced is the server's certificate now, and stays).
+  std::vector<std::string> withdrawn_reserves;
+};
+
+// The files remove_policy_locally edits, for StoreRequest::also_undo.
+std::vector<std::string> files_policy_removal_edits(const trust::Layout& layout,
+                                                    const std::string& guid);
+
 // Missing or damaged lines read as nothing held back.
 std::vector<HeldBackPolicy> load_held_back_policies(const trust::Layout& layout);
 
@@ -27,12 +38,15 @@ std::vector<HeldBackPolicy> load_held_back_policies(const trust::Layout& layout)
 const HeldBackPolicy* hold_on(const std::vector<HeldBackPolicy>& holds,
                               const policy::IndexEntry& entry);
 
-// Removes var/policies/GUID.xml and holds its revision back. kBadInput for a malformed GUID or a
-// policy this endpoint does not hold.
-trust::Result<HeldBackPolicy> remove_policy_locally(const trust::Layout& layout,
-                                                    const std::string& guid);
+// Removes var/policies/GUID.xml, holds its revision back and withdraws its pending reserves.
+// kBadInput for a malformed GUID or a policy this endpoint does not hold.
+trust::Result<PolicyRemoved> remove_policy_locally(const trust::Layout& layout,
+                                                   const std::string& guid);
 
-// Ends the hold on `guid` (a higher revision was installed).
-trust::Result<void> release_hold(const trust::Layout& layout, const std::string& guid);
+// Ends the hold on `guid` once `installed_revision` is above it. A hold at that revision or higher
+// (a `policy remove` that ran while a refresh was downloading) stays, and false is returned: the
+// policy must not be installed.
+trust::Result<bool> release_hold(const trust::Layout& layout, const std::string& guid,
+                                 int64_t installed_revision);
 
 }  // namespace agent

@@ -1,9 +1,9 @@
 // Before `policy publish` writes an index: a policy whose SSLNSPublicHttpsCertFingerprint pins
 // none of the certificates its own server presents would lock every endpoint out of that server,
-// and the endpoints refuse such a policy from a central server anyway (agent/refresh.h). So each
-// pinned policy is checked against the live server it names (<Server Address Port>, else the
-// publisher's --server), with one TLS handshake that trusts nothing and only reads what the
-// server presents.
+// and endpoints refuse a policy whose pins the central server it came from fails (agent/refresh.h).
+// So each pinned policy is checked against the live central server (the publisher's --server or
+// configured server) and the server it names (<Server Address Port>), with one TLS handshake each
+// that trusts nothing and only reads what the server presents.
 #pragma once
 
 #include <string>
@@ -20,10 +20,10 @@ struct PinCheck {
   std::string message;  // one line, for the publisher
 };
 
-// One entry per policy in `policies` that has pins. `fallback_server`: host[:port] for policies
-// that name no server ("" for none: such a policy is kNoServer).
+// One entry per pinned policy and server checked. `central_server`: host[:port] of the central
+// server ("" when unknown); a pinned policy with neither it nor a <Server> is kNoServer.
 std::vector<PinCheck> check_policy_pins(const std::vector<policy::Policy>& policies,
-                                        const std::string& fallback_server,
+                                        const std::string& central_server,
                                         const trust::Layout& layout, double timeout_seconds);
 
 }  // namespace agent

@@ -250,9 +250,17 @@ trust::Result<RefreshReport> refresh_policies(const RefreshRequest& request) {
                                         ", installed meanwhile; the stored copy stays in force"));
         continue;
       }
+      // And the holds again: a `policy remove` may have run while this refresh downloaded.
+      auto released = release_hold(l, d.entry.guid, d.revision);
+      if (!released) return released.error();
+      if (!*released) {
+        report.held_back.push_back("policy " + d.entry.guid + " revision " +
+                                   std::to_string(d.revision) +
+                                   " is held back: removed on this endpoint meanwhile");
+        continue;
+      }
       auto written = trust::write_file_atomic(path, d.content);
       if (!written) return written;
-      if (auto released = release_hold(l, d.entry.guid); !released) return released;
       report.installed.push_back(d.entry.guid);
     }
     std::error_code ec;

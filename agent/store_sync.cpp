@@ -19,8 +19,11 @@ namespace {
 // better, but a link changes the file's ctime, which the merge's no-change check watches.)
 class Undo {
  public:
-  explicit Undo(const trust::Layout& l) {
-    for (const auto& path : {l.cainfo, l.cainfo_ss, l.cainfo_reserve, l.reserve_state, l.retired}) {
+  Undo(const trust::Layout& l, const std::vector<std::string>& also) {
+    std::vector<std::string> paths = {l.cainfo, l.cainfo_ss, l.cainfo_reserve, l.reserve_state,
+                                      l.retired};
+    paths.insert(paths.end(), also.begin(), also.end());
+    for (const auto& path : paths) {
       auto content = trust::read_source_file(path);
       saved_.push_back(
           {path, content ? std::optional<std::string>(std::move(*content)) : std::nullopt});
@@ -84,7 +87,7 @@ trust::Result<StoreOutcome> sync_store(const StoreRequest& request, const Mutati
 
   std::optional<Undo> undo;
   if (mutate) {
-    undo.emplace(layout);
+    undo.emplace(layout, request.also_undo);
     if (auto changed = mutate(layout); !changed) {
       (void)undo->put_back();
       return changed.error();

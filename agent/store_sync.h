@@ -29,6 +29,9 @@ struct StoreRequest {
   // For commands that only read the store (list, status, connect, policy show): when the disk
   // takes no writes (full, read-only), go on with the last good store and say so in a note.
   bool last_good_store_will_do = false;
+  // Files beyond the agent-managed sources and reserve records that a Mutation edits: put back
+  // too when what follows it fails.
+  std::vector<std::string> also_undo;
 };
 
 struct StoreOutcome {

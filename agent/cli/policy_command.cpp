@@ -216,20 +216,34 @@ void add_policy_command(CLI::App& app, Context& ctx) {
       ->required();
   remove->footer(kExitCodes);
   remove->callback([&ctx, guid] {
-    agent::HeldBackPolicy hold;
-    auto synced = agent::sync_store(ctx.store_request(),
-                                    agent::keeping(hold, [&](const trust::Layout& layout) {
-                                      return agent::remove_policy_locally(layout, *guid);
+    agent::PolicyRemoved removed;
+    agent::StoreRequest request = ctx.store_request();
+    trust::Layout layout = trust::Layout::at(ctx.home);
+    request.also_undo = agent::files_policy_removal_edits(layout, *guid);
+    auto synced = agent::sync_store(request, agent::keeping(removed, [&](const trust::Layout& l) {
+                                      return agent::remove_policy_locally(l, *guid);
                                     }));
     if (!synced) {
       ctx.exit_code = fail(ctx, synced.error());
       return;
     }
     print_warnings(*synced);
+    const agent::HeldBackPolicy& hold = removed.hold;
+    for (const auto& sha : removed.withdrawn_reserves) {
+      std::cerr << "trustagent: note: reserve sha256 " << sha << " published by policy "
+                << hold.guid << " withdrawn with it\n";
+    }
+    if (ctx.server.empty() && synced->effective.server_url.value.empty()) {
+      std::cerr << "trustagent: warning: no central server is known now (no 'server' in "
+                   "trustagent.conf, no policy <Server>): a corrected policy cannot arrive; set "
+                   "'server = HOST:PORT' in trustagent.conf\n";
+    }
     if (ctx.json) {
-      std::cout << agent::json_text(nlohmann::json{{"removed", hold.guid},
-                                                   {"held_back_through_revision", hold.revision},
-                                                   {"merge", merge_json(*synced)}});
+      std::cout << agent::json_text(
+          nlohmann::json{{"removed", hold.guid},
+                         {"held_back_through_revision", hold.revision},
+                         {"withdrawn_reserves", removed.withdrawn_reserves},
+                         {"merge", merge_json(*synced)}});
     } else {
       std::cout << "removed policy " << hold.guid << " (revision " << hold.revision
                 << "); refreshes hold it back until a revision above " << hold.revision

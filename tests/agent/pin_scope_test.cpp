@@ -138,11 +138,16 @@ TEST_F(PinScope, PublishChecksEachPinnedPolicyAgainstTheLiveServerItNames) {
 
 TEST_F(PinScope, PolicyRemoveUndoesABadPolicyOnOneEndpointUntilAHigherRevision) {
   std::string srv = home_.path() + "/srv";
+  // Revision 1 is bad: a CA file that does not exist, and a reserve nobody asked for.
+  Issued rogue = make_cert({.common_name = "Rogue Root", .is_ca = true});
   auto publish = [&](int revision) {
-    home_.write("srv/policies/bad-1.xml", "<Policy guid=\"bad-1\" revision=\"" +
-                                              std::to_string(revision) +
-                                              "\"><CurlSSL CAInfo=\"/nonexistent/ca-r" +
-                                              std::to_string(revision) + ".pem\"/></Policy>\n");
+    home_.write("srv/policies/bad-1.xml",
+                "<Policy guid=\"bad-1\" revision=\"" + std::to_string(revision) +
+                    "\"><CurlSSL CAInfo=\"/nonexistent/ca-r" + std::to_string(revision) +
+                    ".pem\"/>" +
+                    (revision == 1 ? "<ReserveCertificate>" + rogue.pem() + "</ReserveCertificate>"
+                                   : std::string()) +
+                    "</Policy>\n");
     testing_support::move_mtime_forward(srv + "/policies/bad-1.xml", 10 * revision);
     ASSERT_EQ(run_cli({"policy", "publish", srv + "/policies"}).exit_code, 0);
   };
@@ -153,13 +158,19 @@ TEST_F(PinScope, PolicyRemoveUndoesABadPolicyOnOneEndpointUntilAHigherRevision) 
   ASSERT_EQ(run({"policy", "refresh", "--server", central.url}).exit_code, 0);
   std::string stored = home_.path() + "/var/policies/bad-1.xml";
   ASSERT_TRUE(testing_support::file_exists(stored));
+  ASSERT_NE(read_file(home_.path() + "/etc/cainfo-merged.pem").find(rogue.sha256()),
+            std::string::npos);
 
   EXPECT_EQ(run({"policy", "remove", "../etc"}).exit_code, 2);
   EXPECT_EQ(run({"policy", "remove", "nope-1"}).exit_code, 2);
   auto removed = run({"policy", "remove", "bad-1", "--json"});
   ASSERT_EQ(removed.exit_code, 0) << removed.err;
   EXPECT_EQ(json::parse(removed.out)["held_back_through_revision"], 1);
+  EXPECT_EQ(json::parse(removed.out)["withdrawn_reserves"], json::array({rogue.sha256()}));
   EXPECT_FALSE(testing_support::file_exists(stored));
+  EXPECT_EQ(read_file(home_.path() + "/etc/cainfo-merged.pem").find(rogue.sha256()),
+            std::string::npos)
+      << "the bad policy's reserve goes with it";
   json shown = json::parse(run({"policy", "show", "--json"}).out);
   EXPECT_EQ(shown.dump().find("ca-r1.pem"), std::string::npos) << shown.dump();
 
