@@ -1,12 +1,14 @@
 #include "agent/refresh.h"
 
 #include <algorithm>
+#include <ctime>
 #include <filesystem>
 #include <set>
 
 #include "agent/connector.h"
 #include "agent/endpoint_identity.h"
 #include "agent/policy_removal.h"
+#include "agent/refresh_record.h"
 #include "agent/server_watch.h"
 #include "policy/index.h"
 #include "policy/policy.h"
@@ -89,7 +91,9 @@ bool pins_admit_central_server(const policy::Policy& p, const std::vector<Presen
   });
 }
 
-trust::Result<RefreshReport> refresh_policies(const RefreshRequest& request) {
+namespace {
+
+trust::Result<RefreshReport> refresh_once(const RefreshRequest& request) {
   trust::Layout layout = trust::Layout::at(request.store.home);
   auto synced = sync_store(request.store);
   if (!synced) return synced.error();
@@ -278,6 +282,20 @@ trust::Result<RefreshReport> refresh_policies(const RefreshRequest& request) {
   });
   if (!applied) return applied.error();
   report.applied = std::move(*applied);
+  return report;
+}
+
+}  // namespace
+
+trust::Result<RefreshReport> refresh_policies(const RefreshRequest& request) {
+  auto report = refresh_once(request);
+  // A refresh that never asked anyone (no server known) is no failure of the central server.
+  bool asked = report || report.error().code != trust::Code::kBadInput ||
+               report.error().message.rfind("no central server", 0) != 0;
+  if (asked) {
+    record_refresh(trust::Layout::at(request.store.home), report.has_value(),
+                   report ? "" : report.error().message, std::time(nullptr));
+  }
   return report;
 }
 

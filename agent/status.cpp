@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdlib>
 
+#include "agent/refresh_record.h"
 #include "agent/server_watch.h"
 #include "trust/rollover.h"
 #include "trust/safe_text.h"
@@ -78,6 +79,38 @@ std::vector<trust::AnchorWarning> cut_off_warnings(const trust::Layout& layout,
   return out;
 }
 
+// An endpoint that has stopped hearing from its central server, from the refresh record (the
+// daemon's last cycle when there is none).
+std::vector<trust::AnchorWarning> refresh_warnings(const trust::Layout& layout,
+                                                   const StoreOutcome& synced,
+                                                   const nlohmann::json& last_cycle, int64_t now) {
+  std::vector<trust::AnchorWarning> out;
+  RefreshRecord record = load_refresh_record(layout);
+  std::string why = trust::printable_text(
+      record.last_attempt != 0 ? record.last_error : text_field(last_cycle, "message"));
+  bool failing = record.last_attempt != 0 ? record.failing_since != 0
+                                          : text_field(last_cycle, "result") == "error";
+  if (failing) {
+    out.push_back({"central_server_failing", "",
+                   "the last refresh failed, so policy and reserves are not being updated: " +
+                       (why.empty() ? std::string("no reason recorded") : why)});
+  }
+  int64_t limit = kRefreshIntervalsBeforeWarning * synced.effective.refresh_interval.value;
+  if (record.failing_since != 0 && now - record.failing_since > limit) {
+    out.push_back({"central_server_unreachable_for_long", "",
+                   "refreshes have failed since " + trust::to_iso8601(record.failing_since) +
+                       ", more than " + std::to_string(kRefreshIntervalsBeforeWarning) +
+                       " refresh intervals"});
+  }
+  if (record.last_success != 0 && now - record.last_success > limit) {
+    out.push_back({"refresh_too_old", "",
+                   "the last successful refresh was on " + trust::to_iso8601(record.last_success) +
+                       ", more than " + std::to_string(kRefreshIntervalsBeforeWarning) +
+                       " refresh intervals ago: is the daemon running?"});
+  }
+  return out;
+}
+
 }  // namespace
 
 trust::Result<Status> collect_status(const trust::Layout& layout, const StoreOutcome& synced,
@@ -141,12 +174,8 @@ trust::Result<Status> collect_status(const trust::Layout& layout, const StoreOut
   } else {
     s.server_from = "none";
   }
-  if (text_field(s.last_refresh, "result") == "error") {
-    std::string why = trust::printable_text(text_field(s.last_refresh, "message"));
-    s.warnings.push_back({"central_server_failing", "",
-                          "the last refresh failed, so policy and reserves are not being "
-                          "updated: " +
-                              (why.empty() ? std::string("no reason recorded") : why)});
+  for (auto& w : refresh_warnings(layout, synced, s.last_refresh, s.now)) {
+    s.warnings.push_back(std::move(w));
   }
   return s;
 }

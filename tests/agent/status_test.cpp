@@ -279,4 +279,35 @@ TEST_F(Status, ACentralServerTheDaemonCannotTrustIsAWarningWithTheFetchCommand) 
   EXPECT_NE(tampered.out.find("last refresh: ? ?"), std::string::npos) << tampered.out;
 }
 
+// Issue 13, item 2: an endpoint that has stopped hearing from its central server says so,
+// whether the daemon or `policy refresh` found out, and for how long.
+TEST_F(Status, RefreshesFailingOrTooOldForThreeIntervalsAreWarnings) {
+  std::string srv = home_.path() + "/srv";
+  home_.write("srv/policies/p.xml",
+              "<Policy guid=\"p-1\" revision=\"1\"><Refresh IntervalSeconds=\"60\"/></Policy>\n");
+  ASSERT_EQ(testing_support::run_cli({"policy", "publish", srv + "/policies"}).exit_code, 0);
+  auto central = testing_support::CentralServer::start(srv);
+  ASSERT_FALSE(central.url.empty()) << "nginx did not start";
+  ASSERT_EQ(run({"add", central.cert}).exit_code, 0);
+  ASSERT_EQ(run({"policy", "refresh", "--server", central.url}).exit_code, 0);
+  EXPECT_TRUE(codes_for("").empty()) << last_.dump();
+  auto later = [&](const std::string& offset) {
+    auto r = testing_support::run_cli({"status", "--json", "--home", home_.path()}, {},
+                                      testing_support::wall_clock_moved(offset));
+    std::set<std::string> out;
+    json doc = json::parse(r.out);
+    for (const auto& w : doc["warnings"]) out.insert(w["code"].get<std::string>());
+    return out;
+  };
+  EXPECT_EQ(later("+4m"), std::set<std::string>{"refresh_too_old"});
+
+  testing_support::CentralServer::stop(srv);
+  auto down = run({"policy", "refresh", "--server", central.url, "--timeout", "3"});
+  EXPECT_EQ(down.exit_code, 3) << down.err;
+  EXPECT_EQ(codes_for(""), std::set<std::string>{"central_server_failing"}) << last_.dump();
+  EXPECT_EQ(later("+4m"),
+            (std::set<std::string>{"central_server_failing", "central_server_unreachable_for_long",
+                                   "refresh_too_old"}));
+}
+
 }  // namespace
