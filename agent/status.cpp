@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdlib>
 
+#include "agent/acknowledgements.h"
 #include "agent/refresh_record.h"
 #include "agent/server_watch.h"
 #include "trust/rollover.h"
@@ -177,6 +178,7 @@ trust::Result<Status> collect_status(const trust::Layout& layout, const StoreOut
   for (auto& w : refresh_warnings(layout, synced, s.last_refresh, s.now)) {
     s.warnings.push_back(std::move(w));
   }
+  apply_acknowledgements(load_acknowledgements(layout), s.warnings);
   return s;
 }
 

@@ -46,6 +46,7 @@ void add_fetch_command(CLI::App& app, Context& ctx);
 void add_policy_command(CLI::App& app, Context& ctx);
 void add_run_command(CLI::App& app, Context& ctx);
 void add_readiness_command(CLI::App& app, Context& ctx);
+void add_acknowledge_command(CLI::App& app, Context& ctx);
 void add_reserve_command(CLI::App& app, Context& ctx);
 void add_status_command(CLI::App& app, Context& ctx);
 void add_move_command(CLI::App& app, Context& ctx);

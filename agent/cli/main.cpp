@@ -121,6 +121,7 @@ int main(int argc, char** argv) {
   cli::add_lint_command(app, ctx);
   cli::add_run_command(app, ctx);
   cli::add_readiness_command(app, ctx);
+  cli::add_acknowledge_command(app, ctx);
 
   try {
     app.parse(argc, argv);

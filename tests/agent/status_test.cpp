@@ -310,4 +310,31 @@ TEST_F(Status, RefreshesFailingOrTooOldForThreeIntervalsAreWarnings) {
                                    "refresh_too_old"}));
 }
 
+// Issue 13, item 3: a warning an administrator has seen and accepts stops making status exit 1,
+// for that code and that certificate only.
+TEST_F(Status, AnAcknowledgedWarningIsInformationForThatCertificateOnly) {
+  Issued long_lived = make_cert({.common_name = "legacy.example", .not_after_days = 3650});
+  Issued other = make_cert({.common_name = "other.example", .not_after_days = 3650});
+  home_.write("etc/cainfo.pem", long_lived.pem());
+  EXPECT_EQ(codes_for(long_lived.sha256()), std::set<std::string>{"validity_over_397_days"});
+  EXPECT_EQ(exit_code_, 1);
+  auto ack = run({"acknowledge", "validity_over_397_days", long_lived.sha256()});
+  ASSERT_EQ(ack.exit_code, 0) << ack.err;
+  EXPECT_EQ(codes_for(long_lived.sha256()), std::set<std::string>{"validity_over_397_days"});
+  EXPECT_EQ(exit_code_, 0) << last_.dump();
+  EXPECT_EQ(last_["warnings"][0]["severity"], "information");
+  // Another certificate with the same problem still warns.
+  home_.write("etc/cainfo.pem", long_lived.pem() + other.pem());
+  EXPECT_EQ(codes_for(other.sha256()), std::set<std::string>{"validity_over_397_days"});
+  EXPECT_EQ(exit_code_, 1);
+  EXPECT_EQ(
+      run({"acknowledge", "--remove", "validity_over_397_days", long_lived.sha256()}).exit_code, 0);
+  EXPECT_EQ(
+      run({"acknowledge", "--remove", "validity_over_397_days", long_lived.sha256()}).exit_code, 2);
+  EXPECT_EQ(run({"acknowledge", "Not A Code", long_lived.sha256()}).exit_code, 2);
+  EXPECT_EQ(run({"acknowledge", "weak_key", "abc"}).exit_code, 2);
+  json listed = json::parse(run({"acknowledge", "--list", "--json"}).out);
+  EXPECT_TRUE(listed["acknowledged"].empty());
+}
+
 }  // namespace
