@@ -28,7 +28,13 @@ trust::Result<std::vector<PresentedCert>> fetch_chain(const std::string& target,
 
 trust::Result<size_t> pick_certificate(const std::vector<PresentedCert>& chain,
                                        const std::string& pick) {
-  if (pick.empty()) return chain.front().info.self_signed ? size_t{0} : chain.size() - 1;
+  if (pick.empty()) {
+    // The root when the server sends one (wherever in the chain), else the last one sent.
+    for (size_t i = chain.size(); i-- > 0;) {
+      if (chain[i].info.self_signed) return i;
+    }
+    return chain.size() - 1;
+  }
   if (pick == "leaf") return size_t{0};
   if (pick == "root") return chain.size() - 1;
   size_t n = 0;

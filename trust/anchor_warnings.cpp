@@ -48,6 +48,11 @@ bool only_in_system_bundle(const Anchor& a, const std::vector<std::string>& syst
          });
 }
 
+bool issuer_in_store(const Anchor& a, const std::vector<Anchor>& anchors) {
+  return std::any_of(anchors.begin(), anchors.end(),
+                     [&](const Anchor& b) { return b.info.subject == a.info.issuer; });
+}
+
 }  // namespace
 
 bool is_agent_managed(const Anchor& anchor) {
@@ -94,6 +99,13 @@ std::vector<AnchorWarning> anchor_warnings(const std::vector<Anchor>& anchors,
                " and activates on " + to_iso8601(reserve->activate_at) +
                ", less than one refresh interval plus jitter (" + std::to_string(lead_needed) +
                " s) later: endpoints that refresh on schedule may not have it in time");
+    }
+    if (managed && !i.self_signed && !issuer_in_store(a, anchors)) {
+      warn("partial_chain_anchor",
+           "is not a root and its issuer '" + i.issuer +
+               "' is not in the store: only clients that accept partial chains (curl, "
+               "trustagent) trust servers through it; openssl verify, Python and Node do not "
+               "(add the root: trustagent add ROOT.pem)");
     }
     if (!i.is_ca && i.not_after - i.not_before > kMaxServerValidityDays * kDay) {
       warn("validity_over_397_days", "is a server certificate issued for " +

@@ -11,6 +11,9 @@
 //                                here: a reserve that arrived early never raises it)
 //   validity_over_397_days       a server certificate (not a CA) was issued for longer than 397
 //                                days
+//   partial_chain_anchor         an agent-managed anchor that is not a root and whose issuer is
+//                                not in the store: only partial-chain clients (curl, trustagent)
+//                                accept servers through it
 //   system_anchor_expired        (information) an expired anchor that only the system bundle
 //                                holds: the administrator cannot remove it, and it authenticates
 //                                nothing

@@ -46,7 +46,8 @@ void add_fetch_command(CLI::App& app, Context& ctx) {
   sub->add_flag("--site", opts->site, "Store into cainfo-ss.pem (a site server)");
   sub->add_option("--pick", opts->pick,
                   "Which certificate: leaf, root (the last one sent) or N (1 = the leaf); default: "
-                  "the leaf if self-signed, else the last one sent");
+                  "the self-signed one (the leaf of a self-signed server, else the root when the "
+                  "server sends it), else the last one sent");
   sub->add_option("--fingerprint", opts->fingerprint,
                   "Store only if the picked certificate has this SHA-256 or SHA-1 fingerprint")
       ->configurable(false);
@@ -153,6 +154,18 @@ void add_fetch_command(CLI::App& app, Context& ctx) {
       return;
     }
     print_warnings(*stored);
+    if (!cert.info.self_signed) {
+      // Only partial-chain clients (curl, trustagent) stop at a non-root anchor; OpenSSL's
+      // verify, Python and Node need the root.
+      std::string why = "the stored anchor '" + cert.info.subject +
+                        "' is not a root, and the server does not send its issuer '" +
+                        cert.info.issuer +
+                        "': curl and trustagent accept the server, openssl verify, Python and "
+                        "Node do not. Get that root from its CA, check its fingerprint, and add "
+                        "it: trustagent add ROOT.pem";
+      std::cerr << "trustagent: warning: " << why << "\n";
+      result["partial_chain_only"] = true;
+    }
     result["stored"] = !added.added.empty();
     result["already_present"] = added.added.empty();
     result["merge"] = merge_json(*stored);

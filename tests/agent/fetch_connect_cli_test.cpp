@@ -289,4 +289,37 @@ TEST_F(FetchConnect, FetchFromAClosedPortExitsThreeAndWritesNothing) {
   EXPECT_EQ(etc(), before);
 }
 
+// Issue 13, item 9: fetch stores the root when the server sends it; an anchor only partial-chain
+// clients accept is stored with a warning that says how to fix it, and status reports it.
+TEST_F(FetchConnect, FetchStoresTheRootWhenSentAndWarnsAboutAnAnchorOnlySomeClientsAccept) {
+  Issued root = make_cert({.common_name = "Fetch Root", .is_ca = true});
+  Issued inter = make_cert({.common_name = "Fetch Intermediate", .is_ca = true}, &root);
+  Issued leaf = make_cert({.common_name = "localhost", .dns_names = {"localhost"}}, &inter);
+
+  auto with_root = serve(leaf, inter.pem() + root.pem());
+  auto full = run({"fetch", with_root->address(), "--fingerprint", root.sha256(), "--json"});
+  ASSERT_EQ(full.exit_code, 0) << full.err;
+  EXPECT_EQ(json::parse(full.out)["sha256"], root.sha256());
+  EXPECT_EQ(full.err.find("not a root"), std::string::npos) << full.err;
+
+  testing_support::TempHome other;
+  auto without_root = serve(leaf, inter.pem());
+  auto partial = run_cli({"fetch", without_root->address(), "--fingerprint", inter.sha256(),
+                          "--json", "--home", other.path()});
+  ASSERT_EQ(partial.exit_code, 0) << partial.err;
+  json p = json::parse(partial.out);
+  EXPECT_EQ(p["sha256"], inter.sha256());
+  EXPECT_EQ(p["partial_chain_only"], true);
+  EXPECT_NE(partial.err.find("openssl verify, Python and Node do not"), std::string::npos)
+      << partial.err;
+  auto status = run_cli({"status", "--json", "--home", other.path()});
+  EXPECT_EQ(status.exit_code, 1);
+  json st = json::parse(status.out);
+  bool reported = false;
+  for (const auto& w : st["warnings"]) {
+    reported = reported || (w["code"] == "partial_chain_anchor" && w["sha256"] == inter.sha256());
+  }
+  EXPECT_TRUE(reported) << st["warnings"].dump();
+}
+
 }  // namespace
