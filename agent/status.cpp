@@ -154,7 +154,7 @@ trust::Result<Status> collect_status(const trust::Layout& layout, const StoreOut
     s.warnings.push_back(
         {"clock_jump", "",
          "the wall clock was set " + std::string(clock.jump_seconds > 0 ? "forward" : "back") +
-             " by " + std::to_string(std::abs(clock.jump_seconds) / 3600) + " hours on " +
+             " by " + std::to_string((std::abs(clock.jump_seconds) + 1800) / 3600) + " hours on " +
              trust::to_iso8601(clock.jump_at) + ": retirement and pruning are paused until " +
              trust::to_iso8601(clock.jump_at + trust::kClockJumpToleranceSeconds) +
              "; check the time source"});

@@ -542,7 +542,7 @@ Result<RolloverReport> maintain_rollover(const Layout& layout, const RolloverInp
     state.clock.jump_at = now;
     state.clock.jump_seconds = *jump;
     report.notes.push_back("the wall clock was set " + std::string(*jump > 0 ? "forward" : "back") +
-                           " by " + std::to_string((*jump > 0 ? *jump : -*jump) / 3600) +
+                           " by " + std::to_string(((*jump > 0 ? *jump : -*jump) + 1800) / 3600) +
                            " hours since the last run: retirement and pruning are paused until " +
                            to_iso8601(pause_ends(state.clock)));
   }
