@@ -1,8 +1,11 @@
 #include "agent/readiness.h"
 
+#include <algorithm>
 #include <array>
 #include <ctime>
 
+#include "policy/policy.h"
+#include "trust/safe_text.h"
 #include "trust/text.h"
 
 namespace agent {
@@ -64,7 +67,8 @@ bool apply_state(const std::map<std::string, std::string>& fields, EndpointSeen&
     }
     auto at = item.rfind('@');
     int64_t revision = 0;
-    if (at == std::string::npos || !trust::parse_number(item.substr(at + 1), revision)) {
+    if (at == std::string::npos || !trust::parse_number(item.substr(at + 1), revision) ||
+        !policy::is_valid_guid(item.substr(0, at))) {
       return false;
     }
     e.policies[item.substr(0, at)] = revision;
@@ -75,9 +79,16 @@ bool apply_state(const std::map<std::string, std::string>& fields, EndpointSeen&
       e.listing_capped = true;
       continue;
     }
+    if (item.size() > 64 || item.find_first_not_of("0123456789abcdef") != std::string::npos) {
+      return false;
+    }
     e.reserves.push_back(item);
   }
   return true;
+}
+
+bool is_endpoint_id(const std::string& s) {
+  return s.size() == 32 && s.find_first_not_of("0123456789abcdef") == std::string::npos;
 }
 
 bool holds_reserve(const EndpointSeen& e, const std::string& sha256) {
@@ -135,21 +146,23 @@ AccessLog read_access_log(std::istream& in) {
     }
     auto fields = agent_fields(*ua);
     auto id = fields.find("endpoint");
-    if (id == fields.end() || id->second.empty() || id->second == "-") {
+    // Anyone can send any User-Agent: only an id of the agent's own form is taken, so a forged
+    // line can add a fake endpoint at most, never text that reads as something else.
+    if (id == fields.end() || !is_endpoint_id(id->second)) {
       ++log.other_clients;
       continue;
     }
-    EndpointSeen& e = by_id[id->second];
-    if (*when < e.last_seen) continue;  // an older request logged late says nothing new
-    EndpointSeen next = e;
+    auto known = by_id.find(id->second);
+    if (known != by_id.end() && *when < known->second.last_seen) continue;  // logged late
+    EndpointSeen next;
     next.id = id->second;
     next.last_seen = *when;
-    next.address = line.substr(0, line.find(' '));
+    next.address = trust::printable_text(line.substr(0, std::min(line.find(' '), size_t{64})));
     if (!apply_state(fields, next)) {
       ++log.unreadable;
       continue;
     }
-    e = std::move(next);
+    by_id[next.id] = std::move(next);
   }
   for (auto& [id, e] : by_id) log.endpoints.push_back(std::move(e));
   return log;

@@ -5,6 +5,7 @@
 
 #include <ctime>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <thread>
 
 #include "agent/readiness.h"
@@ -27,6 +28,21 @@ TEST(Readiness, LogTimesWithTheirZone) {
             trust::from_iso8601("2026-11-29T21:00:00Z"));
   EXPECT_FALSE(agent::parse_log_time("29/Foo/2026:21:00:00 +0000"));
   EXPECT_FALSE(agent::parse_log_time("29/Nov/2026:21:00:00"));
+}
+
+// Anyone can put anything in a User-Agent: only the agent's own forms count.
+TEST(Readiness, ForgedUserAgentsCannotInjectText) {
+  std::istringstream log(
+      "1.2.3.4 - - [29/Nov/2026:21:00:00 +0000] \"GET / HTTP/1.1\" 200 1 \"-\" \"trustagent/0.3.0 "
+      "(endpoint=\\x0a\\x1b[31mevil; policies=-; reserves=-)\"\n"
+      "1.2.3.4 - - [29/Nov/2026:21:00:01 +0000] \"GET / HTTP/1.1\" 200 1 \"-\" \"trustagent/0.3.0 "
+      "(endpoint=0123456789abcdef0123456789abcdef; policies=../x@1; reserves=-)\"\n"
+      "1.2.3.4 - - [29/Nov/2026:21:00:02 +0000] \"GET / HTTP/1.1\" 200 1 \"-\" \"curl/8\"\n"
+      "not a log line\n");
+  agent::AccessLog read = agent::read_access_log(log);
+  EXPECT_TRUE(read.endpoints.empty());
+  EXPECT_EQ(read.other_clients, 2u);
+  EXPECT_EQ(read.unreadable, 2u);
 }
 
 TEST(Readiness, CountsFromTheCentralServersAccessLogWhoHoldsTheReserve) {
