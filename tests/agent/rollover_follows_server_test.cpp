@@ -176,7 +176,8 @@ TEST_F(RolloverFollowsServer, ARenewalWithTheSameKeyKeepsTheKeyPin) {
   pin_policy(current_.spki_pin());
   auto added = run({"reserve", "add", home_.write("in/r.pem", renewed.pem()), "--json"});
   ASSERT_EQ(added.exit_code, 0) << added.err;
-  for (const auto& pin : json::parse(added.out)["reserves"][0]["replaces"]) {
+  json added_json = json::parse(added.out);
+  for (const auto& pin : added_json["reserves"][0]["replaces"]) {
     EXPECT_NE(pin, current_.spki_pin()) << "the shared key pin is not the old certificate's";
   }
   {
