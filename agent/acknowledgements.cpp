@@ -1,10 +1,13 @@
 #include "agent/acknowledgements.h"
 
 #include <algorithm>
+#include <array>
 #include <sstream>
+#include <string_view>
 
 #include "trust/atomic_file.h"
 #include "trust/fingerprint.h"
+#include "trust/source_check.h"
 #include "trust/source_reader.h"
 
 namespace agent {
@@ -12,11 +15,21 @@ namespace {
 
 std::string path_of(const trust::Layout& layout) { return layout.state_dir + "/acknowledged"; }
 
+// Warnings about one certificate that an administrator may accept. Those that mean a server is
+// (or is about to be) refused are not among them: server_certificate_expired,
+// server_not_switched.
+constexpr std::array<std::string_view, 7> kAcknowledgeable = {"anchor_expired",
+                                                              "expires_soon_no_reserve",
+                                                              "reserve_activation_too_soon",
+                                                              "validity_over_397_days",
+                                                              "weak_key",
+                                                              "sha1_signature",
+                                                              "partial_chain_anchor"};
+constexpr size_t kMaxAcknowledgements = 10000;
+
 bool is_code(const std::string& code) {
-  return !code.empty() && code.size() <= 64 &&
-         std::all_of(code.begin(), code.end(), [](unsigned char c) {
-           return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
-         });
+  return std::find(kAcknowledgeable.begin(), kAcknowledgeable.end(), code) !=
+         kAcknowledgeable.end();
 }
 
 trust::Result<void> save(const trust::Layout& layout, const std::vector<Acknowledgement>& acks) {
@@ -28,8 +41,10 @@ trust::Result<void> save(const trust::Layout& layout, const std::vector<Acknowle
 
 trust::Result<void> check(const Acknowledgement& a) {
   if (!is_code(a.code)) {
+    std::string codes;
+    for (auto c : kAcknowledgeable) codes += (codes.empty() ? "" : ", ") + std::string(c);
     return trust::make_error(trust::Code::kBadInput,
-                             "'" + a.code + "' is not a warning code (status lists them)");
+                             "'" + a.code + "' cannot be acknowledged (these can: " + codes + ")");
   }
   if (!trust::sha256_from_hex(a.sha256)) {
     return trust::make_error(trust::Code::kBadInput,
@@ -57,7 +72,16 @@ std::vector<Acknowledgement> load_acknowledgements(const trust::Layout& layout) 
 
 trust::Result<void> acknowledge(const trust::Layout& layout, const Acknowledgement& a) {
   if (auto ok = check(a); !ok) return ok;
+  // A file that is there but cannot be read is not rewritten: that would drop what it holds.
+  if (trust::probe_source(path_of(layout)).presence == trust::SourceProbe::Presence::kPresent) {
+    if (auto text = trust::read_source_file(path_of(layout), 1 << 20); !text) return text.error();
+  }
   auto acks = load_acknowledgements(layout);
+  if (acks.size() >= kMaxAcknowledgements) {
+    return trust::make_error(trust::Code::kBadInput, path_of(layout) + " already holds " +
+                                                         std::to_string(kMaxAcknowledgements) +
+                                                         " acknowledgements");
+  }
   if (std::find(acks.begin(), acks.end(), a) != acks.end()) return {};
   acks.push_back(a);
   return save(layout, acks);

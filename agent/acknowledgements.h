@@ -3,7 +3,9 @@
 // cannot replace yet). The warning is still shown, as information that does not make `status`
 // exit 1. An acknowledgement names one code and one certificate, so a new certificate or a new
 // problem warns again; warnings about no certificate (an empty store, a failing central server)
-// cannot be acknowledged. Kept in <home>/var/state/acknowledged, one "code<TAB>sha256" per line.
+// cannot be acknowledged, nor can those that mean a server is refused now or soon
+// (server_certificate_expired, server_not_switched). Kept in <home>/var/state/acknowledged, one
+// "code<TAB>sha256" per line.
 #pragma once
 
 #include <string>
@@ -22,7 +24,7 @@ struct Acknowledgement {
 
 std::vector<Acknowledgement> load_acknowledgements(const trust::Layout& layout);
 
-// kBadInput for a code that is not a warning code or a fingerprint that is not SHA-256.
+// kBadInput for a code that cannot be acknowledged or a fingerprint that is not SHA-256.
 trust::Result<void> acknowledge(const trust::Layout& layout, const Acknowledgement& a);
 // kBadInput when there was no such acknowledgement.
 trust::Result<void> withdraw_acknowledgement(const trust::Layout& layout, const Acknowledgement& a);

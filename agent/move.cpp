@@ -13,6 +13,7 @@
 #include "trust/atomic_file.h"
 #include "trust/certificate.h"
 #include "trust/managed_source.h"
+#include "trust/pin.h"
 #include "trust/source_reader.h"
 
 namespace agent {
@@ -170,10 +171,24 @@ trust::Result<MoveReport> move_server(const MoveRequest& request) {
             verified->message + "; nothing changed");
   }
   report.verified = std::move(*verified);
-  if (!synced->effective.pins.value.empty()) {
-    report.notes.push_back("policy " + synced->effective.pins.from +
-                           " pins the server's certificate; until it pins the new one, connect "
-                           "will refuse the new server");
+  // The policy's pins apply to the agent's own server, which the new one becomes: pins it fails
+  // would refuse it at once, and it could never deliver the corrected policy.
+  const auto& pins = synced->effective.pins;
+  if (!pins.value.empty() && !report.verified.chain.empty()) {
+    auto leaf = trust::Certificate::from_der(report.verified.chain.front().der);
+    bool admitted = leaf && std::any_of(pins.value.begin(), pins.value.end(), [&](const auto& p) {
+                      return trust::pin_matches(p, *leaf->x509_ptr());
+                    });
+    if (!admitted) {
+      return trust::make_error(
+          trust::Code::kRefused,
+          "policy " + pins.from + " pins certificates the new server does not present (it has " +
+              report.verified.chain.front().info.sha256 +
+              "): after the move this endpoint would refuse its own server and could not receive "
+              "a corrected policy from it. Publish a policy that also pins the new certificate "
+              "(or trustagent policy remove " +
+              pins.from + "), then move; nothing changed");
+    }
   }
   report.old_server =
       !request.current_server.empty() ? request.current_server : synced->effective.server_url.value;

@@ -57,9 +57,9 @@ struct MoveReport {
 };
 
 // Errors: usage (kBadInput: no --cert/--fingerprint, unreadable file), not root for the system
-// home (kRefused), the new server unreachable (kNetwork) or not authenticated by the new
-// certificate, or presenting no certificate with the fingerprint (kRefused). Every error leaves
-// every file as it was.
+// home (kRefused), a policy pin the new server's certificate fails (kRefused), the new server
+// unreachable (kNetwork) or not authenticated by the new certificate, or presenting no certificate
+// with the fingerprint (kRefused). Every error leaves every file as it was.
 trust::Result<MoveReport> move_server(const MoveRequest& request);
 
 }  // namespace agent

@@ -83,7 +83,12 @@ trust::Result<PolicyRemoved> remove_policy_locally(const trust::Layout& layout,
   if (auto saved = save(layout, holds); !saved) return saved.error();
   if (auto gone = trust::remove_file_durably(path); !gone) return gone.error();
   for (const auto& r : trust::load_reserve_state(layout.reserve_state).reserves) {
-    if (r.origin != guid || r.retired_at != 0) continue;
+    // One that a server was seen presenting may be what the endpoint depends on now: it stays
+    // (reserve remove takes it out by hand). Its activation time decides nothing.
+    if (r.origin != guid || r.seen_at != 0) {
+      if (r.origin == guid) out.kept_reserves.push_back(r.sha256);
+      continue;
+    }
     auto fp = trust::Fingerprint{trust::Fingerprint::Algorithm::kSha256, r.sha256};
     if (auto gone = trust::remove_reserve(layout, fp); !gone) return gone.error();
     out.withdrawn_reserves.push_back(r.sha256);

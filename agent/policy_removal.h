@@ -22,9 +22,9 @@ struct HeldBackPolicy {
 
 struct PolicyRemoved {
   HeldBackPolicy hold;
-  // Reserves the policy published that had not yet taken over from anything: they go with it
-  // (one that has retired what it replaced is the server's certificate now, and stays).
-  std::vector<std::string> withdrawn_reserves;
+  // Reserves the policy published that no server was seen presenting go with it; the others may
+  // be what the endpoint depends on now, and stay.
+  std::vector<std::string> withdrawn_reserves, kept_reserves;
 };
 
 // The files remove_policy_locally edits, for StoreRequest::also_undo.
@@ -38,7 +38,8 @@ std::vector<HeldBackPolicy> load_held_back_policies(const trust::Layout& layout)
 const HeldBackPolicy* hold_on(const std::vector<HeldBackPolicy>& holds,
                               const policy::IndexEntry& entry);
 
-// Removes var/policies/GUID.xml, holds its revision back and withdraws its pending reserves.
+// Removes var/policies/GUID.xml, holds its revision back, and withdraws the reserves it published
+// that no server was seen presenting.
 // kBadInput for a malformed GUID or a policy this endpoint does not hold.
 trust::Result<PolicyRemoved> remove_policy_locally(const trust::Layout& layout,
                                                    const std::string& guid);

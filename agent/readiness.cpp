@@ -79,7 +79,9 @@ bool apply_state(const std::map<std::string, std::string>& fields, EndpointSeen&
       e.listing_capped = true;
       continue;
     }
-    if (item.size() > 64 || item.find_first_not_of("0123456789abcdef") != std::string::npos) {
+    // At least the 16 digits the agent sends: a shorter prefix would match any reserve.
+    if (item.size() < 16 || item.size() > 64 ||
+        item.find_first_not_of("0123456789abcdef") != std::string::npos) {
       return false;
     }
     e.reserves.push_back(item);

@@ -40,7 +40,10 @@ void record_refresh(const trust::Layout& layout, bool ok, const std::string& err
   // A quiet fleet writes nothing per refresh: the same outcome is written again only hourly.
   bool same_outcome = ok ? r.failing_since == 0 && r.last_success != 0
                          : r.failing_since != 0 && r.last_error == error;
-  if (same_outcome && now - r.last_attempt < kRecordResolutionSeconds) return;
+  // (A record from the future, written under a clock that was wrong, is always replaced.)
+  if (same_outcome && now >= r.last_attempt && now - r.last_attempt < kRecordResolutionSeconds) {
+    return;
+  }
   r.last_attempt = now;
   if (ok) {
     r.last_success = now;

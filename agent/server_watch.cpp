@@ -164,7 +164,8 @@ std::vector<trust::AnchorWarning> seen_leaf_warnings(const std::vector<SeenLeaf>
     std::string when = s.not_after > now ? "expires on " + trust::to_iso8601(s.not_after) +
                                                " (in " + std::to_string(days) + " days)"
                                          : "expired on " + trust::to_iso8601(s.not_after);
-    out.push_back({"expires_soon_no_reserve", s.sha256,
+    out.push_back({s.not_after > now ? "expires_soon_no_reserve" : "server_certificate_expired",
+                   s.sha256,
                    who + ", which " + when +
                        ", and no later certificate for it is known: have it renewed, or "
                        "publish its successor as a reserve"});

@@ -59,6 +59,7 @@ trust::Result<void> record_verified_connection(const trust::Layout& layout, cons
 //   expires_soon_no_reserve  a leaf that is not itself an anchor (anchors have their own
 //                            warnings) expires within 30 days (or has expired), and no later
 //                            anchor of the same subject is known
+//   server_certificate_expired  the same, once it has expired: the server is refused now
 //   server_not_switched      a leaf that a reserve replaces is still presented after the reserve's
 //                            activation: once the reserve retires it, this endpoint refuses it
 std::vector<trust::AnchorWarning> seen_leaf_warnings(const std::vector<SeenLeaf>& seen,

@@ -96,7 +96,11 @@ std::vector<trust::AnchorWarning> refresh_warnings(const trust::Layout& layout,
                    "the last refresh failed, so policy and reserves are not being updated: " +
                        (why.empty() ? std::string("no reason recorded") : why)});
   }
-  int64_t limit = kRefreshIntervalsBeforeWarning * synced.effective.refresh_interval.value;
+  // Three intervals with their jitter, plus the record's own resolution: a healthy endpoint never
+  // reaches it.
+  int64_t limit = kRefreshIntervalsBeforeWarning * (synced.effective.refresh_interval.value +
+                                                    synced.effective.refresh_jitter.value) +
+                  kRecordResolutionSeconds;
   if (record.failing_since != 0 && now - record.failing_since > limit) {
     out.push_back({"central_server_unreachable_for_long", "",
                    "refreshes have failed since " + trust::to_iso8601(record.failing_since) +
@@ -156,8 +160,7 @@ trust::Result<Status> collect_status(const trust::Layout& layout, const StoreOut
          "the wall clock was set " + std::string(clock.jump_seconds > 0 ? "forward" : "back") +
              " by " + std::to_string((std::abs(clock.jump_seconds) + 1800) / 3600) + " hours on " +
              trust::to_iso8601(clock.jump_at) + ": retirement and pruning are paused until " +
-             trust::to_iso8601(clock.jump_at + trust::kClockJumpToleranceSeconds) +
-             "; check the time source"});
+             trust::to_iso8601(trust::clock_pause_ends(clock)) + "; check the time source"});
   }
   if (auto retired = trust::read_source_file(layout.retired)) {
     for (const auto& c : trust::read_certificates(*retired).certs) {

@@ -284,7 +284,9 @@ class Maintenance {
       if (const SeenInUse* s = seen(r.sha256)) {
         r.seen_at = std::max(s->first_seen, r.arrived_at);
         note("reserve sha256 " + r.sha256 + " seen in use by a server since " +
-             to_iso8601(r.seen_at) + "; what it replaces retires on " +
+             to_iso8601(r.seen_at) + "; the server certificates it replaces retire " +
+             std::to_string(kRolloverGraceSeconds / 86400) +
+             " days after they were last seen, not before " +
              to_iso8601(r.seen_at + kRolloverGraceSeconds));
       }
     }
@@ -323,7 +325,10 @@ class Maintenance {
         for (const auto& old : all_held()) {  // read again: each retirement edits the files
           if (old.info.sha256 != replaced) continue;
           auto when = retires_at(reserve, old);
-          if (!when) continue;  // a CA: it leaves when it has expired
+          if (!when) {  // no server names (a CA): it stays, and its pins too, until it expires
+            all_gone = false;
+            continue;
+          }
           if (now_ < *when || still_presented(old)) {
             all_gone = false;
             continue;
@@ -570,6 +575,8 @@ Result<RolloverReport> maintain_rollover(const Layout& layout, const RolloverInp
   report.clock = state.clock;
   return report;
 }
+
+int64_t clock_pause_ends(const ClockRecord& clock) { return pause_ends(clock); }
 
 bool replaced_certificates_retire(const Reserve& r, int64_t now) {
   return r.retired_at != 0 || (r.replaced_until != 0 && now >= r.replaced_until);

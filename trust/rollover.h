@@ -20,8 +20,9 @@
 //  - Pruning: an expired certificate leaves the store (for retired.pem, never deleted) only after
 //    the grace period, and only when a later valid certificate of the same identity has been
 //    seen in use.
-//  - A wall clock that jumped more than a day since the last maintenance pauses retirement and
-//    pruning for a day (reported in RolloverReport::clock_jump).
+//  - A wall-clock jump of more than a day since the last maintenance pauses retirement and
+//    pruning for a day, or for as long as a forward jump was up to the grace period plus a day
+//    (clock_pause_ends; sightings made after the jump soon put the record right).
 //  - Maintenance runs under the writer lock before the merge; admin-owned CA files are never
 //    edited. When no input changed and no date was reached it costs a few stats.
 #pragma once
@@ -42,7 +43,7 @@
 namespace trust {
 
 inline constexpr int64_t kRolloverGraceSeconds = 7 * 86400;
-inline constexpr int64_t kMaxClockPauseSeconds = 400 * 86400;
+inline constexpr int64_t kMaxClockPauseSeconds = kRolloverGraceSeconds + 86400;
 
 struct ReserveOffer {  // a reserve published by a policy
   std::string der;
@@ -104,6 +105,9 @@ bool replaced_certificates_retire(const Reserve& r, int64_t now);
 
 std::vector<Pin> pins_following_rollover(const std::vector<Pin>& pins,
                                          const std::vector<Reserve>& reserves, int64_t now);
+
+// When retirement and pruning resume after the jump `clock` records.
+int64_t clock_pause_ends(const ClockRecord& clock);
 
 // "reserve" while a recorded reserve is pending, "current" otherwise.
 std::string role_of(const std::string& sha256, const std::vector<Reserve>& reserves, int64_t now);

@@ -8,6 +8,7 @@
 #include "agent/refresh.h"
 #include "policy/index.h"
 #include "trust/atomic_file.h"
+#include "trust/safe_text.h"
 
 namespace cli {
 namespace {
@@ -44,11 +45,11 @@ void print_effective(const policy::Effective& e) {
   std::cout << e.policies.size() << " policies in force (lowest priority first):\n";
   for (const auto& p : e.policies) {
     std::cout << "  " << p.guid << "  revision " << p.revision << "  priority " << p.priority
-              << "  " << p.name << "\n";
+              << "  " << trust::printable_text(p.name) << "\n";
   }
   auto line = [](const char* name, const std::string& value, const std::string& from) {
-    std::cout << "  " << name << " = " << value << "   (" << (from.empty() ? "default" : from)
-              << ")\n";
+    std::cout << "  " << name << " = " << trust::printable_text(value) << "   ("
+              << (from.empty() ? "default" : from) << ")\n";
   };
   std::cout << "effective settings:\n";
   line("SSLVerifyPeer", e.verify_peer.value ? "yes" : "NO", e.verify_peer.from);
@@ -232,6 +233,11 @@ void add_policy_command(CLI::App& app, Context& ctx) {
     for (const auto& sha : removed.withdrawn_reserves) {
       std::cerr << "trustagent: note: reserve sha256 " << sha << " published by policy "
                 << hold.guid << " withdrawn with it\n";
+    }
+    for (const auto& sha : removed.kept_reserves) {
+      std::cerr << "trustagent: note: reserve sha256 " << sha << " published by policy "
+                << hold.guid << " kept: a server was seen presenting it (trustagent reserve remove "
+                << sha << " takes it out)\n";
     }
     if (ctx.server.empty() && synced->effective.server_url.value.empty()) {
       std::cerr << "trustagent: warning: no central server is known now (no 'server' in "

@@ -35,7 +35,9 @@ void add_readiness_command(CLI::App& app, Context& ctx) {
       "On the central server, before a certificate switch: read its access log (nginx's default "
       "combined format) and count the endpoints whose latest request shows the policy revision "
       "(--policy GUID@REVISION) or the reserve (--reserve SHA256) the switch depends on, and list "
-      "those not seen since --since. Exit 0 when every endpoint seen is ready, 1 otherwise.");
+      "those not seen since --since. Exit 0 when every endpoint seen is ready, 1 otherwise (and "
+      "when "
+      "no endpoint is in the log).");
   sub->add_option("LOG", opts->log, "The central server's access log")->required();
   sub->add_option("--policy", opts->policy, "GUID@REVISION: ready means this revision or later");
   sub->add_option("--reserve", opts->reserve, "Fingerprint (SHA-256) of the reserve certificate");
@@ -46,6 +48,9 @@ void add_readiness_command(CLI::App& app, Context& ctx) {
     auto bad = [&](const std::string& why) {
       ctx.exit_code = fail(ctx, trust::make_error(trust::Code::kBadInput, why));
     };
+    if (opts->policy.empty() && opts->reserve.empty()) {
+      return bad("readiness needs --policy GUID@REVISION or --reserve SHA256: ready for what?");
+    }
     agent::ReadinessQuery query;
     if (!opts->policy.empty()) {
       auto at = opts->policy.rfind('@');
@@ -98,7 +103,15 @@ void add_readiness_command(CLI::App& app, Context& ctx) {
       }
       if (log.unreadable) std::cout << log.unreadable << " lines not in the combined format\n";
     }
-    ctx.exit_code = r.not_ready.empty() ? 0 : 1;
+    // Nothing seen is no evidence of readiness (a wrong file, another log format, agents older
+    // than 0.3.0): never exit 0 for it.
+    if (log.endpoints.empty()) {
+      std::cerr << "trustagent: error: " << opts->log
+                << ": no trustagent 0.3.0 or later endpoint in this log (" << log.other_clients
+                << " requests from other clients, " << log.unreadable
+                << " lines not in the combined format)\n";
+    }
+    ctx.exit_code = r.not_ready.empty() && !log.endpoints.empty() ? 0 : 1;
   });
 }
 

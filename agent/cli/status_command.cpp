@@ -48,7 +48,8 @@ void print_status(const agent::Status& status, const agent::StoreOutcome& synced
   std::cout << "policy: verify peer " << yes_no(e.verify_peer) << ", verify host "
             << yes_no(e.verify_host) << ", refresh every " << e.refresh_interval.value << " s";
   if (!status.server.empty()) {
-    std::cout << ", server " << status.server << " (from " << status.server_from << ")";
+    std::cout << ", server " << trust::printable_text(status.server) << " (from "
+              << status.server_from << ")";
   }
   std::cout << "\n";
   for (const auto& p : e.pins.value) std::cout << "  pin " << p.text() << "\n";

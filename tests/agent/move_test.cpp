@@ -137,6 +137,22 @@ TEST_F(Move, KeepsEveryOtherAnchorAndWritesTheServerWhereTheConfigReaderTakesIt)
   EXPECT_EQ(c.exit_code, 0) << c.err;
 }
 
+// A policy pin the new server fails would refuse the agent's own server right after the move.
+TEST_F(Move, APolicyPinTheNewServerFailsRefusesTheMove) {
+  home_.write("var/policies/pin.xml",
+              "<Policy guid=\"pin-1\"><CurlSSL SSLNSPublicHttpsCertFingerprint=\"" +
+                  old_cert_.sha256() + "\"/></Policy>");
+  ASSERT_EQ(run({"merge"}).exit_code, 0);
+  before_ = testing_support::snapshot(home_.path());
+  auto r = run({"move", "--address", "localhost", "--port", std::to_string(new_server_->port()),
+                "--cert", new_file_});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("policy pin-1 pins certificates the new server does not present"),
+            std::string::npos)
+      << r.err;
+  expect_nothing_changed();
+}
+
 TEST_F(Move, AConfigEndingInASectionGetsTheServerAboveIt) {
   home_.write("etc/trustagent.conf", "lock-timeout = 5\n[later]\nx = 1\n");
   auto moved = run({"move", "--address", "localhost", "--port", std::to_string(new_server_->port()),

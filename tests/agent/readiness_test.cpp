@@ -113,6 +113,12 @@ TEST(Readiness, CountsFromTheCentralServersAccessLogWhoHoldsTheReserve) {
   EXPECT_EQ(k["not_ready"][0]["endpoint"], id(2));
 
   EXPECT_EQ(run_cli({"readiness", log, "--policy", "rsv-1"}).exit_code, 2);
+  EXPECT_EQ(run_cli({"readiness", log}).exit_code, 2) << "ready for what?";
+  // A log with no endpoint in it is no evidence of readiness.
+  std::string empty = admin.write("empty.log", "");
+  auto nothing = run_cli({"readiness", empty, "--policy", "rsv-1@2"});
+  EXPECT_EQ(nothing.exit_code, 1);
+  EXPECT_NE(nothing.err.find("no trustagent 0.3.0 or later endpoint"), std::string::npos);
   EXPECT_EQ(run_cli({"readiness", admin.path() + "/none.log"}).exit_code, 2);
 }
 

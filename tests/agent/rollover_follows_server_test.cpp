@@ -201,6 +201,23 @@ TEST_F(RolloverFollowsServer, ARenewalWithTheSameKeyKeepsTheKeyPin) {
   EXPECT_EQ(c.exit_code, 0) << c.out;
 }
 
+// Review finding: a replaced certificate without DNS/IP names never retires on sightings, so its
+// pin must not retire either when the reserve is first seen (a server going back still works).
+TEST_F(RolloverFollowsServer, APinOnACertificateWithoutNamesStaysAfterTheReserveIsSeen) {
+  Issued a = make_cert({.common_name = "localhost", .not_after_days = 60});
+  Issued b = make_cert({.common_name = "localhost", .not_after_days = 400});
+  home_.write("etc/cainfo.pem", a.pem());
+  pin_policy(a.sha256());
+  ASSERT_EQ(run({"reserve", "add", home_.write("in/b.pem", b.pem())}).exit_code, 0);
+  {
+    auto switched = serve(b);
+    ASSERT_EQ(connect_json(*switched)["ok"], true);
+  }
+  auto back = serve(a);  // the server went back
+  json j = connect_json(*back);
+  EXPECT_EQ(j["ok"], true) << j.dump();
+}
+
 // Review finding: in a CA rollover, one host under the new root is no proof that nothing uses
 // the old one. A replaced CA never retires on sightings; it leaves once expired.
 TEST_F(RolloverFollowsServer, AReplacedCertificateAuthorityIsNotRetiredOnSightings) {

@@ -284,7 +284,8 @@ TEST_F(Status, ACentralServerTheDaemonCannotTrustIsAWarningWithTheFetchCommand) 
 TEST_F(Status, RefreshesFailingOrTooOldForThreeIntervalsAreWarnings) {
   std::string srv = home_.path() + "/srv";
   home_.write("srv/policies/p.xml",
-              "<Policy guid=\"p-1\" revision=\"1\"><Refresh IntervalSeconds=\"60\"/></Policy>\n");
+              "<Policy guid=\"p-1\" revision=\"1\"><Refresh IntervalSeconds=\"60\" "
+              "JitterSeconds=\"0\"/></Policy>\n");
   ASSERT_EQ(testing_support::run_cli({"policy", "publish", srv + "/policies"}).exit_code, 0);
   auto central = testing_support::CentralServer::start(srv);
   ASSERT_FALSE(central.url.empty()) << "nginx did not start";
@@ -299,13 +300,15 @@ TEST_F(Status, RefreshesFailingOrTooOldForThreeIntervalsAreWarnings) {
     for (const auto& w : doc["warnings"]) out.insert(w["code"].get<std::string>());
     return out;
   };
-  EXPECT_EQ(later("+4m"), std::set<std::string>{"refresh_too_old"});
+  // Three intervals plus the record's one-hour resolution: a healthy endpoint never warns.
+  EXPECT_TRUE(later("+50m").empty());
+  EXPECT_EQ(later("+70m"), std::set<std::string>{"refresh_too_old"});
 
   testing_support::CentralServer::stop(srv);
   auto down = run({"policy", "refresh", "--server", central.url, "--timeout", "3"});
   EXPECT_EQ(down.exit_code, 3) << down.err;
   EXPECT_EQ(codes_for(""), std::set<std::string>{"central_server_failing"}) << last_.dump();
-  EXPECT_EQ(later("+4m"),
+  EXPECT_EQ(later("+70m"),
             (std::set<std::string>{"central_server_failing", "central_server_unreachable_for_long",
                                    "refresh_too_old"}));
 }
@@ -332,6 +335,10 @@ TEST_F(Status, AnAcknowledgedWarningIsInformationForThatCertificateOnly) {
   EXPECT_EQ(
       run({"acknowledge", "--remove", "validity_over_397_days", long_lived.sha256()}).exit_code, 2);
   EXPECT_EQ(run({"acknowledge", "Not A Code", long_lived.sha256()}).exit_code, 2);
+  // Warnings that mean a server is refused now or soon cannot be acknowledged away.
+  EXPECT_EQ(run({"acknowledge", "server_certificate_expired", long_lived.sha256()}).exit_code, 2);
+  EXPECT_EQ(run({"acknowledge", "server_not_switched", long_lived.sha256()}).exit_code, 2);
+  EXPECT_EQ(run({"acknowledge", "store_empty", long_lived.sha256()}).exit_code, 2);
   EXPECT_EQ(run({"acknowledge", "weak_key", "abc"}).exit_code, 2);
   json listed = json::parse(run({"acknowledge", "--list", "--json"}).out);
   EXPECT_TRUE(listed["acknowledged"].empty());
