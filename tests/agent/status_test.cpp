@@ -67,6 +67,22 @@ TEST_F(Status, ShowsTheServerInUseAndWhereItCameFrom) {
             std::string::npos);
 }
 
+// Review finding: policy text reaches the terminal escaped.
+TEST_F(Status, PolicyTextIsPrintedEscaped) {
+  home_.write("etc/cainfo.pem", make_cert({.common_name = "ns.example"}).pem());
+  home_.write("var/policies/s.xml",
+              "<Policy guid=\"srv-1\" name=\"n&#x1b;[31m\"><Server "
+              "Address=\"evil.example&#x1b;]0;owned&#x07;&#x0a;fake line\"/></Policy>");
+  for (const auto& args : std::vector<std::vector<std::string>>{{"status"}, {"policy", "show"}}) {
+    auto r = run(args);
+    EXPECT_EQ(r.out.find('\x1b'), std::string::npos) << args[0];
+    EXPECT_EQ(r.out.find('\x07'), std::string::npos) << args[0];
+    EXPECT_EQ(r.out.find("\nfake line"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("evil.example\\x1b]0;owned\\x07\\x0afake line"), std::string::npos)
+        << r.out;
+  }
+}
+
 TEST_F(Status, AHealthyStoreHasNoWarningsAndExitsZero) {
   Issued good = make_cert({.common_name = "ns.example", .not_after_days = 200});
   home_.write("etc/cainfo.pem", good.pem());
