@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets with clang, AddressSanitizer and UBSan (into build-fuzz/, or
 # $FUZZ_BUILD_DIR) and runs each for SECONDS (default 60) on a working copy of its seed corpus
-# (tests/fuzz/corpus/<target>, plus ../shared/corpus for the source reader). A crash or a violated
+# (tests/fuzz/corpus/<target>, plus tests/data/corpus for the source reader). A crash or a violated
 # property stops with exit 1 and leaves the input in <build>/artifacts/: copy it into
 # tests/fuzz/corpus/<target>/ so that the replay test keeps it as a regression.
 set -euo pipefail
@@ -19,8 +19,8 @@ for target in source_reader policy index pin store_parity; do
   mkdir -p "$work"
   cp -n "$root/tests/fuzz/corpus/$target/"* "$work/" 2>/dev/null || true
   extra=()
-  if [ "$target" = source_reader ] && [ -d "$root/../shared/corpus" ]; then
-    extra=("$root/../shared/corpus")
+  if [ "$target" = source_reader ]; then
+    extra=("$root/tests/data/corpus")
   fi
   echo "== $target: ${seconds}s"
   if ! "$build/tests/fuzz/${target}_fuzz" -max_total_time="$seconds" -max_len=65536 -timeout=10 \

@@ -1,6 +1,6 @@
-// Reads every file of the external corpus (../shared/corpus: real files from other projects' test
-// suites) and checks it against the counts in its MANIFEST.md; then merges all of them and checks
-// that no private key material reaches anything trustagent writes.
+// Reads every file of the external corpus (tests/data/corpus, copied from real files of other
+// projects' test suites) and checks it against the counts in its MANIFEST.md; then merges all of
+// them and checks that no private key material reaches anything trustagent writes.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -21,7 +21,7 @@ struct ManifestRow {
   int certs = 0;
 };
 
-std::string corpus_dir() { return testing_support::source_root() + "/../shared/corpus"; }
+std::string corpus_dir() { return testing_support::source_root() + "/tests/data/corpus"; }
 
 std::vector<ManifestRow> manifest() {
   std::vector<ManifestRow> rows;
