@@ -9,6 +9,7 @@
 #include "trust/fingerprint.h"
 #include "trust/source_check.h"
 #include "trust/source_reader.h"
+#include "trust/text.h"
 
 namespace agent {
 namespace {
@@ -59,12 +60,8 @@ std::vector<Acknowledgement> load_acknowledgements(const trust::Layout& layout) 
   std::vector<Acknowledgement> out;
   auto text = trust::read_source_file(path_of(layout), 1 << 20);
   if (!text) return out;
-  std::istringstream lines(*text);
-  std::string line;
-  while (std::getline(lines, line)) {
-    auto tab = line.find('\t');
-    if (tab == std::string::npos) continue;
-    Acknowledgement a{line.substr(0, tab), line.substr(tab + 1)};
+  for (auto& [code, sha256] : trust::tab_pairs(*text)) {
+    Acknowledgement a{std::move(code), std::move(sha256)};
     if (check(a)) out.push_back(std::move(a));
   }
   return out;

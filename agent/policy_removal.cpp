@@ -30,16 +30,11 @@ std::vector<HeldBackPolicy> load_held_back_policies(const trust::Layout& layout)
   std::vector<HeldBackPolicy> out;
   auto text = trust::read_source_file(holds_path(layout), 1 << 20);
   if (!text) return out;
-  std::istringstream lines(*text);
-  std::string line;
-  while (std::getline(lines, line)) {
-    auto tab = line.find('\t');
-    if (tab == std::string::npos) continue;
-    HeldBackPolicy h{line.substr(0, tab), 0};
-    if (!policy::is_valid_guid(h.guid) || !trust::parse_number(line.substr(tab + 1), h.revision)) {
-      continue;
+  for (auto& [guid, revision] : trust::tab_pairs(*text)) {
+    HeldBackPolicy h{std::move(guid), 0};
+    if (policy::is_valid_guid(h.guid) && trust::parse_number(revision, h.revision)) {
+      out.push_back(std::move(h));
     }
-    out.push_back(std::move(h));
   }
   return out;
 }

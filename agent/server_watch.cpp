@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "trust/atomic_file.h"
+#include "trust/safe_text.h"
 #include "trust/source_reader.h"
 #include "trust/text.h"
 #include "trust/time_format.h"
@@ -18,8 +19,11 @@ constexpr const char* kInUse = "in_use";
 std::string render(const ServersSeen& seen) {
   std::string out;
   for (const auto& s : seen.leaves) {
-    out += s.role + "\t" + s.server + "\t" + s.sha256 + "\t" + std::to_string(s.not_after) + "\t" +
-           s.subject + "\n";
+    // The server's name comes from a URL or a policy <Server>, the subject from a certificate:
+    // escaped, neither can end the line or start a record of its own.
+    out += trust::printable_text(s.role) + "\t" + trust::printable_text(s.server) + "\t" +
+           s.sha256 + "\t" + std::to_string(s.not_after) + "\t" + trust::printable_text(s.subject) +
+           "\n";
   }
   for (const auto& u : seen.in_use) {
     out += std::string(kInUse) + "\t" + u.sha256 + "\t" + std::to_string(u.first_seen) + "\t" +

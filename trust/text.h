@@ -4,6 +4,8 @@
 #include <charconv>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace trust {
 
@@ -12,6 +14,22 @@ template <class T>
 bool parse_number(std::string_view text, T& out, int base = 10) {
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out, base);
   return ec == std::errc() && end == text.data() + text.size();
+}
+
+// Each "first<TAB>rest" line of a small state file, in order; lines without a tab are skipped.
+inline std::vector<std::pair<std::string, std::string>> tab_pairs(const std::string& text) {
+  std::vector<std::pair<std::string, std::string>> out;
+  size_t at = 0;
+  while (at < text.size()) {
+    size_t end = text.find('\n', at);
+    if (end == std::string::npos) end = text.size();
+    std::string_view line(text.data() + at, end - at);
+    if (size_t tab = line.find('\t'); tab != std::string_view::npos) {
+      out.emplace_back(std::string(line.substr(0, tab)), std::string(line.substr(tab + 1)));
+    }
+    at = end + 1;
+  }
+  return out;
 }
 
 // Lowercase hex without padding: how subject-name hashes are written in the index and cache.

@@ -113,6 +113,22 @@ TEST(ServerWatch, KeepsWhatVerifiedConnectionsShowedInUseWithWhenItWasFirstSeen)
   for (const auto& u : seen.in_use) EXPECT_GE(u.last_seen, 1000 + 100 - 64);
 }
 
+// A server name from a URL or a policy, or a subject, cannot start a record of its own: a forged
+// "in_use" line would count as a sighting and could retire a certificate.
+TEST(ServerWatch, NamesAndSubjectsCannotForgeARecord) {
+  testing_support::TempHome home;
+  trust::Layout layout = trust::Layout::at(home.path());
+  auto leaf = info_of(make_cert({.common_name = "site.example"}));
+  std::string forged = "h:1\nin_use\t" + std::string(64, 'a') + "\t1\t1\nx";
+  ASSERT_TRUE(agent::record_verified_connection(layout, agent::kConfiguredServerRole, forged, leaf,
+                                                "", 100));
+  auto seen = agent::load_servers_seen(layout);
+  ASSERT_EQ(seen.in_use.size(), 1u);
+  EXPECT_EQ(seen.in_use[0].sha256, leaf.sha256);
+  ASSERT_EQ(seen.leaves.size(), 1u);
+  EXPECT_EQ(seen.leaves[0].server.find('\n'), std::string::npos) << seen.leaves[0].server;
+}
+
 TEST(ServerWatch, WarnsWhileAServerStillPresentsACertificateItsActiveReserveReplaced) {
   int64_t now = std::time(nullptr);
   auto old_leaf = info_of(make_cert({.common_name = "ns.example", .not_after_days = 200}));
