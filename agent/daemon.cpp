@@ -88,9 +88,12 @@ Cycle run_cycle(const DaemonOptions& options, bool full, const Log& log) {
   }
   c.interval = first->effective.refresh_interval.value;
   c.jitter = first->effective.refresh_jitter.value;
-  bool have_server = !options.server.empty() || !first->effective.server_url.value.empty();
+  bool have_server = !options.server.empty() || !options.mirrors.empty() ||
+                     !first->effective.server_url.value.empty() ||
+                     !first->effective.mirrors.value.empty();
   if (have_server) {
-    RefreshRequest request{options.store, options.server, options.timeout_seconds, full};
+    RefreshRequest request{options.store, options.server, options.timeout_seconds, full,
+                           options.mirrors};
     auto r = refresh_policies(request);
     if (!r) {
       fail(r.error());
@@ -98,6 +101,13 @@ Cycle run_cycle(const DaemonOptions& options, bool full, const Log& log) {
       return c;
     }
     for (const auto& e : r->refused) log(LOG_WARNING, "policy refused: " + e.message);
+    for (const auto& e : r->servers_refused) {
+      log(LOG_WARNING, "central server not taken: " + e.message);
+    }
+    if (auto note = unauthenticated_transport_note(*r); !note.empty()) {
+      log(LOG_WARNING, "UNAUTHENTICATED central server: " + note);
+    }
+    if (r->signers_rotated) log(LOG_NOTICE, "policy signers replaced by the signed index");
     log(LOG_INFO, r->not_modified
                       ? "policies not modified (304)"
                       : std::string(full ? "policies (whole index fetched): " : "policies: ") +

@@ -19,6 +19,7 @@ namespace agent {
 struct DaemonOptions {
   StoreRequest store;
   std::string server;  // as for policy refresh; empty: config or the policy's <Server>
+  std::vector<std::string> mirrors;  // as for policy refresh
   double timeout_seconds = 30;
   bool once = false;    // one cycle, exit with its status
   bool syslog = false;  // log to syslog instead of stderr

@@ -3,24 +3,38 @@
 //
 //  1. Bring the store up to date, so the central server is authenticated against it (through the
 //     connector, with the pins and verify settings of the policy in force).
-//  2. GET <base>/policies/index.xml, conditionally (If-None-Match / If-Modified-Since): a quiet
-//     fleet costs one small 304 per agent per interval, and then nothing is written. A `full`
-//     refresh sends no validators: a server whose validators are too coarse (nginx's ETag is the
-//     mtime in whole seconds plus the size) cannot hide a same-second, same-size republish from it.
+//  2. Ask each central server for <base>/policies/index.xml: the server, then its mirrors
+//     (--mirror, 'mirror' in the config, the policy's <Mirror>s), in that order. Conditionally
+//     (If-None-Match / If-Modified-Since) where that server's index was accepted last time, so a
+//     quiet fleet costs one small 304 per server per interval. A `full` refresh sends no
+//     validators: nginx's ETag (mtime in seconds plus size) cannot show a same-second,
+//     same-size republish.
+//       - Legacy mode (no policy signers, agent/policy_signers.h): the first server that answers
+//         and is authenticated by the store wins; the others are only a fallback.
+//       - Signed mode: every index must be signed (policy/signed_index.h); every server is asked
+//         and the valid index with the highest serial wins, so a mirror serving a tampered or
+//         stale index is refused and costs nothing. A server the store does not authenticate
+//         (its certificate switched before the endpoint heard of it) is still asked for the
+//         index, its signature and the policies, and for nothing else: the content is trusted
+//         by signature alone, and the report, the log and `status` say so.
 //  3. Download only policies whose sha256 differs from the stored copy; check the hash, parse the
 //     policy, check its guid and that its revision does not go backwards. A policy failing any
 //     check is refused with a message and its previous copy stays in force. A policy removed on
 //     this endpoint (`policy remove`) is held back until a higher revision is published.
 //  4. Under the writer lock: write the accepted policies atomically, remove stored policies the
-//     index no longer lists, remember the validators, and merge with the new policies.
+//     index no longer lists, remember the validators and the accepted index (and the signers it
+//     introduces), and merge with the new policies.
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "agent/connector.h"
 #include "agent/store_sync.h"
 #include "policy/policy.h"
+#include "policy/signed_index.h"
 #include "trust/result.h"
 
 namespace agent {
@@ -29,7 +43,9 @@ struct RefreshRequest {
   StoreRequest store;
   std::string server;  // base URL or host[:port]; empty: the policy's <Server>
   double timeout_seconds = 30;
-  bool full = false;  // fetch the index whatever the stored validators say
+  bool full = false;                 // fetch the index whatever the stored validators say
+  std::vector<std::string> mirrors;  // tried after the server, before the policy's <Mirror>s
+  int64_t now = 0;                   // for the index's expiry and the records; 0: the clock
 };
 
 struct RefreshReport {
@@ -41,10 +57,22 @@ struct RefreshReport {
   std::vector<std::string> held_back;  // policies removed on this endpoint (agent/policy_removal.h)
   std::string unverified_by;           // guid of a policy that turned SSLVerifyPeer off, if one did
   StoreOutcome applied;
+  std::vector<trust::Error> servers_refused;  // servers that were asked and not taken, and why
+  // Signed mode: the index in force after this refresh, and where it came from.
+  std::optional<policy::AcceptedIndex> signed_index;
+  std::string from;  // the index URL whose answer was taken
+  // Set when the content came over a connection the store did not authenticate: what the
+  // server presented.
+  std::string unauthenticated_sha256, unauthenticated_subject;
+  bool signers_rotated = false;
 };
 
 // True when `p` has no pins, or one of them matches the leaf of `chain` (what a server presented).
 bool pins_admit_central_server(const policy::Policy& p, const std::vector<PresentedCert>& chain);
+
+// "" unless the index and policies came over a connection the store did not authenticate; then
+// one loud line saying so, with the certificate that server presented and the signer.
+std::string unauthenticated_transport_note(const RefreshReport& report);
 
 // Errors: no server configured (kBadInput), the central server unreachable (kNetwork) or not
 // authenticated (kRefused), a malformed index (kBadInput). In every error case nothing changed.

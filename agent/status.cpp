@@ -7,6 +7,7 @@
 #include <cstdlib>
 
 #include "agent/acknowledgements.h"
+#include "agent/index_validators.h"
 #include "agent/refresh_record.h"
 #include "agent/server_watch.h"
 #include "trust/rollover.h"
@@ -28,13 +29,10 @@ nlohmann::json last_refresh_on_disk(const trust::Layout& layout) {
     if (j.is_object() && j.contains("cycle")) return j["cycle"];
   }
   struct stat st {};
-  std::string state = layout.state_dir + "/refresh.state";
-  if (::stat(state.c_str(), &st) != 0) return nullptr;
+  if (::stat(layout.refresh_state.c_str(), &st) != 0) return nullptr;
   nlohmann::json out = {{"time", trust::to_iso8601(st.st_mtime)}, {"result", "ok"}};
-  if (auto text = trust::read_source_file(state, 64 << 10)) {
-    if (auto at = text->find("url\t"); at != std::string::npos) {
-      out["index"] = text->substr(at + 4, text->find('\n', at) - at - 4);
-    }
+  if (auto validators = load_index_validators(layout); !validators.empty()) {
+    out["index"] = validators.begin()->first;
   }
   out["note"] = "when policies last changed (no daemon has recorded a cycle)";
   return out;

@@ -10,9 +10,12 @@
 
 #include "policy/policy.h"
 #include "policy/xml_error.h"
+#include "trust/certificate.h"
 #include "trust/fingerprint.h"
+#include "trust/safe_text.h"
 #include "trust/source_reader.h"
 #include "trust/text.h"
+#include "trust/time_format.h"
 
 namespace policy {
 namespace {
@@ -39,6 +42,43 @@ bool is_hex64(std::string_view s) {
   return s.size() == 64 && std::all_of(s.begin(), s.end(), [](unsigned char c) {
            return std::isdigit(c) || (c >= 'a' && c <= 'f');
          });
+}
+
+trust::Result<IndexHeader> parse_header(const pugi::xml_node& root, const std::string& source,
+                                        std::string_view xml) {
+  IndexHeader h;
+  if (pugi::xml_attribute serial = root.attribute("serial")) {
+    int64_t n = 0;
+    if (!trust::parse_number(serial.value(), n) || n < 0) {
+      return trust::make_error(trust::Code::kBadInput, source + ": serial=\"" +
+                                                           trust::printable_text(serial.value()) +
+                                                           "\" is not a non-negative integer");
+    }
+    h.serial = n;
+  }
+  if (pugi::xml_attribute expires = root.attribute("expires")) {
+    h.expires = trust::from_iso8601(expires.value());
+    if (!h.expires) {
+      return trust::make_error(trust::Code::kBadInput, source + ": expires=\"" +
+                                                           trust::printable_text(expires.value()) +
+                                                           "\" is not YYYY-MM-DDTHH:MM:SSZ");
+    }
+  }
+  for (pugi::xml_node signer : root.children("Signer")) {
+    if (h.signers.size() >= kMaxIndexSigners) {
+      return trust::make_error(
+          trust::Code::kBadInput,
+          source + ": more than " + std::to_string(kMaxIndexSigners) + " <Signer> elements");
+    }
+    trust::ReadResult read = trust::read_certificates(signer.child_value());
+    if (read.certs.size() != 1 || !read.warnings.empty()) {
+      return trust::make_error(trust::Code::kBadInput,
+                               where(source, xml, signer.offset_debug() - 1) +
+                                   ": <Signer> must hold exactly one PEM certificate");
+    }
+    h.signers.push_back(std::move(read.certs.front().der));
+  }
+  return h;
 }
 
 }  // namespace
@@ -72,6 +112,9 @@ trust::Result<ParsedIndex> parse_index(std::string_view xml, const std::string& 
                                                          root.name() + ">, not <PolicyIndex>");
   }
   ParsedIndex out;
+  auto header = parse_header(root, source, xml);
+  if (!header) return header.error();
+  out.header = std::move(*header);
   std::unordered_set<std::string> seen;
   for (pugi::xml_node p : root.children("Policy")) {
     if (out.entries.size() + out.refused.size() >= kMaxIndexEntries) {
@@ -119,12 +162,19 @@ trust::Result<ParsedIndex> parse_index(std::string_view xml, const std::string& 
   return out;
 }
 
-std::string write_index(const std::vector<IndexEntry>& entries) {
+std::string write_index(const std::vector<IndexEntry>& entries, const IndexHeader& header) {
   pugi::xml_document doc;
   auto decl = doc.append_child(pugi::node_declaration);
   decl.append_attribute("version") = "1.0";
   decl.append_attribute("encoding") = "UTF-8";
   pugi::xml_node root = doc.append_child("PolicyIndex");
+  if (header.serial) root.append_attribute("serial") = std::to_string(*header.serial).c_str();
+  if (header.expires) root.append_attribute("expires") = trust::to_iso8601(*header.expires).c_str();
+  for (const auto& der : header.signers) {
+    root.append_child("Signer")
+        .append_child(pugi::node_pcdata)
+        .set_value(("\n" + trust::to_pem(der)).c_str());
+  }
   for (const auto& e : entries) {
     pugi::xml_node p = root.append_child("Policy");
     p.append_attribute("guid") = e.guid.c_str();

@@ -24,6 +24,26 @@ struct Reader {
   }
 };
 
+// A host name, an IPv4 address or a bracketed IPv6 address: nothing that could add a user, a
+// path or a query to the URL it becomes.
+bool is_address(std::string_view a) {
+  if (a.empty() || a.size() > 253) return false;
+  if (a.front() == '[') {
+    return a.back() == ']' && std::all_of(a.begin() + 1, a.end() - 1, [](unsigned char c) {
+             return std::isxdigit(c) || c == ':' || c == '.';
+           });
+  }
+  return std::all_of(a.begin(), a.end(),
+                     [](unsigned char c) { return std::isalnum(c) || c == '.' || c == '-'; });
+}
+
+bool is_base_path(std::string_view p) {
+  return p.front() == '/' && p.find("..") == std::string_view::npos &&
+         std::all_of(p.begin(), p.end(), [](unsigned char c) {
+           return std::isalnum(c) || c == '/' || c == '.' || c == '-' || c == '_';
+         });
+}
+
 std::optional<std::string> text_of(const pugi::xml_node& node, const char* attribute) {
   pugi::xml_attribute a = node.attribute(attribute);
   if (!a || a.value()[0] == '\0') return std::nullopt;
@@ -177,7 +197,29 @@ trust::Result<Policy> parse_policy(std::string_view xml, const std::string& file
     if (*port) p.server_port = static_cast<int>(**port);
     p.server_base_path = text_of(server, "BasePath");
   }
+  for (pugi::xml_node mirror : root.children("Mirror")) {
+    if (p.mirrors.size() >= kMaxMirrors) return r.error(mirror, "too many <Mirror> elements");
+    auto address = text_of(mirror, "Address");
+    if (!address || !is_address(*address)) {
+      return r.error(mirror, "<Mirror> needs Address= a host name or IP address");
+    }
+    if (auto base = text_of(mirror, "BasePath"); base && !is_base_path(*base)) {
+      return r.error(mirror, "<Mirror> BasePath= must be a plain absolute path");
+    }
+    auto port = integer(r, mirror, "Port", 1, 65535);
+    if (!port) return port.error();
+    p.mirrors.push_back(
+        server_url(*address, *port ? std::optional<int>(static_cast<int>(**port)) : std::nullopt,
+                   text_of(mirror, "BasePath")));
+  }
   return p;
+}
+
+std::string server_url(const std::string& address, std::optional<int> port,
+                       const std::optional<std::string>& base_path) {
+  std::string url = "https://" + address;
+  if (port) url += ":" + std::to_string(*port);
+  return url + base_path.value_or("");
 }
 
 }  // namespace policy

@@ -47,14 +47,20 @@ struct Policy {
   std::vector<ReserveCertificate> reserves;
   std::optional<std::string> server_address, server_base_path;
   std::optional<int> server_port;
+  std::vector<std::string> mirrors;  // <Mirror Address Port BasePath/>: https URLs, in order
 
   bool operator==(const Policy&) const = default;
 };
 
 inline constexpr size_t kMaxPolicyBytes = 1 << 20;
+inline constexpr size_t kMaxMirrors = 8;
 
 // Letters, digits, '-', '_', '{', '}'; at most 64: safe as a file name and in every output.
 bool is_valid_guid(std::string_view guid);
+
+// "https://address[:port][base_path]", as <Server> and <Mirror> name a central server.
+std::string server_url(const std::string& address, std::optional<int> port,
+                       const std::optional<std::string>& base_path);
 
 // `file` names the document in error messages ("<file>:<line>:<column>: …").
 trust::Result<Policy> parse_policy(std::string_view xml, const std::string& file);

@@ -44,11 +44,9 @@ Effective effective_settings(std::vector<Policy> policies) {
     take(e.refresh_interval, p.refresh_interval, p);
     take(e.refresh_jitter, p.refresh_jitter, p);
     if (p.server_address && e.server_url.from.empty()) {
-      std::string url = "https://" + *p.server_address;
-      if (p.server_port) url += ":" + std::to_string(*p.server_port);
-      url += p.server_base_path.value_or("");
-      e.server_url = {url, p.guid};
+      e.server_url = {server_url(*p.server_address, p.server_port, p.server_base_path), p.guid};
     }
+    if (!p.mirrors.empty() && e.mirrors.from.empty()) e.mirrors = {p.mirrors, p.guid};
     if (p.ca_info) e.ca_files.push_back({*p.ca_info, p.guid});
     if (p.ca_path) {
       auto files = files_in(*p.ca_path);

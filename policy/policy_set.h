@@ -26,7 +26,8 @@ struct Effective {
   Setting<std::string> pins_text{"", ""};
   Setting<int64_t> refresh_interval{3600, ""};
   Setting<int64_t> refresh_jitter{300, ""};
-  Setting<std::string> server_url{"", ""};  // https://Address[:Port][BasePath]
+  Setting<std::string> server_url{"", ""};            // https://Address[:Port][BasePath]
+  Setting<std::vector<std::string>> mirrors{{}, ""};  // <Mirror>s, in the policy's order
   struct CaFile {
     std::string path, from;
   };

@@ -22,6 +22,9 @@ Layout Layout::at(const std::string& home_in) {
   l.cert_cache = l.state_dir + "/certs.cache";
   l.reserve_state = l.state_dir + "/reserves.state";
   l.servers_state = l.state_dir + "/servers.state";
+  l.policy_signers = l.etc_dir + "/policy-signers.pem";
+  l.policy_index_state = l.state_dir + "/policy-index.state";
+  l.refresh_state = l.state_dir + "/refresh.state";
   l.retired = l.var_dir + "/retired.pem";
   l.lock = l.var_dir + "/lock";
   return l;

@@ -3,6 +3,7 @@
 
 #include <openssl/bio.h>
 #include <openssl/bn.h>
+#include <openssl/cms.h>
 #include <openssl/evp.h>
 #include <openssl/pkcs7.h>
 #include <openssl/x509.h>
@@ -72,6 +73,14 @@ struct Free<STACK_OF(X509)> {
   void operator()(STACK_OF(X509) * p) const { sk_X509_pop_free(p, X509_free); }
 };
 
+template <>
+struct Free<X509_STORE> {
+  void operator()(X509_STORE* p) const { X509_STORE_free(p); }
+};
+template <>
+struct Free<CMS_ContentInfo> {
+  void operator()(CMS_ContentInfo* p) const { CMS_ContentInfo_free(p); }
+};
 template <>
 struct Free<GENERAL_NAMES> {
   void operator()(GENERAL_NAMES* p) const { GENERAL_NAMES_free(p); }

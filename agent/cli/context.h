@@ -17,6 +17,7 @@ struct Context {
   std::vector<std::string> ca_files;
   double lock_timeout = 10;
   std::string server;  // host[:port] of the agent's server, from the config or --server
+  std::vector<std::string> mirrors;  // more central servers with the same policies (--mirror)
   int exit_code = 0;
 
   agent::StoreRequest store_request() const {
@@ -32,7 +33,7 @@ struct Context {
 inline constexpr const char* kExitCodes =
     "Common options (before or after the command): --home DIR, --json, --ca-file PATH "
     "(repeatable),\n"
-    "--lock-timeout SECONDS, --server HOST[:PORT], --config FILE.\n"
+    "--lock-timeout SECONDS, --server HOST[:PORT], --mirror URL (repeatable), --config FILE.\n"
     "Exit codes: 0 success; 1 refused or verification failed; 2 usage error or bad input (the "
     "good\n"
     "parts were still merged); 3 network error; 4 another writer holds the lock.";

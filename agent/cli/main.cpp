@@ -100,6 +100,11 @@ int main(int argc, char** argv) {
       ->check(CLI::NonNegativeNumber);
   app.add_option("--server", ctx.server,
                  "The agent's server, host[:port]; also 'server = …' in the config");
+  app.add_option("--mirror", ctx.mirrors,
+                 "Another central server with the same policies, asked after --server; "
+                 "repeatable; also 'mirror = [\"URL\", …]' in the config")
+      ->take_all()
+      ->allow_extra_args(false);
   app.config_formatter(std::make_shared<CheckedConfig>(*settings));
   app.set_config("--config", config, "Settings file (INI); command-line flags override it", false);
   // Settings for later features may already be in the file; they must not break today's commands.

@@ -1,14 +1,18 @@
+#include <ctime>
 #include <iostream>
 
 #include "agent/cli/context.h"
 #include "agent/cli/output.h"
+#include "agent/index_publisher.h"
 #include "agent/json_text.h"
 #include "agent/policy_removal.h"
+#include "agent/policy_signers.h"
 #include "agent/publish_check.h"
 #include "agent/refresh.h"
 #include "policy/index.h"
 #include "trust/atomic_file.h"
 #include "trust/safe_text.h"
+#include "trust/time_format.h"
 
 namespace cli {
 namespace {
@@ -65,6 +69,85 @@ void print_effective(const policy::Effective& e) {
   for (const auto& f : e.ca_files) line("CA file", f.path, f.from);
 }
 
+nlohmann::json signer_json(const trust::CertInfo& c) {
+  return {
+      {"subject", c.subject}, {"sha256", c.sha256}, {"not_after", trust::to_iso8601(c.not_after)}};
+}
+
+// `policy trust-signer` and `policy signers`: who may sign the policy index on this endpoint.
+void add_signer_commands(CLI::App& group, Context& ctx) {
+  auto file = std::make_shared<std::string>();
+  auto fingerprint = std::make_shared<std::string>();
+  CLI::App* trust_signer = group.add_subcommand(
+      "trust-signer",
+      "Trust FILE's certificate to sign the policy index, after matching its SHA-256 fingerprint "
+      "(read it from the publisher out of band). From then on every index must be signed.");
+  trust_signer->add_option("FILE", *file, "The signer's certificate (PEM or DER)")->required();
+  trust_signer->add_option("--fingerprint", *fingerprint, "Its SHA-256 fingerprint")->required();
+  trust_signer->footer(kExitCodes);
+  trust_signer->callback([&ctx, file, fingerprint] {
+    trust::CertInfo added;
+    auto synced =
+        agent::sync_store(ctx.store_request(), agent::keeping(added, [&](const trust::Layout& l) {
+                            return agent::trust_policy_signer(l, *file, *fingerprint);
+                          }));
+    if (!synced) {
+      ctx.exit_code = fail(ctx, synced.error());
+      return;
+    }
+    if (ctx.json) {
+      std::cout << agent::json_text(nlohmann::json{{"trusted", signer_json(added)}});
+    } else {
+      std::cout << "policy signer: " << trust::printable_text(added.subject) << " sha256 "
+                << added.sha256 << " (" << trust::Layout::at(ctx.home).policy_signers << ")\n";
+    }
+  });
+
+  auto remove_fp = std::make_shared<std::string>();
+  CLI::App* signers = group.add_subcommand(
+      "signers",
+      "List the policy signers; --remove FP removes one (removing the last one "
+      "returns the endpoint to unsigned, TLS-only policy).");
+  signers->add_option("--remove", *remove_fp, "SHA-256 fingerprint of the signer to remove");
+  signers->footer(kExitCodes);
+  signers->callback([&ctx, remove_fp] {
+    trust::Layout layout = trust::Layout::at(ctx.home);
+    if (!remove_fp->empty()) {
+      trust::CertInfo gone;
+      auto synced =
+          agent::sync_store(ctx.store_request(), agent::keeping(gone, [&](const trust::Layout& l) {
+                              return agent::untrust_policy_signer(l, *remove_fp);
+                            }));
+      if (!synced) {
+        ctx.exit_code = fail(ctx, synced.error());
+        return;
+      }
+      std::cerr << "trustagent: note: removed policy signer " << gone.sha256 << "\n";
+    }
+    auto loaded = agent::load_policy_signers(layout);
+    if (!loaded) {
+      ctx.exit_code = fail(ctx, loaded.error());
+      return;
+    }
+    if (!*loaded) {
+      std::cerr << "trustagent: WARNING: no policy signers: policies are authorised by the "
+                   "central server's TLS certificate alone (legacy mode)\n";
+    }
+    nlohmann::json list = nlohmann::json::array();
+    if (*loaded) {
+      for (const auto& c : **loaded) list.push_back(signer_json(c.info()));
+    }
+    if (ctx.json) {
+      std::cout << agent::json_text(nlohmann::json{{"signers", list}});
+      return;
+    }
+    for (const auto& c : list) {
+      std::cout << c["sha256"].get<std::string>() << "  until " << c["not_after"].get<std::string>()
+                << "  " << trust::printable_text(c["subject"].get<std::string>()) << "\n";
+    }
+  });
+}
+
 }  // namespace
 
 void add_policy_command(CLI::App& app, Context& ctx) {
@@ -110,6 +193,7 @@ void add_policy_command(CLI::App& app, Context& ctx) {
     agent::RefreshRequest request;
     request.store = ctx.store_request();
     request.server = ctx.server;
+    request.mirrors = ctx.mirrors;
     request.timeout_seconds = *timeout;
     request.full = *full;
     auto report = agent::refresh_policies(request);
@@ -125,6 +209,16 @@ void add_policy_command(CLI::App& app, Context& ctx) {
       std::cerr << "trustagent: error: policy refused: " << e.message << "\n";
     }
     for (const auto& h : report->held_back) std::cerr << "trustagent: note: " << h << "\n";
+    for (const auto& e : report->servers_refused) {
+      std::cerr << "trustagent: warning: central server not taken: " << e.message << "\n";
+    }
+    if (auto note = agent::unauthenticated_transport_note(*report); !note.empty()) {
+      std::cerr << "trustagent: WARNING: " << note << "\n";
+    }
+    if (report->signers_rotated) {
+      std::cerr << "trustagent: note: the signed index replaced the policy signers ("
+                << trust::Layout::at(ctx.home).policy_signers << ")\n";
+    }
     print_warnings(report->applied);
     if (ctx.json) {
       nlohmann::json j = {
@@ -133,6 +227,21 @@ void add_policy_command(CLI::App& app, Context& ctx) {
           {"removed", report->removed},          {"unchanged", report->unchanged},
           {"merge", merge_json(report->applied)}};
       j["held_back"] = report->held_back;
+      j["from"] = report->from;
+      j["servers_refused"] = nlohmann::json::array();
+      for (const auto& e : report->servers_refused) j["servers_refused"].push_back(e.message);
+      j["signed"] = nullptr;
+      if (const auto& s = report->signed_index) {
+        j["signed"] = {{"serial", s->serial},
+                       {"expires", trust::to_iso8601(s->expires)},
+                       {"signer", {{"subject", s->signer_subject}, {"sha256", s->signer_sha256}}},
+                       {"signers_replaced", report->signers_rotated}};
+      }
+      j["unauthenticated_server"] = nullptr;
+      if (!report->unauthenticated_sha256.empty()) {
+        j["unauthenticated_server"] = {{"subject", report->unauthenticated_subject},
+                                       {"sha256", report->unauthenticated_sha256}};
+      }
       j["refused"] = nlohmann::json::array();
       for (const auto& e : report->refused) j["refused"].push_back(e.message);
       std::cout << agent::json_text(j);
@@ -163,8 +272,33 @@ void add_policy_command(CLI::App& app, Context& ctx) {
                     "could not be checked");
   publish->add_option("--timeout", *timeout, "Seconds per pin check (default 30)")
       ->check(CLI::PositiveNumber);
+  auto signing = std::make_shared<agent::IndexSigning>();
+  auto valid_days = std::make_shared<double>(7);
+  auto* key = publish->add_option("--sign-key", signing->key_file,
+                                  "PEM private key of a policy signer: also write index.xml.sig, "
+                                  "a detached CMS signature (the key is never copied)");
+  auto* cert = publish->add_option("--sign-cert", signing->cert_file,
+                                   "The signer's certificate (endpoints trust it with `policy "
+                                   "trust-signer`)");
+  key->needs(cert);
+  cert->needs(key);
+  publish
+      ->add_option("--sign-pass-file", signing->pass_file,
+                   "File whose first line is the passphrase of an encrypted --sign-key")
+      ->needs(key);
+  publish
+      ->add_option("--valid-days", *valid_days,
+                   "Days endpoints accept the signed index (default 7); publish again "
+                   "before then")
+      ->check(CLI::PositiveNumber)
+      ->needs(key);
+  publish
+      ->add_option("--next-signers", signing->next_signers_file,
+                   "PEM certificates that replace the endpoints' policy signers once they "
+                   "accept this index (rotation: list the new signer, sign with the current)")
+      ->needs(key);
   publish->footer(kExitCodes);
-  publish->callback([&ctx, dir, force, timeout] {
+  publish->callback([&ctx, dir, force, timeout, signing, valid_days] {
     std::vector<policy::Policy> policies;
     auto entries = policy::index_for_directory(*dir, &policies);
     if (!entries) {
@@ -187,25 +321,57 @@ void add_policy_command(CLI::App& app, Context& ctx) {
                                                   "endpoints out (fix the pins, or --force)"));
       return;
     }
-    if (auto w = trust::write_file_atomic(*dir + "/index.xml", policy::write_index(*entries)); !w) {
-      ctx.exit_code = fail(ctx, w.error());
+    std::optional<agent::IndexSigning> sign;
+    if (!signing->key_file.empty()) {
+      sign = *signing;
+      sign->lifetime_seconds = static_cast<int64_t>(*valid_days * 86400);
+    }
+    auto written = agent::write_policy_index(*dir, *entries, sign, std::time(nullptr));
+    if (!written) {
+      ctx.exit_code = fail(ctx, written.error());
       return;
     }
+    if (written->stale_signature_removed) {
+      std::cerr << "trustagent: note: removed " << written->index_path
+                << ".sig: it signed an older index (endpoints with policy signers refuse an "
+                   "unsigned index)\n";
+    }
+    const auto& terms = written->signed_terms;
     if (ctx.json) {
       nlohmann::json j = nlohmann::json::array();
       for (const auto& e : *entries) {
         j.push_back(
             {{"guid", e.guid}, {"revision", e.revision}, {"sha256", e.sha256}, {"href", e.href}});
       }
-      std::cout << agent::json_text(
-          nlohmann::json{{"index", *dir + "/index.xml"}, {"policies", j}});
+      nlohmann::json out{{"index", written->index_path}, {"policies", j}, {"signed", nullptr}};
+      if (terms) {
+        out["signed"] = {
+            {"signature", written->signature_path},
+            {"serial", terms->serial},
+            {"expires", trust::to_iso8601(terms->expires)},
+            {"signer", {{"subject", terms->signer_subject}, {"sha256", terms->signer_sha256}}},
+            {"next_signers", written->next_signers}};
+      }
+      std::cout << agent::json_text(out);
     } else {
-      std::cout << "wrote " << *dir << "/index.xml: " << entries->size() << " policies\n";
+      std::cout << "wrote " << written->index_path << ": " << entries->size() << " policies\n";
+      if (terms) {
+        std::cout << "signed " << written->signature_path << ": serial " << terms->serial
+                  << ", expires " << trust::to_iso8601(terms->expires) << ", signer "
+                  << trust::printable_text(terms->signer_subject) << " sha256 "
+                  << terms->signer_sha256 << "\n";
+        if (written->next_signers) {
+          std::cout << "introduces " << written->next_signers
+                    << " policy signer(s): endpoints replace theirs when they accept it\n";
+        }
+      }
       for (const auto& e : *entries) {
         std::cout << "  " << e.guid << "  revision " << e.revision << "  " << e.href << "\n";
       }
     }
   });
+
+  add_signer_commands(*group, ctx);
 
   auto guid = std::make_shared<std::string>();
   CLI::App* remove = group->add_subcommand(

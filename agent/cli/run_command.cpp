@@ -27,6 +27,7 @@ void add_run_command(CLI::App& app, Context& ctx) {
     agent::DaemonOptions options;
     options.store = ctx.store_request();
     options.server = ctx.server;
+    options.mirrors = ctx.mirrors;
     options.timeout_seconds = opts->timeout;
     options.once = opts->once;
     options.syslog = opts->log == "syslog";
