@@ -4,11 +4,13 @@
 #include <filesystem>
 
 #include "trust/atomic_file.h"
+#include "trust/cms_signature.h"
 #include "trust/fingerprint.h"
 #include "trust/safe_text.h"
 #include "trust/source_check.h"
 #include "trust/source_reader.h"
 #include "trust/text.h"
+#include "trust/time_format.h"
 
 namespace agent {
 namespace {
@@ -110,6 +112,9 @@ trust::Result<trust::CertInfo> trust_policy_signer(const trust::Layout& layout,
   }
   auto cert = trust::Certificate::from_der(match->der);
   if (!cert) return trust::make_error(trust::Code::kBadInput, file + ": " + cert.error().message);
+  if (std::string why = trust::signing_refusal(*cert); !why.empty()) {
+    return trust::make_error(trust::Code::kRefused, file + ": cannot be a policy signer: " + why);
+  }
   auto current = load_policy_signers(layout);
   if (!current) return current.error();
   std::vector<trust::Certificate> certs;
@@ -192,6 +197,83 @@ trust::Result<void> save_index_record(const trust::Layout& layout, const IndexRe
   }
   if (auto made = trust::make_directories(layout.state_dir); !made) return made;
   return trust::write_file_atomic(layout.policy_index_state, text);
+}
+
+std::vector<trust::AnchorWarning> signed_policy_warnings(const trust::Layout& layout, int64_t now) {
+  std::vector<trust::AnchorWarning> out;
+  auto signers = load_policy_signers(layout);
+  if (!signers) {
+    out.push_back({"policy_signers_refused", "", trust::printable_text(signers.error().message)});
+    return out;
+  }
+  if (!*signers) return out;
+  for (const auto& s : **signers) {
+    trust::CertInfo i = s.info();
+    if (i.not_after - now < kSignerExpiringSeconds) {
+      out.push_back({"policy_signer_expiring", i.sha256,
+                     "policy signer " + trust::printable_text(i.subject) +
+                         (i.not_after <= now ? " expired on " : " expires on ") +
+                         trust::to_iso8601(i.not_after) +
+                         ": it can sign nothing after that; publish an index that introduces "
+                         "its successor (policy publish --next-signers) before then"});
+    }
+  }
+  auto record = load_index_record(layout);
+  if (!record) return out;
+  const policy::AcceptedIndex& index = record->index;
+  std::string which = "the signed policy index (serial " + std::to_string(index.serial) +
+                      ", signer " + trust::printable_text(index.signer_subject) + ")";
+  if (index.expires <= now) {
+    out.push_back({"policy_index_expired", index.signer_sha256,
+                   which + " expired on " + trust::to_iso8601(index.expires) +
+                       ": the publisher has stopped renewing it, or a server is replaying an "
+                       "old one; the policies in force stay, but nothing newer can arrive"});
+  } else if (index.expires - now < kIndexExpiringSeconds) {
+    out.push_back({"policy_index_expiring", index.signer_sha256,
+                   which + " expires on " + trust::to_iso8601(index.expires) +
+                       ": the publisher must publish again before then"});
+  }
+  if (!record->unverified_sha256.empty()) {
+    out.push_back({"central_server_unauthenticated", record->unverified_sha256,
+                   trust::printable_text(record->from) + " presents " +
+                       trust::printable_text(record->unverified_subject) + " sha256 " +
+                       record->unverified_sha256 +
+                       ", which the store does not authenticate: its policies were accepted by "
+                       "their signature alone; publish that certificate as a reserve"});
+  }
+  return out;
+}
+
+nlohmann::json signed_policy_json(const trust::Layout& layout) {
+  nlohmann::json out = {
+      {"mode", "legacy"}, {"signers", nlohmann::json::array()}, {"index", nullptr}};
+  auto signers = load_policy_signers(layout);
+  if (!signers) {
+    out["mode"] = "refused";
+    return out;
+  }
+  if (!*signers) return out;
+  out["mode"] = "signed";
+  for (const auto& s : **signers) {
+    trust::CertInfo i = s.info();
+    out["signers"].push_back({{"subject", i.subject},
+                              {"sha256", i.sha256},
+                              {"not_after", trust::to_iso8601(i.not_after)}});
+  }
+  if (auto r = load_index_record(layout)) {
+    out["index"] = {
+        {"serial", r->index.serial},
+        {"expires", trust::to_iso8601(r->index.expires)},
+        {"signer", {{"subject", r->index.signer_subject}, {"sha256", r->index.signer_sha256}}},
+        {"from", r->from},
+        {"accepted_at", trust::to_iso8601(r->accepted_at)},
+        {"unauthenticated_server", nullptr}};
+    if (!r->unverified_sha256.empty()) {
+      out["index"]["unauthenticated_server"] = {{"subject", r->unverified_subject},
+                                                {"sha256", r->unverified_sha256}};
+    }
+  }
+  return out;
 }
 
 }  // namespace agent

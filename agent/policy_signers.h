@@ -13,7 +13,10 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "policy/signed_index.h"
+#include "trust/anchor_warnings.h"
 #include "trust/certificate.h"
 #include "trust/layout.h"
 #include "trust/result.h"
@@ -52,5 +55,18 @@ struct IndexRecord {
 
 std::optional<IndexRecord> load_index_record(const trust::Layout& layout);
 trust::Result<void> save_index_record(const trust::Layout& layout, const IndexRecord& record);
+
+// Warned this long before the accepted index expires, and before a signer's certificate does.
+inline constexpr int64_t kIndexExpiringSeconds = 2 * 86400;
+inline constexpr int64_t kSignerExpiringSeconds = 30 * 86400;
+
+// For `status`: policy_index_expiring / policy_index_expired (a stalled publisher, or a server
+// replaying an old index to freeze the endpoint), central_server_unauthenticated (the last index
+// came over a connection the store did not authenticate), policy_signer_expiring and
+// policy_signers_refused. Nothing in legacy mode.
+std::vector<trust::AnchorWarning> signed_policy_warnings(const trust::Layout& layout, int64_t now);
+
+// {"mode": "signed"|"legacy", "signers": [...], "index": {...}|null} for `status --json`.
+nlohmann::json signed_policy_json(const trust::Layout& layout);
 
 }  // namespace agent

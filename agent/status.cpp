@@ -8,6 +8,7 @@
 
 #include "agent/acknowledgements.h"
 #include "agent/index_validators.h"
+#include "agent/policy_signers.h"
 #include "agent/refresh_record.h"
 #include "agent/server_watch.h"
 #include "trust/rollover.h"
@@ -179,6 +180,8 @@ trust::Result<Status> collect_status(const trust::Layout& layout, const StoreOut
   for (auto& w : refresh_warnings(layout, synced, s.last_refresh, s.now)) {
     s.warnings.push_back(std::move(w));
   }
+  for (auto& w : signed_policy_warnings(layout, s.now)) s.warnings.push_back(std::move(w));
+  s.policy_signing = signed_policy_json(layout);
   apply_acknowledgements(load_acknowledgements(layout), s.warnings);
   return s;
 }
@@ -248,6 +251,7 @@ nlohmann::json status_json(const Status& status, const StoreOutcome& synced) {
             {"ca_files", ca_files},
             {"policies", policies},
             {"not_applied", policy_errors}}},
+          {"policy_signing", status.policy_signing},
           {"warnings", warnings}};
 }
 

@@ -33,6 +33,7 @@ struct Status {
   // over the policy's <Server>; `server_from` says which ("configuration", a policy guid, or
   // "none").
   std::string server, server_from;
+  nlohmann::json policy_signing;  // agent/policy_signers.h: signed_policy_json()
 
   // Warnings that are not information: `status` exits 1 when there is one.
   bool needs_attention() const;

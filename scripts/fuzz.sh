@@ -14,7 +14,7 @@ CC=clang CXX=clang++ cmake -S "$root" -B "$build" -G Ninja -DTRUSTAGENT_FUZZ=ON 
 cmake --build "$build" -j "$(nproc)"
 mkdir -p "$build/artifacts"
 status=0
-for target in source_reader policy index pin store_parity; do
+for target in source_reader policy index signed_index pin store_parity; do
   work="$build/corpus/$target"
   mkdir -p "$work"
   cp -n "$root/tests/fuzz/corpus/$target/"* "$work/" 2>/dev/null || true

@@ -35,6 +35,10 @@ ossl::Ptr<X509_STORE> store_of(const std::vector<Certificate>& signers, int64_t 
   X509_VERIFY_PARAM* param = X509_STORE_get0_param(store.get());
   X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_PARTIAL_CHAIN);
   X509_VERIFY_PARAM_set_time(param, static_cast<time_t>(now));
+  // Not S/MIME's purpose: a signer certificate made for code or document signing (an
+  // extendedKeyUsage without emailProtection) signs an index as well. The key usage still
+  // counts: signing_refusal().
+  X509_STORE_set_purpose(store.get(), X509_PURPOSE_ANY);
   return store;
 }
 
@@ -49,6 +53,15 @@ ossl::Ptr<STACK_OF(X509)> stack_of(const std::vector<Certificate>& certs) {
 }
 
 }  // namespace
+
+std::string signing_refusal(const Certificate& signer) {
+  X509* x = signer.x509_ptr();
+  bool has_key_usage = (X509_get_extension_flags(x) & EXFLAG_KUSAGE) != 0;
+  if (has_key_usage && (X509_get_key_usage(x) & KU_DIGITAL_SIGNATURE) == 0) {
+    return "its keyUsage does not include digitalSignature";
+  }
+  return "";
+}
 
 Result<ossl::Ptr<EVP_PKEY>> load_private_key(const std::string& path,
                                              const std::optional<std::string>& passphrase) {
@@ -113,12 +126,18 @@ Result<CertInfo> verify_detached(std::string_view content, std::string_view sign
   STACK_OF(X509)* found = CMS_get0_signers(cms.get());
   X509* signer = found ? sk_X509_value(found, 0) : nullptr;
   CertInfo info;
+  std::string refusal;
   for (const auto& s : signers) {
-    if (signer && X509_cmp(signer, s.x509_ptr()) == 0) info = s.info();
+    if (signer && X509_cmp(signer, s.x509_ptr()) == 0) {
+      info = s.info();
+      refusal = signing_refusal(s);
+    }
   }
   sk_X509_free(found);  // the certificates belong to the CMS structure
   ossl::drain_errors();
   if (info.sha256.empty()) return make_error(Code::kRefused, "the signer is not a policy signer");
+  if (!refusal.empty())
+    return make_error(Code::kRefused, "signer " + info.subject + ": " + refusal);
   return info;
 }
 

@@ -3,9 +3,10 @@
 // is authorised by a key, not by whichever TLS server it happened to arrive from.
 //
 // Verification is what `openssl cms -verify -binary -nointern -certfile S -CAfile S
-// -partial_chain -content DOC` decides, at the time given: the signer must be one of `signers`
-// itself (a certificate they issued is not enough), valid at `now`, and the signature must cover
-// exactly the document's bytes.
+// -partial_chain -purpose any -content DOC` decides, at the time given: the signer must be one of
+// `signers` itself (a certificate they issued is not enough), valid at `now`, and the signature
+// must cover exactly the document's bytes. On top of that, a signer whose keyUsage leaves out
+// digitalSignature signs nothing.
 #pragma once
 
 #include <cstdint>
@@ -21,6 +22,9 @@
 namespace trust {
 
 inline constexpr size_t kMaxSignatureBytes = 1 << 20;
+
+// Why `signer` may not sign at all, or "": a keyUsage without digitalSignature.
+std::string signing_refusal(const Certificate& signer);
 
 // A PEM private key, encrypted or not; the passphrase is used only when the key is encrypted.
 // The key stays in memory: nothing here writes it anywhere. Errors name the file (kBadInput).

@@ -14,6 +14,33 @@ std::string yes_no(const policy::Setting<bool>& s) {
   return std::string(s.value ? "yes" : "NO") + " (" + (s.from.empty() ? "default" : s.from) + ")";
 }
 
+// One line for how policies are authorised here, and the index in force when they are signed.
+void print_signing(const nlohmann::json& s) {
+  auto text = [](const nlohmann::json& j, const char* key) {
+    return j.is_object() && j.contains(key) && j[key].is_string()
+               ? trust::printable_text(j[key].get<std::string>())
+               : std::string("?");
+  };
+  if (text(s, "mode") != "signed") {
+    std::cout << "policy signing: "
+              << (text(s, "mode") == "legacy" ? "none (legacy: policies are "
+                                                "authorised by TLS alone)"
+                                              : "signers file refused")
+              << "\n";
+    return;
+  }
+  std::cout << "policy signing: " << s["signers"].size() << " signer(s)";
+  const auto& index = s["index"];
+  if (index.is_object()) {
+    std::cout << "; index serial " << index.value("serial", int64_t{0}) << " from "
+              << text(index, "from") << ", expires " << text(index, "expires") << ", signed by "
+              << text(index["signer"], "subject");
+  } else {
+    std::cout << "; no signed index accepted yet";
+  }
+  std::cout << "\n";
+}
+
 void print_status(const agent::Status& status, const agent::StoreOutcome& synced) {
   std::cout << "anchors (" << status.anchors.size() << "), in store order:\n";
   for (const auto& a : status.anchors) {
@@ -57,6 +84,7 @@ void print_status(const agent::Status& status, const agent::StoreOutcome& synced
     std::cout << "  policy " << p.guid << " revision " << p.revision << " priority " << p.priority
               << "\n";
   }
+  print_signing(status.policy_signing);
   for (const auto& r : status.retired) {
     std::cout << "  retired " << r.sha256 << " " << r.subject << " (kept in var/retired.pem)\n";
   }
