@@ -6,18 +6,28 @@
 #include "trust/atomic_file.h"
 #include "trust/certificate.h"
 #include "trust/cms_signature.h"
+#include "trust/file_lock.h"
 #include "trust/fingerprint.h"
 #include "trust/source_reader.h"
+#include "trust/time_format.h"
 
 namespace agent {
 namespace {
 
-// The serial of the index already in DIR, if it has one.
-int64_t previous_serial(const std::string& index_path) {
+// The serial of the index already in DIR (0 for none, or an unsigned one). An index that is there
+// but cannot be read is an error: guessing would let the serial go backwards.
+trust::Result<int64_t> previous_serial(const std::string& index_path) {
+  if (!std::filesystem::exists(index_path)) return int64_t{0};
   auto old = trust::read_source_file(index_path, policy::kMaxIndexBytes);
-  if (!old) return 0;
+  if (!old) return old.error();
   auto parsed = policy::parse_index(*old, index_path);
-  return parsed && parsed->header.serial ? *parsed->header.serial : 0;
+  if (!parsed) {
+    return trust::make_error(trust::Code::kBadInput,
+                             parsed.error().message +
+                                 " (its serial is needed for the next one; remove it to start "
+                                 "from the current time)");
+  }
+  return parsed->header.serial.value_or(0);
 }
 
 trust::Result<trust::Certificate> one_certificate(const std::string& path) {
@@ -34,7 +44,9 @@ trust::Result<trust::Certificate> one_certificate(const std::string& path) {
   return cert;
 }
 
-trust::Result<std::vector<std::string>> next_signers(const std::string& path) {
+// The next signers, each one endpoints could use: a signer they cannot use would end every
+// later publish for them.
+trust::Result<std::vector<std::string>> next_signers(const std::string& path, int64_t now) {
   if (path.empty()) return std::vector<std::string>();
   auto content = trust::read_source_file(path, 1 << 20);
   if (!content) return content.error();
@@ -49,7 +61,21 @@ trust::Result<std::vector<std::string>> next_signers(const std::string& path) {
         path + ": must hold 1 to " + std::to_string(policy::kMaxIndexSigners) + " certificates");
   }
   std::vector<std::string> out;
-  for (auto& c : read.certs) out.push_back(std::move(c.der));
+  for (auto& c : read.certs) {
+    auto cert = trust::Certificate::from_der(c.der);
+    if (!cert) return trust::make_error(trust::Code::kBadInput, path + ": " + cert.error().message);
+    trust::CertInfo info = cert->info();
+    std::string why = trust::signing_refusal(*cert);
+    if (why.empty() && (info.not_after <= now || info.not_before > now)) {
+      why = "not valid now (" + trust::to_iso8601(info.not_before) + " to " +
+            trust::to_iso8601(info.not_after) + ")";
+    }
+    if (!why.empty()) {
+      return trust::make_error(trust::Code::kBadInput,
+                               path + ": " + info.subject + " cannot be a policy signer: " + why);
+    }
+    if (std::find(out.begin(), out.end(), c.der) == out.end()) out.push_back(std::move(c.der));
+  }
   return out;
 }
 
@@ -62,41 +88,106 @@ trust::Result<std::optional<std::string>> passphrase(const std::string& pass_fil
   return std::optional(first);
 }
 
+struct Keys {
+  std::vector<trust::Certificate> certs;
+  std::vector<trust::ossl::Ptr<EVP_PKEY>> keys;
+};
+
+trust::Result<Keys> load_keys(const IndexSigning& signing) {
+  if (signing.key_files.size() != signing.cert_files.size() || signing.key_files.empty()) {
+    return trust::make_error(trust::Code::kBadInput,
+                             "give one --sign-cert for each --sign-key, in the same order");
+  }
+  auto pass = passphrase(signing.pass_file);
+  if (!pass) return pass.error();
+  Keys out;
+  for (size_t i = 0; i < signing.key_files.size(); ++i) {
+    auto cert = one_certificate(signing.cert_files[i]);
+    if (!cert) return cert.error();
+    auto key = trust::load_private_key(signing.key_files[i], *pass);
+    if (!key) return key.error();
+    out.certs.push_back(std::move(*cert));
+    out.keys.push_back(std::move(*key));
+  }
+  return out;
+}
+
 struct Signed {
   std::string index, signature;
   policy::AcceptedIndex terms;
+  size_t next_signers = 0;
 };
 
-trust::Result<Signed> sign_index(const std::string& index_path,
-                                 const std::vector<policy::IndexEntry>& entries,
-                                 const IndexSigning& signing, int64_t now) {
-  auto cert = one_certificate(signing.cert_file);
-  if (!cert) return cert.error();
-  auto pass = passphrase(signing.pass_file);
-  if (!pass) return pass.error();
-  auto key = trust::load_private_key(signing.key_file, *pass);
-  if (!key) return key.error();
+// Every signing certificate must be one endpoints accept at `now`.
+trust::Result<trust::CertInfo> check_each_signer(const Signed& s, const Keys& keys,
+                                                 const IndexSigning& signing, int64_t now) {
+  trust::CertInfo first;
+  for (size_t i = 0; i < keys.certs.size(); ++i) {
+    std::vector<trust::Certificate> one;
+    auto again = trust::Certificate::from_der(std::string(keys.certs[i].der()));
+    if (!again) return again.error();
+    one.push_back(std::move(*again));
+    auto checked = trust::verify_detached(s.index, s.signature, one, now);
+    if (!checked) {
+      return trust::make_error(trust::Code::kBadInput,
+                               signing.cert_files[i] + ": endpoints would refuse this signature: " +
+                                   checked.error().message);
+    }
+    if (i == 0) first = *checked;
+  }
+  return first;
+}
+
+trust::Result<Signed> sign_index(const std::vector<policy::IndexEntry>& entries,
+                                 const IndexSigning& signing, int64_t previous, int64_t now) {
+  if (!(signing.lifetime_seconds >= kMinIndexLifetimeSeconds &&
+        signing.lifetime_seconds <= kMaxIndexLifetimeSeconds)) {
+    return trust::make_error(trust::Code::kBadInput,
+                             "an index must be valid for 1 hour to 366 days (--valid-days)");
+  }
+  auto keys = load_keys(signing);
+  if (!keys) return keys.error();
   policy::IndexHeader header;
-  header.serial = std::max(previous_serial(index_path) + 1, now);
+  header.serial = std::max(previous + 1, now);
   header.expires = now + signing.lifetime_seconds;
-  auto signers = next_signers(signing.next_signers_file);
+  auto signers = next_signers(signing.next_signers_file, now);
   if (!signers) return signers.error();
   header.signers = std::move(*signers);
   Signed out;
+  out.next_signers = header.signers.size();
   out.index = policy::write_index(entries, header);
-  auto signature = trust::sign_detached(out.index, *cert, **key);
+  std::vector<trust::SigningKey> pairs;
+  for (size_t i = 0; i < keys->certs.size(); ++i) pairs.push_back({keys->certs[i], *keys->keys[i]});
+  auto signature = trust::sign_detached(out.index, pairs);
   if (!signature) return signature.error();
   out.signature = std::move(*signature);
-  std::vector<trust::Certificate> self;
-  self.push_back(std::move(*cert));
-  auto checked = trust::verify_detached(out.index, out.signature, self, now);
-  if (!checked) {
-    return trust::make_error(
-        trust::Code::kBadInput,
-        signing.cert_file + ": endpoints would refuse this signature: " + checked.error().message);
-  }
+  auto signer = check_each_signer(out, *keys, signing, now);
+  if (!signer) return signer.error();
   out.terms = {*header.serial, *header.expires, trust::to_hex(trust::sha256_of(out.index)),
-               checked->sha256, checked->subject};
+               signer->sha256, signer->subject};
+  return out;
+}
+
+trust::Result<PublishedIndex> write_unsigned(const std::string& dir,
+                                             const std::vector<policy::IndexEntry>& entries,
+                                             bool force_unsigned) {
+  PublishedIndex out;
+  out.index_path = dir + "/index.xml";
+  std::string sig_path = out.index_path + ".sig";
+  if (std::filesystem::exists(sig_path)) {
+    if (!force_unsigned) {
+      return trust::make_error(trust::Code::kRefused,
+                               dir +
+                                   " is signed (index.xml.sig): endpoints with policy signers "
+                                   "would refuse an unsigned index; sign it (--sign-key), or "
+                                   "--force to publish it unsigned");
+    }
+    if (auto gone = trust::remove_file_durably(sig_path); !gone) return gone.error();
+    out.stale_signature_removed = true;
+  }
+  if (auto w = trust::write_file_atomic(out.index_path, policy::write_index(entries)); !w) {
+    return w.error();
+  }
   return out;
 }
 
@@ -105,28 +196,26 @@ trust::Result<Signed> sign_index(const std::string& index_path,
 trust::Result<PublishedIndex> write_policy_index(const std::string& dir,
                                                  const std::vector<policy::IndexEntry>& entries,
                                                  const std::optional<IndexSigning>& signing,
-                                                 int64_t now) {
+                                                 int64_t now, bool force_unsigned) {
+  auto lock = trust::FileLock::acquire(dir + "/.publish.lock", 30);
+  if (!lock) return lock.error();
+  if (!signing) return write_unsigned(dir, entries, force_unsigned);
   PublishedIndex out;
   out.index_path = dir + "/index.xml";
-  std::string sig_path = out.index_path + ".sig";
-  if (!signing) {
-    if (std::filesystem::exists(sig_path)) {
-      if (auto gone = trust::remove_file_durably(sig_path); !gone) return gone.error();
-      out.stale_signature_removed = true;
-    }
-    if (auto w = trust::write_file_atomic(out.index_path, policy::write_index(entries)); !w) {
-      return w.error();
-    }
-    return out;
-  }
-  auto made = sign_index(out.index_path, entries, *signing, now);
+  out.signature_path = out.index_path + ".sig";
+  auto previous = previous_serial(out.index_path);
+  if (!previous) return previous.error();
+  auto made = sign_index(entries, *signing, *previous, now);
   if (!made) return made.error();
-  if (auto w = trust::write_file_atomic(sig_path, made->signature); !w) return w.error();
-  if (auto w = trust::write_file_atomic(out.index_path, made->index); !w) return w.error();
-  out.signature_path = sig_path;
+  auto old_signature = trust::read_source_file(out.signature_path, trust::kMaxSignatureBytes);
+  if (auto w = trust::write_file_atomic(out.signature_path, made->signature); !w) return w.error();
+  if (auto w = trust::write_file_atomic(out.index_path, made->index); !w) {
+    // The old index is still there: give it its own signature back.
+    if (old_signature) (void)trust::write_file_atomic(out.signature_path, *old_signature);
+    return w.error();
+  }
   out.signed_terms = made->terms;
-  auto parsed = policy::parse_index(made->index, out.index_path);
-  out.next_signers = parsed ? parsed->header.signers.size() : 0;
+  out.next_signers = made->next_signers;
   return out;
 }
 

@@ -2,14 +2,18 @@
 // and, with a signing key, its detached CMS signature DIR/index.xml.sig (policy/signed_index.h).
 //
 // A signed index gets serial = max(the previous index's serial + 1, now in Unix seconds), so
-// serials only grow even when a publish starts from a fresh folder, and expires = now + lifetime.
-// Publishing again renews the expiry. The signature is checked against the signing certificate
-// before anything is written: a signer that has expired, or whose key is not its own, gets an
-// error here instead of an index every endpoint refuses. The key is read into memory and nothing
-// else: it is never written anywhere.
+// serials only grow even when a publish starts from a fresh folder, and expires = now + lifetime
+// (1 hour to 366 days). Publishing again renews the expiry. Several keys sign together (a signer
+// being rotated: endpoints that missed the rotation still know the old one). The signature is
+// checked against each signing certificate, and every next signer for usability, before anything
+// is written: what endpoints would refuse is an error here. Keys are read into memory and nothing
+// else: they are never written anywhere.
 //
-// The signature is written before the index. An endpoint reading between the two renames sees a
-// pair that does not match, refuses it, and keeps its policies until its next refresh.
+// Publishes of one folder take turns (DIR/.publish.lock). The signature is written before the
+// index, and put back if the index cannot be written. An endpoint reading between the two renames
+// sees a pair that does not match, refuses it, and keeps its policies until its next refresh.
+// An unsigned publish over a signed folder is refused unless `force_unsigned`: endpoints with
+// signers would refuse it.
 #pragma once
 
 #include <cstdint>
@@ -24,8 +28,8 @@
 namespace agent {
 
 struct IndexSigning {
-  std::string key_file, cert_file;
-  std::string pass_file;  // "" when the key is not encrypted
+  std::vector<std::string> key_files, cert_files;  // pairs, in the same order
+  std::string pass_file;  // "" when no key is encrypted; else the passphrase of each that is
   int64_t lifetime_seconds = policy::kDefaultIndexLifetimeSeconds;
   std::string next_signers_file;  // "" : the signers stay; else the endpoints' signers from now on
 };
@@ -37,9 +41,12 @@ struct PublishedIndex {
   bool stale_signature_removed = false;  // an unsigned publish removed an old index.xml.sig
 };
 
+inline constexpr int64_t kMinIndexLifetimeSeconds = 3600;
+inline constexpr int64_t kMaxIndexLifetimeSeconds = 366 * 86400;
+
 trust::Result<PublishedIndex> write_policy_index(const std::string& dir,
                                                  const std::vector<policy::IndexEntry>& entries,
                                                  const std::optional<IndexSigning>& signing,
-                                                 int64_t now);
+                                                 int64_t now, bool force_unsigned = false);
 
 }  // namespace agent

@@ -1,6 +1,7 @@
 #include "agent/policy_signers.h"
 
 #include <algorithm>
+#include <ctime>
 #include <filesystem>
 
 #include "trust/atomic_file.h"
@@ -16,6 +17,8 @@ namespace agent {
 namespace {
 
 inline constexpr size_t kMaxSignersBytes = 1 << 20;
+inline constexpr size_t kMaxRecordBytes = 64 << 10;
+inline constexpr size_t kMaxRecordText = 512;
 
 std::string pem_of(const std::vector<trust::Certificate>& certs) {
   std::string out;
@@ -112,7 +115,12 @@ trust::Result<trust::CertInfo> trust_policy_signer(const trust::Layout& layout,
   }
   auto cert = trust::Certificate::from_der(match->der);
   if (!cert) return trust::make_error(trust::Code::kBadInput, file + ": " + cert.error().message);
-  if (std::string why = trust::signing_refusal(*cert); !why.empty()) {
+  std::string why = trust::signing_refusal(*cert);
+  trust::CertInfo valid = cert->info();
+  int64_t now = static_cast<int64_t>(std::time(nullptr));
+  if (why.empty() && valid.not_after <= now)
+    why = "it expired on " + trust::to_iso8601(valid.not_after);
+  if (!why.empty()) {
     return trust::make_error(trust::Code::kRefused, file + ": cannot be a policy signer: " + why);
   }
   auto current = load_policy_signers(layout);
@@ -151,7 +159,11 @@ trust::Result<trust::CertInfo> untrust_policy_signer(const trust::Layout& layout
 
 trust::Result<void> replace_policy_signers(const trust::Layout& layout,
                                            const std::vector<std::string>& ders) {
-  auto certs = parse_all(ders, "the signed index's <Signer>");
+  std::vector<std::string> unique;
+  for (const auto& d : ders) {
+    if (std::find(unique.begin(), unique.end(), d) == unique.end()) unique.push_back(d);
+  }
+  auto certs = parse_all(unique, "the signed index's <Signer>");
   if (!certs) return certs.error();
   if (certs->empty()) {
     return trust::make_error(trust::Code::kBadInput, "an empty signer set would end signing");
@@ -159,14 +171,23 @@ trust::Result<void> replace_policy_signers(const trust::Layout& layout,
   return write_signers(layout, *certs);
 }
 
-std::optional<IndexRecord> load_index_record(const trust::Layout& layout) {
-  auto content = trust::read_source_file(layout.policy_index_state, 64 << 10);
-  if (!content) return std::nullopt;
+trust::Result<std::optional<IndexRecord>> load_index_record(const trust::Layout& layout) {
+  const std::string& path = layout.policy_index_state;
+  if (!std::filesystem::exists(path)) return std::optional<IndexRecord>();
+  auto damaged = [&](const std::string& why) {
+    return trust::make_error(trust::Code::kBadInput,
+                             path + ": " + why +
+                                 "; refusing every policy index until it is repaired (removing it "
+                                 "accepts the next signed index whatever its serial)");
+  };
+  auto content = trust::read_source_file(path, kMaxRecordBytes);
+  if (!content) return damaged(content.error().message);
   IndexRecord r;
-  bool has_serial = false;
+  bool has_serial = false, has_sha = false;
   for (const auto& [key, value] : trust::tab_pairs(*content)) {
     if (key == "serial") has_serial = trust::parse_number(value, r.index.serial);
     if (key == "expires") (void)trust::parse_number(value, r.index.expires);
+    if (key == "sha256") has_sha = trust::sha256_from_hex(value).has_value();
     if (key == "sha256") r.index.sha256 = value;
     if (key == "signer-sha256") r.index.signer_sha256 = value;
     if (key == "signer-subject") r.index.signer_subject = value;
@@ -175,15 +196,15 @@ std::optional<IndexRecord> load_index_record(const trust::Layout& layout) {
     if (key == "unverified-sha256") r.unverified_sha256 = value;
     if (key == "unverified-subject") r.unverified_subject = value;
   }
-  // A record without its serial cannot protect against a replay: refuse to pretend it can.
-  if (!has_serial) return std::nullopt;
-  return r;
+  if (!has_serial || !has_sha) return damaged("no serial or index hash in it");
+  return std::optional(std::move(r));
 }
 
 trust::Result<void> save_index_record(const trust::Layout& layout, const IndexRecord& r) {
-  // Subjects and URLs come from outside: one line each, whatever they hold.
+  // Subjects and URLs come from outside: one short line each, whatever they hold, so that no
+  // server can make the record too large to read back.
   auto line = [](const char* key, const std::string& value) {
-    return std::string(key) + "\t" + trust::printable_text(value) + "\n";
+    return std::string(key) + "\t" + trust::pem_comment_text(value, kMaxRecordText) + "\n";
   };
   std::string text = "trustagent-policy-index 1\n" +
                      line("serial", std::to_string(r.index.serial)) +
@@ -218,8 +239,14 @@ std::vector<trust::AnchorWarning> signed_policy_warnings(const trust::Layout& la
                          "its successor (policy publish --next-signers) before then"});
     }
   }
-  auto record = load_index_record(layout);
-  if (!record) return out;
+  auto loaded = load_index_record(layout);
+  if (!loaded) {
+    out.push_back(
+        {"policy_index_state_damaged", "", trust::printable_text(loaded.error().message)});
+    return out;
+  }
+  if (!*loaded) return out;
+  const IndexRecord* record = &**loaded;
   const policy::AcceptedIndex& index = record->index;
   std::string which = "the signed policy index (serial " + std::to_string(index.serial) +
                       ", signer " + trust::printable_text(index.signer_subject) + ")";
@@ -260,7 +287,10 @@ nlohmann::json signed_policy_json(const trust::Layout& layout) {
                               {"sha256", i.sha256},
                               {"not_after", trust::to_iso8601(i.not_after)}});
   }
-  if (auto r = load_index_record(layout)) {
+  auto loaded = load_index_record(layout);
+  if (!loaded) out["mode"] = "refused";
+  if (loaded && *loaded) {
+    const IndexRecord* r = &**loaded;
     out["index"] = {
         {"serial", r->index.serial},
         {"expires", trust::to_iso8601(r->index.expires)},

@@ -53,7 +53,9 @@ struct IndexRecord {
   std::string unverified_sha256, unverified_subject;
 };
 
-std::optional<IndexRecord> load_index_record(const trust::Layout& layout);
+// nullopt when there is none yet. A record that is there but unreadable or damaged is an error,
+// never "none": that would let an older index in (the serial is what refuses a replay).
+trust::Result<std::optional<IndexRecord>> load_index_record(const trust::Layout& layout);
 trust::Result<void> save_index_record(const trust::Layout& layout, const IndexRecord& record);
 
 // Warned this long before the accepted index expires, and before a signer's certificate does.
@@ -62,8 +64,8 @@ inline constexpr int64_t kSignerExpiringSeconds = 30 * 86400;
 
 // For `status`: policy_index_expiring / policy_index_expired (a stalled publisher, or a server
 // replaying an old index to freeze the endpoint), central_server_unauthenticated (the last index
-// came over a connection the store did not authenticate), policy_signer_expiring and
-// policy_signers_refused. Nothing in legacy mode.
+// came over a connection the store did not authenticate), policy_signer_expiring,
+// policy_signers_refused and policy_index_state_damaged. Nothing in legacy mode.
 std::vector<trust::AnchorWarning> signed_policy_warnings(const trust::Layout& layout, int64_t now);
 
 // {"mode": "signed"|"legacy", "signers": [...], "index": {...}|null} for `status --json`.

@@ -50,12 +50,14 @@ bool authentication_failed(const ConnectOutcome& out) {
 }
 
 // A request whose answer is trusted for its signed content alone: nothing about this endpoint
-// (its id, its policies) goes to a server the store did not authenticate.
+// (its id, its policies, the validators of what it holds) goes to a server the store did not
+// authenticate, and such a server cannot answer "not modified".
 ConnectRequest content_only(ConnectRequest get) {
   get.verify_peer = false;
   get.verify_host = false;
   get.pins.clear();
   get.user_agent.clear();
+  get.headers.clear();  // no conditional GET: its validators would tell what this endpoint holds
   return get;
 }
 
@@ -248,7 +250,10 @@ std::string policy_refusal(const policy::IndexEntry& entry, const ConnectOutcome
     return "revision " + std::to_string(parsed->revision) + " is older than the stored " +
            std::to_string(stored->revision) + " (a replay from a stale cache or mirror?)";
   }
-  if (!pins_admit_central_server(*parsed, from.chain)) {
+  // Legacy mode only: there a policy whose pins the central server fails would cut the endpoint
+  // off from every correction. Signed policy still arrives from such a server (content only), and
+  // which server carried the bytes (a mirror has its own certificate) must not decide.
+  if (!from.signed_terms && !pins_admit_central_server(*parsed, from.chain)) {
     return "its SSLNSPublicHttpsCertFingerprint pins none of the certificates this central "
            "server presents (sha256 " +
            from.chain.front().info.sha256 +
@@ -385,7 +390,10 @@ std::map<std::string, IndexValidators> validators_after(const std::vector<IndexA
 trust::Result<void> record_signed_index(const RefreshRun& run, const trust::Layout& l,
                                         const IndexAnswer& taken, RefreshReport& report) {
   if (!taken.signed_terms) return {};
-  if (!taken.not_modified && !taken.index.header.signers.empty()) {
+  // Only a newer index rotates: the same one fetched again (--full) must not undo a signer
+  // trusted here since.
+  bool newer = !run.last || taken.signed_terms->serial > run.last->index.serial;
+  if (!taken.not_modified && newer && !taken.index.header.signers.empty()) {
     if (auto rotated = replace_policy_signers(l, taken.index.header.signers); !rotated) {
       return rotated;
     }
@@ -417,7 +425,11 @@ trust::Result<RefreshRun> start_run(const RefreshRequest& request, const StoreOu
   auto signers = load_policy_signers(run.layout);
   if (!signers) return signers.error();
   run.signers = std::move(*signers);
-  if (run.signers) run.last = load_index_record(run.layout);
+  if (run.signers) {
+    auto last = load_index_record(run.layout);
+    if (!last) return last.error();
+    run.last = std::move(*last);
+  }
   run.validators = load_index_validators(run.layout);
   run.have_policies = std::filesystem::exists(run.layout.policies_dir);
   const policy::Effective& effective = synced.effective;
@@ -474,7 +486,10 @@ trust::Result<RefreshReport> refresh_once(const RefreshRequest& request) {
         if (auto done = install_policy(l, d, report); !done) return done;
       }
       if (auto done = remove_unlisted(l, downloads.listed, report); !done) return done;
-      if (auto done = save_index_validators(l, validators_after(*answers)); !done) return done;
+      auto validators = validators_after(*answers);
+      // A policy that failed must be asked for again: no 304 may hide it next time.
+      if (!report.refused.empty()) validators.clear();
+      if (auto done = save_index_validators(l, validators); !done) return done;
     }
     return record_signed_index(*run, l, taken, report);
   });

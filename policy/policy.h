@@ -4,9 +4,10 @@
 //     <CurlSSL SSLNSPublicHttpsCertFingerprint="" SSLVerifyPeer="yes" SSLVerifyHost="yes"
 //              CAInfo="/etc/corp/ca.pem" CAPath="" UseSystemCAStore="no"/>
 //     <Refresh IntervalSeconds="3600" JitterSeconds="300"/>
-//     <ReserveCertificate ActivateAt="2027-01-10T00:00:00Z" Replaces="sha256 fp;…">-----BEGIN
-//     CERTIFICATE-----…</ReserveCertificate> <Server Address="ns.example" Port="443"
-//     BasePath="/trustagent"/>
+//     <ReserveCertificate ActivateAt="2027-01-10T00:00:00Z" Replaces="sha256 fp;…">
+//       -----BEGIN CERTIFICATE-----…</ReserveCertificate>
+//     <Server Address="ns.example" Port="443" BasePath="/trustagent"/>
+//     <Mirror Address="mirror1.example" Port="443" BasePath="/trustagent"/>   (any number, in order)
 //   </Policy>
 //
 // Every setting is optional (absent or empty = not set by this policy). Booleans are yes/no,

@@ -11,6 +11,18 @@ trust::Error refused(const std::string& source, const std::string& why) {
   return trust::make_error(trust::Code::kRefused, source + ": " + why);
 }
 
+// Why a certificate an index introduces as a signer could never sign, or "".
+std::string unusable_signer(const std::string& der, int64_t now) {
+  auto cert = trust::Certificate::from_der(der);
+  if (!cert) return cert.error().message;
+  trust::CertInfo info = cert->info();
+  if (std::string why = trust::signing_refusal(*cert); !why.empty())
+    return info.subject + ": " + why;
+  if (info.not_after <= now)
+    return info.subject + ": expired on " + trust::to_iso8601(info.not_after);
+  return "";
+}
+
 }  // namespace
 
 trust::Result<SignedIndex> verify_signed_index(std::string_view xml,
@@ -40,6 +52,12 @@ trust::Result<SignedIndex> verify_signed_index(std::string_view xml,
     return refused(source, "serial " + std::to_string(*h.serial) + " is older than the accepted " +
                                std::to_string(last->serial) +
                                " (a replay from a stale mirror or cache?)");
+  }
+  for (const auto& der : h.signers) {
+    if (std::string why = unusable_signer(der, now); !why.empty()) {
+      return refused(source, "it introduces a policy signer that could sign nothing (" + why +
+                                 "); the signers stay as they are");
+    }
   }
   if (last && *h.serial == last->serial && out.accepted.sha256 != last->sha256) {
     return refused(source, "serial " + std::to_string(*h.serial) +

@@ -10,6 +10,8 @@
 //    cannot keep an endpoint on old policies for ever);
 //  - its serial is not below the last accepted one (no replay of an older index), and equals it
 //    only for the very same bytes.
+// A <Signer> that could never sign (expired, or a keyUsage without digitalSignature) refuses the
+// index: rotating to it would end every later index for the endpoint.
 // Every refusal leaves the policies in force as they are.
 #pragma once
 

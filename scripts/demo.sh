@@ -2,9 +2,9 @@
 # The trustagent story on a fresh Debian machine: installs what is missing, builds, starts a
 # "notification server" (openssl s_server) and a central policy server (nginx) on loopback, and
 # walks the agent through fetch, policy refresh, connect, a certificate rollover with a reserve,
-# status, lint, move and the daemon, in a temporary home. Every step states what must happen and
-# the demo stops with exit 1 the moment one does not; it exits 0 only when all did, and leaves no
-# process or file behind.
+# status, lint, move, the daemon, and signed policy healing a central-server certificate switch,
+# in a temporary home. Every step states what must happen and the demo stops with exit 1 the
+# moment one does not; it exits 0 only when all did, and leaves no process or file behind.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 "$root/scripts/setup.sh"
@@ -152,7 +152,37 @@ step "The daemon, one cycle: refresh, apply, and status.json (what status --json
 expect 0 "$ta" run --once --server "$central_url"
 sed -n '1,12p' "$home/var/state/status.json"
 
-step "6. Everything stops and is removed"
+step "7. Signed policy: the publisher signs the index; the endpoint trusts that signer by its fingerprint"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 365 \
+  -subj "/CN=Demo policy signer" -addext "keyUsage=critical,digitalSignature" \
+  -keyout signer.key -out signer.pem 2>/dev/null
+expect 0 "$ta" policy publish "$work/central/policies" --sign-key signer.key --sign-cert signer.pem
+expect 0 "$ta" policy trust-signer signer.pem --fingerprint "$(fingerprint signer.pem)"
+expect 0 "$ta" policy refresh --server "$central_url"
+
+step "7. The central server switches to a certificate this endpoint has never seen: connect refuses it"
+central_port="${central_url##*:}"
+"$root/scripts/central-server.sh" stop "$work/central"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 90 \
+  -subj "/CN=trustagent central server (next)" -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
+  -keyout "$work/central/.central-server/key.pem" -out central-next.pem 2>/dev/null
+cp central-next.pem "$work/central/.central-server/cert.pem"
+"$root/scripts/central-server.sh" start "$work/central" "$central_port" >/dev/null
+expect 1 "$ta" connect "$central_url/policies/index.xml"
+
+step "7. A signed policy publishes it as a reserve: the endpoint takes it by signature and heals itself"
+{
+  printf '<Policy guid="c0ffee-central" name="Central server rollover" revision="1" priority="30">\n'
+  printf '  <ReserveCertificate>\n'
+  cat central-next.pem
+  printf '  </ReserveCertificate>\n</Policy>\n'
+} > "$work/central/policies/central.xml"
+expect 0 "$ta" policy publish "$work/central/policies" --sign-key signer.key --sign-cert signer.pem
+expect 0 "$ta" policy refresh --server "$central_url"
+expect 0 "$ta" connect "$central_url/policies/index.xml"
+expect 0 "$ta" policy refresh --server "$central_url" --full
+
+step "8. Everything stops and is removed"
 stop_server
 "$root/scripts/central-server.sh" stop "$work/central"
 if pgrep -f "$work" >/dev/null; then

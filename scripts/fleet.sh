@@ -10,8 +10,13 @@
 # then nginx switches to it. Lost = endpoints whose last cycle failed two intervals later.
 # Phase 2, an outage with a restart: nginx stops, every daemon is restarted (a package upgrade,
 # a power cut), nginx comes back. The table gives the busiest second of the first minute after.
-# Phase 3, a switch without a reserve: what issue 14 (signed policy) is about; lost endpoints here
-# need `trustagent fetch --fingerprint` by a person, which the table shows.
+# Phase 3, a switch without a reserve, unsigned policy: the endpoints lose the central server, and
+# the reserve published late cannot reach them (only `trustagent fetch --fingerprint` by a person
+# brings each back).
+# Phase 4, the same with signed policy (the endpoints trust a policy signer): they keep taking
+# signed policy from the server they no longer authenticate, so the late reserve reaches them.
+# "Authenticated again" is `trustagent connect` to the central server from each endpoint, one
+# interval (plus jitter) after the reserve was published.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 n="${1:-50}"
@@ -38,7 +43,8 @@ cleanup() {
 trap cleanup EXIT
 mkdir -p "$central/policies"
 
-publish() {  # publish [RESERVE_PEM]
+signed=0
+publish() {  # publish REVISION [RESERVE_PEM]: signed with the fleet's signer once signed=1
   {
     printf '<Policy guid="fleet-1" revision="%s">\n' "$1"
     printf '  <Refresh IntervalSeconds="%s" JitterSeconds="%s"/>\n' "$interval" "$jitter"
@@ -46,7 +52,20 @@ publish() {  # publish [RESERVE_PEM]
     printf '</Policy>\n'
   } >"$central/policies/fleet-1.xml"
   touch -d "+$1 seconds" "$central/policies/fleet-1.xml"  # nginx's ETag is the mtime in seconds
-  "$ta" policy publish "$central/policies" >/dev/null
+  if [ "$signed" = 1 ]; then
+    "$ta" policy publish "$central/policies" --sign-key "$work/signer.key" \
+      --sign-cert "$work/signer.pem" >/dev/null
+  else
+    "$ta" policy publish "$central/policies" >/dev/null
+  fi
+}
+authenticated() {  # endpoints whose store authenticates the central server right now
+  local ok=0
+  for i in $(seq "$n"); do
+    "$ta" connect "$url/policies/index.xml" --home "$work/home$i" --timeout 5 >/dev/null 2>&1 &&
+      ok=$((ok + 1))
+  done
+  echo "$ok"
 }
 new_certificate() {  # new_certificate NAME: a next certificate for the central server
   openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 90 \
@@ -125,15 +144,49 @@ total2="$(requests_since "$from")"
 spread2="$(spread_seconds "$from")"
 lost2="$(cycles_failing)"
 
-# Phase 3: a switch with no reserve published.
+# Phase 3: unsigned policy, a switch with no reserve, then the reserve published late.
 new_certificate third
 switch_to third
 sleep $((2 * (interval + jitter)))
 lost3="$(cycles_failing)"
+publish 3 "$work/third.pem"
+sleep $((interval + jitter + 3))
+back3="$(authenticated)"
+
+# Phase 4: the same fleet, reset by hand to trust the server again and a policy signer.
+stop_daemons
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 90 \
+  -subj "/CN=fleet policy signer" -addext "keyUsage=critical,digitalSignature" \
+  -keyout "$work/signer.key" -out "$work/signer.pem" 2>/dev/null
+signer_sha="$(openssl x509 -in "$work/signer.pem" -outform DER | sha256sum | cut -d' ' -f1)"
+for i in $(seq "$n"); do
+  "$ta" add "$work/third.pem" --home "$work/home$i" >/dev/null
+  "$ta" policy trust-signer "$work/signer.pem" --fingerprint "$signer_sha" \
+    --home "$work/home$i" >/dev/null
+done
+signed=1
+publish 4
+start_daemons
+sleep $((2 * (interval + jitter)))
+echo "fleet: signed policy: $(cycles_failing) of $n failing before the switch"
+new_certificate fourth
+switch_to fourth
+sleep $((2 * (interval + jitter)))
+lost4="$(cycles_failing)"
+unauth4="$((n - $(authenticated)))"
+warned4="$(grep -l central_server_unauthenticated "$work"/home*/var/state/status.json 2>/dev/null | wc -l)"
+publish 5 "$work/fourth.pem"
+sleep $((interval + jitter + 3))
+back4="$(authenticated)"
 
 printf '\n| phase | endpoints | lost | requests (first 60 s) | in the first second | busiest second | seconds with requests |\n'
 printf '|---|---|---|---|---|---|---|\n'
 printf '| switch after its reserve was published | %s | %s | | | | |\n' "$n" "$lost1"
 printf '| outage, fleet restarted, server back | %s | %s | %s | %s | %s | %s |\n' \
   "$n" "$lost2" "$total2" "$first2" "${busiest2:-0}" "$spread2"
-printf '| switch without a reserve (issue 14) | %s | %s | | | | |\n' "$n" "$lost3"
+
+printf '\n| switch without a reserve | policy | endpoints | cut off from policy | authenticate the server again one interval after a late reserve, without a person |\n'
+printf '|---|---|---|---|---|\n'
+printf '| reserve published late | unsigned | %s | %s | %s |\n' "$n" "$lost3" "$back3"
+printf '| reserve published late | signed | %s | %s (%s not authenticating the server; %s warn central_server_unauthenticated) | %s |\n' \
+  "$n" "$lost4" "$unauth4" "$warned4" "$back4"

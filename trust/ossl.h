@@ -78,6 +78,10 @@ struct Free<X509_STORE> {
   void operator()(X509_STORE* p) const { X509_STORE_free(p); }
 };
 template <>
+struct Free<X509_STORE_CTX> {
+  void operator()(X509_STORE_CTX* p) const { X509_STORE_CTX_free(p); }
+};
+template <>
 struct Free<CMS_ContentInfo> {
   void operator()(CMS_ContentInfo* p) const { CMS_ContentInfo_free(p); }
 };

@@ -331,9 +331,10 @@ Result<std::string> read_source_file(const std::string& path, size_t max_bytes,
                       path + ": replaced between its ownership check and the read; not read");
   }
   if (static_cast<size_t>(st.st_size) > max_bytes) {
+    std::string limit = max_bytes >= (size_t{1} << 20) ? std::to_string(max_bytes >> 20) + " MiB"
+                                                        : std::to_string(max_bytes >> 10) + " KiB";
     return make_error(Code::kBadInput, path + ": " + std::to_string(st.st_size) +
-                                           " bytes is larger than the " +
-                                           std::to_string(max_bytes >> 20) + " MiB limit");
+                                           " bytes is larger than the " + limit + " limit");
   }
   std::string content(static_cast<size_t>(st.st_size), '\0');
   size_t got = 0;

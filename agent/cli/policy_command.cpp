@@ -269,17 +269,22 @@ void add_policy_command(CLI::App& app, Context& ctx) {
   auto force = std::make_shared<bool>(false);
   publish->add_flag("--force", *force,
                     "Publish even when a policy's pins match nothing its server presents, or "
-                    "could not be checked");
+                    "could not be checked; or unsigned into a folder that was signed");
   publish->add_option("--timeout", *timeout, "Seconds per pin check (default 30)")
       ->check(CLI::PositiveNumber);
   auto signing = std::make_shared<agent::IndexSigning>();
   auto valid_days = std::make_shared<double>(7);
-  auto* key = publish->add_option("--sign-key", signing->key_file,
-                                  "PEM private key of a policy signer: also write index.xml.sig, "
-                                  "a detached CMS signature (the key is never copied)");
-  auto* cert = publish->add_option("--sign-cert", signing->cert_file,
-                                   "The signer's certificate (endpoints trust it with `policy "
-                                   "trust-signer`)");
+  auto* key = publish
+                  ->add_option("--sign-key", signing->key_files,
+                               "PEM private key of a policy signer: also write index.xml.sig, a "
+                               "detached CMS signature (the key is never copied). Repeat with "
+                               "--sign-cert to sign with several keys (rotating a signer)")
+                  ->allow_extra_args(false);
+  auto* cert = publish
+                   ->add_option("--sign-cert", signing->cert_files,
+                                "The signer's certificate, one per --sign-key in the same order "
+                                "(endpoints trust it with `policy trust-signer`)")
+                   ->allow_extra_args(false);
   key->needs(cert);
   cert->needs(key);
   publish
@@ -322,11 +327,18 @@ void add_policy_command(CLI::App& app, Context& ctx) {
       return;
     }
     std::optional<agent::IndexSigning> sign;
-    if (!signing->key_file.empty()) {
+    if (!signing->key_files.empty()) {
       sign = *signing;
+      // Checked before the conversion: NaN and huge values have no int64_t.
+      if (!(*valid_days >= 1.0 / 24 && *valid_days <= 366)) {
+        ctx.exit_code = fail(ctx, trust::make_error(trust::Code::kBadInput,
+                                                    "--valid-days must be from 0.0417 (an "
+                                                    "hour) to 366"));
+        return;
+      }
       sign->lifetime_seconds = static_cast<int64_t>(*valid_days * 86400);
     }
-    auto written = agent::write_policy_index(*dir, *entries, sign, std::time(nullptr));
+    auto written = agent::write_policy_index(*dir, *entries, sign, std::time(nullptr), *force);
     if (!written) {
       ctx.exit_code = fail(ctx, written.error());
       return;

@@ -12,6 +12,8 @@
 #include "tests/support/cert_factory.h"
 #include "tests/support/run_cli.h"
 #include "tests/support/temp_home.h"
+#include "trust/fingerprint.h"
+#include "trust/source_reader.h"
 
 namespace {
 
@@ -21,6 +23,11 @@ using testing_support::Issued;
 using testing_support::make_cert;
 using testing_support::read_file;
 using testing_support::run_cli;
+
+std::string trust_fingerprint(const std::string& pem) {
+  auto read = trust::read_certificates(pem);
+  return read.certs.empty() ? "" : "sha256:" + trust::to_hex(read.certs.front().sha256);
+}
 
 class SignedPolicy : public ::testing::Test {
  protected:
@@ -230,7 +237,12 @@ TEST_F(SignedPolicy, AnExpiredIndexIsRefusedAndStatusSaysSo) {
 TEST_F(SignedPolicy, AnIndexWithoutSignatureIsRefusedOnceSignersAreConfigured) {
   accept_first_index();
   policy("aaaa-1", 2, "<Refresh IntervalSeconds=\"900\"/>");
-  auto unsigned_publish = run_cli({"policy", "publish", srv() + "/policies"});
+  // The publisher refuses first: a signed folder stays signed unless it is forced.
+  auto refused = run_cli({"policy", "publish", srv() + "/policies"});
+  EXPECT_EQ(refused.exit_code, 1) << refused.err;
+  EXPECT_NE(refused.err.find("would refuse an unsigned index"), std::string::npos) << refused.err;
+  EXPECT_TRUE(testing_support::file_exists(index() + ".sig"));
+  auto unsigned_publish = run_cli({"policy", "publish", srv() + "/policies", "--force"});
   ASSERT_EQ(unsigned_publish.exit_code, 0) << unsigned_publish.err;
   EXPECT_NE(unsigned_publish.err.find("removed"), std::string::npos) << unsigned_publish.err;
   testing_support::move_mtime_forward(index(), 200);
@@ -262,29 +274,30 @@ TEST_F(SignedPolicy, ASignerRotatesWithoutTouchingTheEndpoint) {
   EXPECT_NE(stored("aaaa-1").find("revision=\"3\""), std::string::npos);
 }
 
-// openssl signs, the agent verifies: and a signer whose certificate has expired signs nothing.
+// A signer whose certificate has expired signs nothing: the endpoint refuses what it signed, the
+// publisher refuses to sign with it, and `trust-signer` refuses to install it.
 TEST_F(SignedPolicy, AnExpiredSignerSignsNothing) {
-  Issued old =
-      make_cert({.common_name = "Expired signer", .not_before_days = -30, .not_after_days = -1});
-  Signer expired = keep_signer("expired", old);
-  auto trusted = run({"policy", "trust-signer", expired.cert, "--fingerprint", expired.sha256});
+  Signer short_lived =
+      keep_signer("short", make_cert({.common_name = "Short-lived signer", .not_after_days = 2}));
+  auto trusted =
+      run({"policy", "trust-signer", short_lived.cert, "--fingerprint", short_lived.sha256});
   ASSERT_EQ(trusted.exit_code, 0) << trusted.err;
   EXPECT_TRUE(has(warning_codes(), "policy_signer_expiring"));
-  // The publisher refuses to sign with it...
-  auto refused = publish(expired);
+  ASSERT_EQ(publish(short_lived).exit_code, 0);
+  EXPECT_TRUE(openssl_accepts({short_lived.cert}));
+  auto later = run({"policy", "refresh", "--server", url_, "--json"}, "+3d");
+  EXPECT_EQ(later.exit_code, 1) << later.err;
+  EXPECT_NE(later.err.find("certificate has expired"), std::string::npos) << later.err;
+  auto refused = publish(short_lived, {}, "+3d");
   EXPECT_EQ(refused.exit_code, 2) << refused.err;
   EXPECT_NE(refused.err.find("endpoints would refuse this signature"), std::string::npos)
       << refused.err;
-  // ...and a signature made by hand with it is refused by the endpoint as by openssl.
-  std::string policies = srv() + "/policies";
-  std::string sign = "openssl cms -sign -binary -outform DER -in " + policies +
-                     "/index.xml -signer " + expired.cert + " -inkey " + expired.key + " -out " +
-                     policies + "/index.xml.sig";
-  ASSERT_EQ(std::system(sign.c_str()), 0);
-  EXPECT_FALSE(openssl_accepts({expired.cert}));
-  auto r = refresh();
-  EXPECT_EQ(r.exit_code, 1) << r.err;
-  EXPECT_NE(r.err.find("certificate has expired"), std::string::npos) << r.err;
+  Signer expired = keep_signer(
+      "expired",
+      make_cert({.common_name = "Expired signer", .not_before_days = -30, .not_after_days = -1}));
+  auto install = run({"policy", "trust-signer", expired.cert, "--fingerprint", expired.sha256});
+  EXPECT_EQ(install.exit_code, 1) << install.err;
+  EXPECT_NE(install.err.find("expired on"), std::string::npos) << install.err;
 }
 
 TEST_F(SignedPolicy, AnIndexSignedByOpensslIsAccepted) {
@@ -451,7 +464,7 @@ TEST_F(SignedPolicy, ADamagedSignersFileRefusesEveryIndexInsteadOfFallingBackToL
   home_.write("etc/policy-signers.pem", "-----BEGIN CERTIFICATE-----\nnot base64\n");
   policy("aaaa-1", 2, "<CurlSSL SSLVerifyPeer=\"no\"/>");
   testing_support::CentralServer::stop(srv());  // an unsigned index from a trusted server
-  auto unsigned_publish = run_cli({"policy", "publish", srv() + "/policies"});
+  auto unsigned_publish = run_cli({"policy", "publish", srv() + "/policies", "--force"});
   ASSERT_EQ(unsigned_publish.exit_code, 0);
   ASSERT_FALSE(
       testing_support::CentralServer::start(srv(), url_.substr(url_.rfind(':') + 1)).url.empty());
@@ -460,6 +473,125 @@ TEST_F(SignedPolicy, ADamagedSignersFileRefusesEveryIndexInsteadOfFallingBackToL
   EXPECT_NE(r.err.find("policy-signers.pem"), std::string::npos) << r.err;
   EXPECT_NE(stored("aaaa-1").find("revision=\"1\""), std::string::npos);
   EXPECT_TRUE(has(warning_codes(), "policy_signers_refused"));
+}
+
+// Review findings (each failed before its fix).
+
+// A server the store does not authenticate gets no conditional GET, so it cannot answer 304 for
+// content it never showed; a subject of any length cannot make the record unreadable; and a
+// record that is damaged refuses every index instead of forgetting the serial.
+TEST_F(SignedPolicy, AnUnauthenticatedServerCannotAnswerNotModifiedNorBloatTheRecord) {
+  accept_first_index();
+  std::string old_serial_text = read_file(home_.path() + "/var/state/policy-index.state");
+  Issued hostile = make_cert({.common_name = "x",
+                              .dns_names = {"localhost"},
+                              .ip_addresses = {"127.0.0.1"},
+                              .raw_subject = {{"O", std::string(20000, '\t')}}});
+  std::string port = url_.substr(url_.rfind(':') + 1);
+  testing_support::CentralServer::stop(srv());
+  home_.write("srv/.central-server/cert.pem", hostile.pem());
+  home_.write("srv/.central-server/key.pem", hostile.key_pem());
+  ASSERT_EQ(testing_support::CentralServer::start(srv(), port).url, url_);
+  auto r = refresh();
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  json j = json::parse(r.out);
+  EXPECT_EQ(j["not_modified"], false);  // a whole, signed index was needed
+  EXPECT_EQ(j["unauthenticated_server"]["sha256"], hostile.sha256());
+  std::string record = read_file(home_.path() + "/var/state/policy-index.state");
+  EXPECT_LT(record.size(), 4096u);
+  EXPECT_EQ(std::count(record.begin(), record.end(), '\n'), 10);
+  json status = json::parse(run({"status", "--json"}).out);
+  EXPECT_FALSE(status["policy_signing"]["index"].is_null());
+
+  home_.write("var/state/policy-index.state", "garbage\n");
+  auto damaged = refresh();
+  EXPECT_EQ(damaged.exit_code, 2) << damaged.err;
+  EXPECT_NE(damaged.err.find("refusing every policy index"), std::string::npos) << damaged.err;
+  EXPECT_TRUE(has(warning_codes(), "policy_index_state_damaged"));
+}
+
+// A policy that could not be downloaded (a mirror still syncing) is asked for again at the next
+// refresh, not hidden behind a 304.
+TEST_F(SignedPolicy, APolicyThatFailedToDownloadIsFetchedAgain) {
+  policy("bbbb-2", 1, "<Refresh JitterSeconds=\"30\"/>");
+  ASSERT_EQ(publish(signer1_).exit_code, 0);
+  std::filesystem::rename(srv() + "/policies/bbbb-2.xml", srv() + "/bbbb-2.xml");
+  auto missing = refresh();
+  EXPECT_EQ(missing.exit_code, 2) << missing.err;
+  std::filesystem::rename(srv() + "/bbbb-2.xml", srv() + "/policies/bbbb-2.xml");
+  auto again = refresh();
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(json::parse(again.out)["installed"], json({"bbbb-2"}));
+}
+
+// Signed policy is authorised by its signature: a policy pinning the main server is installed
+// from a mirror that presents its own certificate.
+TEST_F(SignedPolicy, WhichServerCarriedASignedPolicyDoesNotDecideItsPins) {
+  std::string main_cert = read_file(srv() + "/.central-server/cert.pem");
+  auto main_fp = trust_fingerprint(main_cert);
+  policy("aaaa-1", 2, "<CurlSSL SSLNSPublicHttpsCertFingerprint=\"" + main_fp + "\"/>");
+  ASSERT_EQ(publish(signer1_).exit_code, 0);
+  std::filesystem::create_directories(mirror_dir());
+  std::filesystem::copy(srv() + "/policies", mirror_dir() + "/policies",
+                        std::filesystem::copy_options::recursive);
+  auto mirror = testing_support::CentralServer::start(mirror_dir());
+  ASSERT_FALSE(mirror.url.empty());
+  ASSERT_EQ(run({"add", mirror.cert}).exit_code, 0);
+  testing_support::CentralServer::stop(srv());
+  auto r = run({"policy", "refresh", "--server", url_, "--mirror", mirror.url, "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(stored("aaaa-1").find(main_fp), std::string::npos);
+}
+
+// Rotation cannot end signing: the publisher refuses a next signer that could not sign, the
+// endpoint refuses an index introducing one, and an endpoint that missed the rotation still
+// accepts an index signed with the old and the new key together.
+TEST_F(SignedPolicy, RotationNeverLeavesAnEndpointWithoutAUsableSigner) {
+  accept_first_index();
+  Signer ca_only = keep_signer("ca-only", make_cert({.common_name = "CA only", .is_ca = true}));
+  auto refused = publish(signer1_, {"--next-signers", ca_only.cert});
+  EXPECT_EQ(refused.exit_code, 2) << refused.err;
+  EXPECT_NE(refused.err.find("cannot be a policy signer"), std::string::npos) << refused.err;
+
+  // Signed by both: an endpoint that knows only the old signer, and one that knows only the new.
+  policy("aaaa-1", 2, "<Refresh IntervalSeconds=\"900\"/>");
+  ASSERT_EQ(publish(signer1_, {"--sign-key", signer2_.key, "--sign-cert", signer2_.cert,
+                               "--next-signers", signer2_.cert})
+                .exit_code,
+            0);
+  EXPECT_TRUE(openssl_accepts({signer1_.cert, signer2_.cert}));
+  testing_support::TempHome fresh;
+  auto in_fresh = [&](std::vector<std::string> args) {
+    args.insert(args.end(), {"--home", fresh.path()});
+    return run_cli(args);
+  };
+  ASSERT_EQ(in_fresh({"add", srv() + "/.central-server/cert.pem"}).exit_code, 0);
+  ASSERT_EQ(in_fresh({"policy", "trust-signer", signer2_.cert, "--fingerprint", signer2_.sha256})
+                .exit_code,
+            0);
+  auto by_new = in_fresh({"policy", "refresh", "--server", url_});
+  EXPECT_EQ(by_new.exit_code, 0) << by_new.err;
+  auto by_old = refresh();
+  ASSERT_EQ(by_old.exit_code, 0) << by_old.err;
+  EXPECT_NE(stored("aaaa-1").find("revision=\"2\""), std::string::npos);
+
+  // The same index fetched again does not undo a signer trusted here since.
+  ASSERT_EQ(
+      run({"policy", "trust-signer", signer1_.cert, "--fingerprint", signer1_.sha256}).exit_code,
+      0);
+  ASSERT_EQ(refresh({"--full"}).exit_code, 0);
+  EXPECT_EQ(json::parse(run({"policy", "signers", "--json"}).out)["signers"].size(), 2u);
+}
+
+TEST_F(SignedPolicy, ThePublisherRefusesWhatWouldBreakTheSerialOrTheExpiry) {
+  for (const char* days : {"nan", "1e300", "0.000001", "400"}) {
+    auto r = publish(signer1_, {"--valid-days", days});
+    EXPECT_EQ(r.exit_code, 2) << days << ": " << r.err;
+  }
+  home_.write("srv/policies/index.xml", "<PolicyIndex serial=\"oops\"/>");
+  auto unreadable = publish(signer1_);
+  EXPECT_EQ(unreadable.exit_code, 2) << unreadable.err;
+  EXPECT_NE(unreadable.err.find("its serial is needed"), std::string::npos) << unreadable.err;
 }
 
 }  // namespace

@@ -52,7 +52,7 @@ const Signer& signer() {
 
 void signed_by_us(std::string_view xml) {
   const Signer& s = signer();
-  auto signature = trust::sign_detached(xml, s.certs.front(), *s.key);
+  auto signature = trust::sign_detached(xml, {{s.certs.front(), *s.key}});
   FUZZ_CHECK(signature);
   auto accepted = policy::verify_signed_index(xml, *signature, s.certs, std::nullopt, kNow, "fuzz");
   if (!accepted) return;

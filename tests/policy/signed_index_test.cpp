@@ -31,7 +31,7 @@ class SignedIndex : public ::testing::Test {
   }
   std::string sign(const std::string& xml, const Issued& by) {
     auto cert = trust::Certificate::from_der(by.der());
-    auto sig = trust::sign_detached(xml, *cert, *by.key);
+    auto sig = trust::sign_detached(xml, {{*cert, *by.key}});
     EXPECT_TRUE(sig) << (sig ? "" : sig.error().message);
     return sig ? *sig : "";
   }
