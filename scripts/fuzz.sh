@@ -9,7 +9,7 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 seconds="${1:-60}"
 build="${FUZZ_BUILD_DIR:-$root/build-fuzz}"
 "$root/scripts/setup.sh"
-CC=clang CXX=clang++ cmake -S "$root" -B "$build" -G Ninja -DTRUSTAGENT_FUZZ=ON -DASAN=ON \
+CC=clang CXX=clang++ cmake -S "$root" -B "$build" -G Ninja -DTRUSTAGENT_FUZZ=ON -DASAN=ON -DTRUSTAGENT_WERROR=ON \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$build" -j "$(nproc)"
 mkdir -p "$build/artifacts"
