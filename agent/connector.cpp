@@ -299,6 +299,14 @@ std::string network_message(CURLcode rc, const Target& t, const char* detail, do
 
 }  // namespace
 
+std::string how_to_trust(const ConnectOutcome& out) {
+  if (out.exit_code() != trust::Code::kRefused || out.chain.empty()) return "";
+  const trust::CertInfo& leaf = out.chain.front().info;
+  return "the server presents " + leaf.subject + " sha256 " + leaf.sha256 +
+         " (after checking that fingerprint: trustagent fetch " + address_of(out) +
+         " --fingerprint " + leaf.sha256 + ")";
+}
+
 trust::Code ConnectOutcome::exit_code() const {
   if (ok) return trust::Code::kOk;
   return code == "network" ? trust::Code::kNetwork : trust::Code::kRefused;

@@ -66,6 +66,11 @@ struct ConnectOutcome {
 // "host:port", or "[v6]:port", of the server an outcome is about.
 std::string address_of(const ConnectOutcome& outcome);
 
+// For a server the store refused, what it presents and the command that trusts it once a person
+// has checked the fingerprint: "the server presents S sha256 X (after checking that fingerprint:
+// trustagent fetch HOST:PORT --fingerprint X)". "" when it was not refused or sent no chain.
+std::string how_to_trust(const ConnectOutcome& outcome);
+
 // True when `a` and `b` name the same server: the same host (letter case aside) and port, however
 // written ("host", "host:443", "https://host/path"). False when either cannot be parsed.
 bool same_server(const std::string& a, const std::string& b);

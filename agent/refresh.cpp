@@ -34,14 +34,9 @@ std::string base_url(std::string server) {
 // What the central server presented goes with a refusal: the fingerprint a person checks and the
 // command that trusts it, so an endpoint cut off by a certificate switch says how to heal.
 trust::Error connect_error(const ConnectOutcome& out) {
-  std::string message = out.url + ": " + out.message;
-  if (out.exit_code() == trust::Code::kRefused && !out.chain.empty()) {
-    const trust::CertInfo& leaf = out.chain.front().info;
-    message += "; the server presents " + leaf.subject + " sha256 " + leaf.sha256 +
-               " (after checking that fingerprint: trustagent fetch " + address_of(out) +
-               " --fingerprint " + leaf.sha256 + ")";
-  }
-  return trust::make_error(out.exit_code(), message);
+  std::string hint = how_to_trust(out);
+  return trust::make_error(out.exit_code(),
+                           out.url + ": " + out.message + (hint.empty() ? "" : "; " + hint));
 }
 
 // The server answered, but the store did not authenticate it (as opposed to not answering).

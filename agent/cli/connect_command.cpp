@@ -117,8 +117,11 @@ void add_connect_command(CLI::App& app, Context& ctx) {
       }
       std::cout << agent::json_text(j);
     }
-    if (!outcome->ok)
-      std::cerr << "trustagent: error: " << outcome->url << ": " << outcome->message << "\n";
+    if (!outcome->ok) {
+      std::string hint = outcome->code == "untrusted" ? agent::how_to_trust(*outcome) : "";
+      std::cerr << "trustagent: error: " << outcome->url << ": " << outcome->message
+                << (hint.empty() ? "" : "; " + hint) << "\n";
+    }
     if (!ctx.json) {
       std::ostream& out = outcome->ok ? std::cout : std::cerr;
       if (outcome->ok) {

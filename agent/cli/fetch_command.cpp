@@ -41,8 +41,9 @@ void add_fetch_command(CLI::App& app, Context& ctx) {
       "silent: on a terminal it asks; without one it needs a matching --fingerprint, a leaf that "
       "matches the policy's pin, or an explicit --trust-on-first-use (refused when the policy pins "
       "another certificate).");
-  sub->add_option("HOST", opts->target, "host[:port] (443 by default), or an https URL")
-      ->required();
+  sub->add_option("HOST", opts->target,
+                  "host[:port] (443 by default), or an https URL; default: the configured server "
+                  "('server' in the config or --server), else the policy's <Server>");
   sub->add_flag("--site", opts->site, "Store into cainfo-ss.pem (a site server)");
   sub->add_option("--pick", opts->pick,
                   "Which certificate: leaf, root (the last one sent) or N (1 = the leaf); default: "
@@ -71,6 +72,17 @@ void add_fetch_command(CLI::App& app, Context& ctx) {
     }
     auto synced = bring_store_up_to_date(ctx);
     if (!synced) return;
+    // The first install: the legacy agent fetched its server's certificate without being told
+    // where the server was. Trusting it still needs a fingerprint, a pin or a person.
+    if (opts->target.empty()) {
+      opts->target = !ctx.server.empty() ? ctx.server : synced->effective.server_url.value;
+    }
+    if (opts->target.empty()) {
+      ctx.exit_code = fail(ctx, trust::make_error(trust::Code::kBadInput,
+                                                  "fetch needs HOST: no server is configured "
+                                                  "('server = HOST:PORT' in trustagent.conf)"));
+      return;
+    }
     auto chain = agent::fetch_chain(opts->target, opts->timeout);
     if (!chain) {
       ctx.exit_code = fail(ctx, chain.error());

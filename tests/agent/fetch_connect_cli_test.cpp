@@ -189,6 +189,25 @@ TEST_F(FetchConnect, FetchWithTheRightFingerprintStoresAndConnectThenWorks) {
   EXPECT_EQ(anchors_in("cainfo.pem"), 2u);
 }
 
+// The first install (issue 16, item 7): the configured server is where fetch goes without a
+// HOST, and a refused connect names the fetch command that would trust it after a check.
+TEST_F(FetchConnect, FirstInstallFetchesTheConfiguredServerAndConnectSaysHow) {
+  auto srv = serve(self_);
+  auto none = run({"fetch", "--fingerprint", self_.sha256()});
+  EXPECT_EQ(none.exit_code, 2) << none.err;
+  EXPECT_NE(none.err.find("fetch needs HOST"), std::string::npos) << none.err;
+  home_.write("etc/trustagent.conf", "server = " + srv->address() + "\n");
+  auto refused = run({"connect"});
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_NE(
+      refused.err.find("trustagent fetch " + srv->address() + " --fingerprint " + self_.sha256()),
+      std::string::npos)
+      << refused.err;
+  auto fetched = run({"fetch", "--fingerprint", self_.sha256()});
+  ASSERT_EQ(fetched.exit_code, 0) << fetched.err;
+  EXPECT_EQ(run({"connect"}).exit_code, 0);
+}
+
 TEST_F(FetchConnect, FetchWithAWrongFingerprintShowsBothAndWritesNothing) {
   auto srv = serve(self_);
   auto before = etc();
