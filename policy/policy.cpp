@@ -208,9 +208,9 @@ trust::Result<Policy> parse_policy(std::string_view xml, const std::string& file
     }
     auto port = integer(r, mirror, "Port", 1, 65535);
     if (!port) return port.error();
-    p.mirrors.push_back(
-        server_url(*address, *port ? std::optional<int>(static_cast<int>(**port)) : std::nullopt,
-                   text_of(mirror, "BasePath")));
+    p.mirrors.push_back({*address,
+                         *port ? std::optional<int>(static_cast<int>(**port)) : std::nullopt,
+                         text_of(mirror, "BasePath")});
   }
   return p;
 }

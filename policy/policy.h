@@ -7,7 +7,8 @@
 //     <ReserveCertificate ActivateAt="2027-01-10T00:00:00Z" Replaces="sha256 fp;…">
 //       -----BEGIN CERTIFICATE-----…</ReserveCertificate>
 //     <Server Address="ns.example" Port="443" BasePath="/trustagent"/>
-//     <Mirror Address="mirror1.example" Port="443" BasePath="/trustagent"/>   (any number, in order)
+//     <Mirror Address="mirror1.example" Port="443" BasePath="/trustagent"/>   (any number, in
+//     order)
 //   </Policy>
 //
 // Every setting is optional (absent or empty = not set by this policy). Booleans are yes/no,
@@ -34,6 +35,14 @@ struct ReserveCertificate {
   bool operator==(const ReserveCertificate&) const = default;
 };
 
+// <Mirror Address Port BasePath/>: another central server with the same policies.
+struct Mirror {
+  std::string address;
+  std::optional<int> port;
+  std::optional<std::string> base_path;
+  bool operator==(const Mirror&) const = default;
+};
+
 struct Policy {
   std::string guid, name;
   int64_t revision = 0;
@@ -48,7 +57,7 @@ struct Policy {
   std::vector<ReserveCertificate> reserves;
   std::optional<std::string> server_address, server_base_path;
   std::optional<int> server_port;
-  std::vector<std::string> mirrors;  // <Mirror Address Port BasePath/>: https URLs, in order
+  std::vector<Mirror> mirrors;  // in the document's order
 
   bool operator==(const Policy&) const = default;
 };

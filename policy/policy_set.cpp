@@ -46,7 +46,12 @@ Effective effective_settings(std::vector<Policy> policies) {
     if (p.server_address && e.server_url.from.empty()) {
       e.server_url = {server_url(*p.server_address, p.server_port, p.server_base_path), p.guid};
     }
-    if (!p.mirrors.empty() && e.mirrors.from.empty()) e.mirrors = {p.mirrors, p.guid};
+    if (!p.mirrors.empty() && e.mirrors.from.empty()) {
+      e.mirrors.from = p.guid;
+      for (const auto& m : p.mirrors) {
+        e.mirrors.value.push_back(server_url(m.address, m.port, m.base_path));
+      }
+    }
     if (p.ca_info) e.ca_files.push_back({*p.ca_info, p.guid});
     if (p.ca_path) {
       auto files = files_in(*p.ca_path);

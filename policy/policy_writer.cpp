@@ -63,6 +63,12 @@ std::string write_policy(const Policy& p) {
     if (p.server_port) server.append_attribute("Port") = *p.server_port;
     set(server, "BasePath", p.server_base_path);
   }
+  for (const auto& m : p.mirrors) {
+    pugi::xml_node mirror = root.append_child("Mirror");
+    mirror.append_attribute("Address") = m.address.c_str();
+    if (m.port) mirror.append_attribute("Port") = *m.port;
+    set(mirror, "BasePath", m.base_path);
+  }
   std::ostringstream out;
   doc.save(out, "  ", pugi::format_default, pugi::encoding_utf8);
   return out.str();

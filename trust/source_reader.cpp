@@ -1,6 +1,7 @@
 #include "trust/source_reader.h"
 
 #include <fcntl.h>
+#include <iconv.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -9,6 +10,7 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 
 #include "trust/certificate.h"
 #include "trust/ossl.h"
@@ -266,8 +268,75 @@ void split_pem(std::string_view text, ReadResult& out) {
 
 }  // namespace
 
+namespace {
+
+enum class TextEncoding { kUtf8, kUtf16WithBom, kUtf16WithoutBom, kUtf32 };
+
+TextEncoding text_encoding(std::string_view c) {
+  auto starts = [&](std::string_view bom) { return c.substr(0, bom.size()) == bom; };
+  if (starts(std::string_view("\xFF\xFE\x00\x00", 4)) ||
+      starts(std::string_view("\x00\x00\xFE\xFF", 4))) {
+    return TextEncoding::kUtf32;
+  }
+  if (starts("\xFF\xFE") || starts("\xFE\xFF")) return TextEncoding::kUtf16WithBom;
+  // "-\0-\0-\0-\0-\0B\0" or "\0-\0-…": ASCII text with every other byte zero.
+  if (c.size() >= 8 && c[0] != '\0' && c[1] == '\0' && c[3] == '\0' && c[5] == '\0') {
+    return TextEncoding::kUtf16WithoutBom;
+  }
+  if (c.size() >= 8 && c[0] == '\0' && c[1] != '\0' && c[2] == '\0' && c[4] == '\0') {
+    return TextEncoding::kUtf16WithoutBom;
+  }
+  return TextEncoding::kUtf8;
+}
+
+std::string encoding_problem(TextEncoding e) {
+  switch (e) {
+    case TextEncoding::kUtf32:
+      return "UTF-32 text: save the file as UTF-8 or ASCII";
+    case TextEncoding::kUtf16WithoutBom:
+      return "looks like UTF-16 without a byte-order mark: save the file as UTF-8 or ASCII";
+    default:
+      return "UTF-16 text that does not decode: save the file as UTF-8 or ASCII";
+  }
+}
+
+struct IconvClose {
+  void operator()(iconv_t* cd) const {
+    iconv_close(*cd);
+    delete cd;
+  }
+};
+
+// glibc's iconv, which reads the byte-order mark and drops it.
+bool utf16_to_utf8(std::string_view in, std::string& out) {
+  iconv_t opened = iconv_open("UTF-8", "UTF-16");
+  if (opened == reinterpret_cast<iconv_t>(-1)) return false;
+  std::unique_ptr<iconv_t, IconvClose> cd(new iconv_t(opened));
+  out.assign(in.size() / 2 * 3 + 16, '\0');  // a UTF-16 unit is at most 3 bytes of UTF-8
+  char* src = const_cast<char*>(in.data());
+  size_t src_left = in.size();
+  char* dst = out.data();
+  size_t dst_left = out.size();
+  if (iconv(*cd, &src, &src_left, &dst, &dst_left) == static_cast<size_t>(-1)) return false;
+  out.resize(out.size() - dst_left);
+  return true;
+}
+
+}  // namespace
+
 ReadResult split_certificates(std::string_view content) {
   ReadResult out;
+  // Windows tools write "Unicode" text (PowerShell's `>`, Notepad): PEM is ASCII, so UTF-16 with
+  // a byte-order mark is read as the UTF-8 it spells; other encodings get a reason, not silence.
+  std::string converted;
+  if (TextEncoding e = text_encoding(content); e != TextEncoding::kUtf8) {
+    if (e == TextEncoding::kUtf16WithBom && utf16_to_utf8(content, converted)) {
+      content = converted;
+    } else {
+      out.warn({0, encoding_problem(e)});
+      return out;
+    }
+  }
   if (content.substr(0, 3) == "\xEF\xBB\xBF") content.remove_prefix(3);
   if (find_at_line_start(content, kBegin, 0) != std::string_view::npos) {
     split_pem(content, out);
@@ -332,7 +401,7 @@ Result<std::string> read_source_file(const std::string& path, size_t max_bytes,
   }
   if (static_cast<size_t>(st.st_size) > max_bytes) {
     std::string limit = max_bytes >= (size_t{1} << 20) ? std::to_string(max_bytes >> 20) + " MiB"
-                                                        : std::to_string(max_bytes >> 10) + " KiB";
+                                                       : std::to_string(max_bytes >> 10) + " KiB";
     return make_error(Code::kBadInput, path + ": " + std::to_string(st.st_size) +
                                            " bytes is larger than the " + limit + " limit");
   }

@@ -68,6 +68,23 @@ TEST_F(BadInput, Garbage) {
   expect_store_unchanged();
 }
 
+// A bundle saved as UTF-16 on Windows (issue 16, item 2): with a byte-order mark it is read;
+// without one, or as UTF-32, the message names the encoding and nothing changes.
+TEST_F(BadInput, Utf16IsReadAndOtherEncodingsAreNamed) {
+  auto utf16le = [](const std::string& ascii, bool bom) {
+    std::string out = bom ? std::string("\xFF\xFE") : std::string();
+    for (char ch : ascii) out += std::string{ch, '\0'};
+    return out;
+  };
+  std::string no_bom = home_.write("in/unicode-no-bom.pem", utf16le(other_.pem(), false));
+  expect(no_bom, 2, no_bom + ": looks like UTF-16 without a byte-order mark");
+  expect_store_unchanged();
+  std::string with_bom = home_.write("in/unicode.pem", utf16le(other_.pem(), true));
+  auto added = run_cli({"add", with_bom, "--home", home_.path()});
+  EXPECT_EQ(added.exit_code, 0) << added.err;
+  EXPECT_NE(read_file(home_.etc("cainfo-merged.pem")).find("CN=Other"), std::string::npos);
+}
+
 TEST_F(BadInput, TruncatedPem) {
   std::string pem = other_.pem();
   std::string f = home_.write("in/truncated.pem", pem.substr(0, pem.size() / 2));

@@ -54,6 +54,37 @@ TEST_F(SourceReader, ReadsCrlfAndUtf8Bom) {
   EXPECT_EQ(ders(r), (std::vector<std::string>{a_.der(), b_.der()}));
 }
 
+// What PowerShell's `>` and Notepad's "Unicode" write (issue 16, item 2): UTF-16 with a BOM, in
+// either byte order, and CRLF line ends; a comment outside ASCII survives the conversion.
+std::string utf16(const std::string& ascii_or_utf8, bool big_endian, bool bom = true) {
+  std::string out = !bom ? "" : big_endian ? std::string("\xFE\xFF") : std::string("\xFF\xFE");
+  for (unsigned char ch : ascii_or_utf8) {
+    char hi = 0, lo = static_cast<char>(ch);
+    if (ch == 0xC3) continue;  // the test's only non-ASCII: "\xC3\xBC" (u-umlaut), U+00FC
+    if (ch == 0xBC) lo = static_cast<char>(0xFC);
+    out += big_endian ? std::string{hi, lo} : std::string{lo, hi};
+  }
+  return out;
+}
+
+TEST_F(SourceReader, ReadsUtf16WithAByteOrderMarkAndNamesOtherEncodings) {
+  std::string text = "Zertifikat f\xC3\xBCr A\r\n" + a_.pem() + b_.pem();
+  for (bool big_endian : {false, true}) {
+    ReadResult r = read_certificates(utf16(text, big_endian));
+    EXPECT_TRUE(r.warnings.empty()) << r.warnings[0].reason;
+    EXPECT_EQ(ders(r), (std::vector<std::string>{a_.der(), b_.der()})) << big_endian;
+  }
+  ReadResult no_bom = read_certificates(utf16(a_.pem(), false, false));
+  ASSERT_EQ(no_bom.warnings.size(), 1u);
+  EXPECT_NE(no_bom.warnings[0].reason.find("UTF-16 without a byte-order mark"), std::string::npos);
+  ReadResult utf32 = read_certificates(std::string("\xFF\xFE\x00\x00", 4) + "-\0\0\0");
+  ASSERT_EQ(utf32.warnings.size(), 1u);
+  EXPECT_NE(utf32.warnings[0].reason.find("UTF-32"), std::string::npos);
+  ReadResult broken = read_certificates(std::string("\xFF\xFE\x00\xD8", 4));  // lone surrogate
+  ASSERT_EQ(broken.warnings.size(), 1u);
+  EXPECT_NE(broken.warnings[0].reason.find("does not decode"), std::string::npos);
+}
+
 TEST_F(SourceReader, ReadsBareDerCertificate) {
   ReadResult r = read_certificates(a_.der());
   EXPECT_TRUE(r.warnings.empty());
