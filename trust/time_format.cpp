@@ -28,4 +28,28 @@ std::optional<int64_t> from_iso8601(std::string_view text) {
   return static_cast<int64_t>(timegm(&tm));
 }
 
+std::optional<int64_t> from_date_text(std::string_view text) {
+  if (auto exact = from_iso8601(text)) return exact;
+  std::string s(text);
+  std::tm tm{};
+  int consumed = 0;
+  if (std::sscanf(s.c_str(), "%4d-%2d-%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &consumed) ==
+          3 &&
+      consumed == static_cast<int>(s.size()) && s.size() == 10) {
+    return from_iso8601(s + "T00:00:00Z");
+  }
+  // An offset: the local time minus the offset is UTC.
+  char sign = 0;
+  int off_h = 0, off_m = 0;
+  if (s.size() != 25 ||
+      std::sscanf(s.c_str() + 19, "%c%2d:%2d%n", &sign, &off_h, &off_m, &consumed) != 3 ||
+      consumed != 6 || (sign != '+' && sign != '-') || off_h > 14 || off_m > 59) {
+    return std::nullopt;
+  }
+  auto local = from_iso8601(s.substr(0, 19) + "Z");
+  if (!local) return std::nullopt;
+  int64_t offset = (off_h * 3600 + off_m * 60) * (sign == '+' ? 1 : -1);
+  return *local - offset;
+}
+
 }  // namespace trust

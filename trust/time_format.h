@@ -11,4 +11,8 @@ namespace trust {
 std::string to_iso8601(int64_t epoch_seconds);  // "2027-01-10T00:00:00Z"
 std::optional<int64_t> from_iso8601(std::string_view text);
 
+// What a person types for a date: "2027-01-10T00:00:00Z", the same with an offset
+// ("2027-01-10T02:00:00+02:00"), or a bare date ("2027-01-10", midnight UTC).
+std::optional<int64_t> from_date_text(std::string_view text);
+
 }  // namespace trust

@@ -45,6 +45,7 @@ void add_remove_command(CLI::App& app, Context& ctx);
 void add_connect_command(CLI::App& app, Context& ctx);
 void add_fetch_command(CLI::App& app, Context& ctx);
 void add_policy_command(CLI::App& app, Context& ctx);
+void add_policy_reserve_command(CLI::App& policy_group, Context& ctx);
 void add_run_command(CLI::App& app, Context& ctx);
 void add_readiness_command(CLI::App& app, Context& ctx);
 void add_acknowledge_command(CLI::App& app, Context& ctx);

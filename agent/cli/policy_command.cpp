@@ -3,6 +3,7 @@
 
 #include "agent/cli/context.h"
 #include "agent/cli/output.h"
+#include "agent/cli/signing_options.h"
 #include "agent/index_publisher.h"
 #include "agent/json_text.h"
 #include "agent/policy_removal.h"
@@ -272,38 +273,10 @@ void add_policy_command(CLI::App& app, Context& ctx) {
                     "could not be checked; or unsigned into a folder that was signed");
   publish->add_option("--timeout", *timeout, "Seconds per pin check (default 30)")
       ->check(CLI::PositiveNumber);
-  auto signing = std::make_shared<agent::IndexSigning>();
-  auto valid_days = std::make_shared<double>(7);
-  auto* key = publish
-                  ->add_option("--sign-key", signing->key_files,
-                               "PEM private key of a policy signer: also write index.xml.sig, a "
-                               "detached CMS signature (the key is never copied). Repeat with "
-                               "--sign-cert to sign with several keys (rotating a signer)")
-                  ->allow_extra_args(false);
-  auto* cert = publish
-                   ->add_option("--sign-cert", signing->cert_files,
-                                "The signer's certificate, one per --sign-key in the same order "
-                                "(endpoints trust it with `policy trust-signer`)")
-                   ->allow_extra_args(false);
-  key->needs(cert);
-  cert->needs(key);
-  publish
-      ->add_option("--sign-pass-file", signing->pass_file,
-                   "File whose first line is the passphrase of an encrypted --sign-key")
-      ->needs(key);
-  publish
-      ->add_option("--valid-days", *valid_days,
-                   "Days endpoints accept the signed index (default 7); publish again "
-                   "before then")
-      ->check(CLI::PositiveNumber)
-      ->needs(key);
-  publish
-      ->add_option("--next-signers", signing->next_signers_file,
-                   "PEM certificates that replace the endpoints' policy signers once they "
-                   "accept this index (rotation: list the new signer, sign with the current)")
-      ->needs(key);
+  auto signing = std::make_shared<SigningOptions>();
+  add_signing_options(publish, *signing, true);
   publish->footer(kExitCodes);
-  publish->callback([&ctx, dir, force, timeout, signing, valid_days] {
+  publish->callback([&ctx, dir, force, timeout, signing] {
     std::vector<policy::Policy> policies;
     auto entries = policy::index_for_directory(*dir, &policies);
     if (!entries) {
@@ -326,19 +299,12 @@ void add_policy_command(CLI::App& app, Context& ctx) {
                                                   "endpoints out (fix the pins, or --force)"));
       return;
     }
-    std::optional<agent::IndexSigning> sign;
-    if (!signing->key_files.empty()) {
-      sign = *signing;
-      // Checked before the conversion: NaN and huge values have no int64_t.
-      if (!(*valid_days >= 1.0 / 24 && *valid_days <= 366)) {
-        ctx.exit_code = fail(ctx, trust::make_error(trust::Code::kBadInput,
-                                                    "--valid-days must be from 0.0417 (an "
-                                                    "hour) to 366"));
-        return;
-      }
-      sign->lifetime_seconds = static_cast<int64_t>(*valid_days * 86400);
+    auto sign = signing_from(*signing);
+    if (!sign) {
+      ctx.exit_code = fail(ctx, sign.error());
+      return;
     }
-    auto written = agent::write_policy_index(*dir, *entries, sign, std::time(nullptr), *force);
+    auto written = agent::write_policy_index(*dir, *entries, *sign, std::time(nullptr), *force);
     if (!written) {
       ctx.exit_code = fail(ctx, written.error());
       return;
@@ -384,6 +350,7 @@ void add_policy_command(CLI::App& app, Context& ctx) {
   });
 
   add_signer_commands(*group, ctx);
+  add_policy_reserve_command(*group, ctx);
 
   auto guid = std::make_shared<std::string>();
   CLI::App* remove = group->add_subcommand(

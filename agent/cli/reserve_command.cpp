@@ -29,6 +29,7 @@ nlohmann::json reserve_json(const trust::Reserve& r, int64_t now) {
 void add_reserve_add(CLI::App& reserve, Context& ctx) {
   struct Options {
     std::string file, activate_at;
+    double activate_in_days = -1;
     std::vector<std::string> replaces;
   };
   auto opts = std::make_shared<Options>();
@@ -37,9 +38,13 @@ void add_reserve_add(CLI::App& reserve, Context& ctx) {
       "Add the certificate(s) in FILE to cainfo-reserve.pem: trusted at once, so the server may "
       "switch to them any time; they become the current certificates at the activation time.");
   sub->add_option("FILE", opts->file, "Certificate file (PEM, DER or PKCS#7)")->required();
-  sub->add_option("--activate-at", opts->activate_at,
-                  "When the reserve takes over, ISO 8601 UTC (2027-01-10T00:00:00Z); default: "
-                  "when the certificate it replaces expires");
+  auto* at = sub->add_option("--activate-at", opts->activate_at,
+                             "When the reserve takes over: 2027-01-10T00:00:00Z, "
+                             "2027-01-10T02:00:00+02:00 or 2027-01-10; default: when the "
+                             "certificate it replaces expires");
+  sub->add_option("--activate-in", opts->activate_in_days, "When it takes over, in days from now")
+      ->check(CLI::Range(0.0, 3650.0))
+      ->excludes(at);
   sub->add_option("--replaces", opts->replaces,
                   "Fingerprint of the certificate this reserve takes over from (repeatable); "
                   "default: the certificates of the same subject or the same DNS/IP names")
@@ -59,14 +64,19 @@ void add_reserve_add(CLI::App& reserve, Context& ctx) {
     }
     std::optional<int64_t> activate_at;
     if (!opts->activate_at.empty()) {
-      activate_at = trust::from_iso8601(opts->activate_at);
+      activate_at = trust::from_date_text(opts->activate_at);
       if (!activate_at) {
-        ctx.exit_code =
-            fail(ctx, trust::make_error(trust::Code::kBadInput,
-                                        "--activate-at '" + opts->activate_at +
-                                            "' is not a date like 2027-01-10T00:00:00Z"));
+        ctx.exit_code = fail(
+            ctx, trust::make_error(trust::Code::kBadInput,
+                                   "--activate-at '" + opts->activate_at +
+                                       "' is not 2027-01-10T00:00:00Z, 2027-01-10T02:00:00+02:00 "
+                                       "or 2027-01-10"));
         return;
       }
+    }
+    if (opts->activate_in_days >= 0) {
+      activate_at = static_cast<int64_t>(std::time(nullptr)) +
+                    static_cast<int64_t>(opts->activate_in_days * 86400);
     }
     trust::ReserveAdded added;
     auto outcome = agent::sync_store(

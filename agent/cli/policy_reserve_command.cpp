@@ -1,0 +1,107 @@
+// `policy reserve FILE DIR`: the central server's side of publishing a reserve certificate.
+#include <ctime>
+#include <iostream>
+
+#include "agent/cli/context.h"
+#include "agent/cli/output.h"
+#include "agent/cli/signing_options.h"
+#include "agent/json_text.h"
+#include "agent/reserve_policy.h"
+#include "trust/safe_text.h"
+#include "trust/time_format.h"
+
+namespace cli {
+
+void add_policy_reserve_command(CLI::App& group, Context& ctx) {
+  struct Options {
+    std::string file, dir, guid, activate_at;
+    double activate_in_days = -1;
+    std::vector<std::string> replaces;
+    bool force = false;
+    SigningOptions signing;
+  };
+  auto o = std::make_shared<Options>();
+  CLI::App* sub = group.add_subcommand(
+      "reserve",
+      "Publish FILE's certificate as a <ReserveCertificate>: write or update the policy in DIR "
+      "(reserve-<sha256 prefix>.xml, or --guid), bump its revision and republish DIR's index. "
+      "The legacy klsetsrvcert -t CR -i FILE.");
+  sub->add_option("FILE", o->file, "The server's next certificate (PEM, DER or PKCS#7)")
+      ->required();
+  sub->add_option("DIR", o->dir, "The folder of policy files served as <base>/policies/")
+      ->required();
+  sub->add_option("--guid", o->guid, "The policy to write or update");
+  auto* at = sub->add_option("--activate-at", o->activate_at,
+                             "When it takes over: 2027-01-10T00:00:00Z, 2027-01-10T02:00:00+02:00 "
+                             "or 2027-01-10; default: when the certificate it replaces expires");
+  sub->add_option("--activate-in", o->activate_in_days, "When it takes over, in days from now")
+      ->check(CLI::Range(0.0, 3650.0))
+      ->excludes(at);
+  sub->add_option("--replaces", o->replaces,
+                  "Fingerprint of the certificate it takes over from (repeatable); default: the "
+                  "same subject or the same DNS/IP names")
+      ->allow_extra_args(false);
+  sub->add_flag("--force", o->force, "Publish unsigned into a signed folder");
+  add_signing_options(sub, o->signing, false);
+  sub->footer(kExitCodes);
+  sub->callback([&ctx, o] {
+    agent::ReservePolicyRequest request;
+    request.cert_file = o->file;
+    request.dir = o->dir;
+    request.guid = o->guid;
+    request.force_unsigned = o->force;
+    request.now = std::time(nullptr);
+    if (!o->activate_at.empty()) {
+      request.activate_at = trust::from_date_text(o->activate_at);
+      if (!request.activate_at) {
+        ctx.exit_code = fail(ctx, trust::make_error(trust::Code::kBadInput,
+                                                    "--activate-at '" + o->activate_at +
+                                                        "' is not 2027-01-10T00:00:00Z, "
+                                                        "2027-01-10T02:00:00+02:00 or 2027-01-10"));
+        return;
+      }
+    }
+    if (o->activate_in_days >= 0) {
+      request.activate_at = request.now + static_cast<int64_t>(o->activate_in_days * 86400);
+    }
+    for (const auto& text : o->replaces) {
+      auto fp = trust::parse_fingerprint(text);
+      if (!fp) {
+        ctx.exit_code = fail(ctx, fp.error());
+        return;
+      }
+      request.replaces.push_back(*fp);
+    }
+    auto signing = signing_from(o->signing);
+    if (!signing) {
+      ctx.exit_code = fail(ctx, signing.error());
+      return;
+    }
+    request.signing = *signing;
+    auto report = agent::publish_reserve_policy(request);
+    if (!report) {
+      ctx.exit_code = fail(ctx, report.error());
+      return;
+    }
+    std::string activates = request.activate_at ? trust::to_iso8601(*request.activate_at)
+                                                : "when what it replaces expires";
+    if (ctx.json) {
+      std::cout << agent::json_text(nlohmann::json{
+          {"policy", report->policy_path},
+          {"guid", report->guid},
+          {"revision", report->revision},
+          {"reserve", {{"subject", report->cert.subject}, {"sha256", report->cert.sha256}}},
+          {"activates", activates},
+          {"index", report->index.index_path},
+          {"signed", report->index.signed_terms.has_value()}});
+      return;
+    }
+    std::cout << "wrote " << report->policy_path << " (revision " << report->revision
+              << "): reserve " << trust::printable_text(report->cert.subject) << " sha256 "
+              << report->cert.sha256 << ", activates " << activates << "\n"
+              << "republished " << report->index.index_path
+              << (report->index.signed_terms ? " (signed)" : "") << "\n";
+  });
+}
+
+}  // namespace cli

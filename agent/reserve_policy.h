@@ -1,0 +1,42 @@
+// The central server's side of publishing a reserve (the legacy `klsetsrvcert -t CR -i FILE`):
+// turns a certificate file into a <ReserveCertificate> in a policy of DIR, bumps that policy's
+// revision and republishes DIR's index, so nobody pastes PEM into XML by hand.
+//
+// The policy is DIR/<guid>.xml (default guid "reserve-" and the first 16 hex digits of the
+// certificate's SHA-256). An existing one keeps everything it says; the same certificate is
+// replaced, not added twice. The policy file and the index change together: if the index cannot
+// be written (a signed folder without its key, say), the policy file is put back as it was.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "agent/index_publisher.h"
+#include "trust/certificate.h"
+#include "trust/fingerprint.h"
+#include "trust/result.h"
+
+namespace agent {
+
+struct ReservePolicyRequest {
+  std::string cert_file, dir;
+  std::string guid;                    // "" : reserve-<sha256 prefix>
+  std::optional<int64_t> activate_at;  // absent: when the certificate it replaces expires
+  std::vector<trust::Fingerprint> replaces;
+  std::optional<IndexSigning> signing;
+  bool force_unsigned = false;
+  int64_t now = 0;
+};
+
+struct ReservePolicyReport {
+  std::string guid, policy_path;
+  int64_t revision = 0;
+  trust::CertInfo cert;
+  PublishedIndex index;
+};
+
+trust::Result<ReservePolicyReport> publish_reserve_policy(const ReservePolicyRequest& request);
+
+}  // namespace agent

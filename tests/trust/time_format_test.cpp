@@ -1,0 +1,21 @@
+#include "trust/time_format.h"
+
+#include <gtest/gtest.h>
+
+namespace {
+
+TEST(TimeFormat, DatesAsPeopleTypeThem) {
+  const int64_t midnight = 1799539200;  // 2027-01-10T00:00:00Z
+  EXPECT_EQ(trust::from_date_text("2027-01-10T00:00:00Z"), midnight);
+  EXPECT_EQ(trust::from_date_text("2027-01-10"), midnight);
+  EXPECT_EQ(trust::from_date_text("2027-01-10T02:00:00+02:00"), midnight);
+  EXPECT_EQ(trust::from_date_text("2027-01-09T19:30:00-04:30"), midnight);
+  for (const char* bad : {"2027-01-10T00:00:00", "2027-1-10", "10.01.2027", "2027-01-10T02:00:00+2",
+                          "2027-01-10T02:00:00+25:00", "2027-01-10 00:00:00Z", ""}) {
+    EXPECT_FALSE(trust::from_date_text(bad)) << bad;
+  }
+  // The policy format stays strict: only the Z form.
+  EXPECT_FALSE(trust::from_iso8601("2027-01-10"));
+}
+
+}  // namespace
