@@ -5,6 +5,7 @@
 #include "agent/cli/context.h"
 #include "agent/cli/output.h"
 #include "agent/json_text.h"
+#include "agent/reserve_review.h"
 #include "trust/rollover.h"
 #include "trust/source_reader.h"
 #include "trust/time_format.h"
@@ -26,11 +27,30 @@ nlohmann::json reserve_json(const trust::Reserve& r, int64_t now) {
           {"replaced_retired_at", when(r.retired_at)}};
 }
 
+// The lint findings of a reserve: an error without --force, warnings with it.
+std::optional<trust::Error> findings_refusal(const std::string& file,
+                                             const agent::ReserveReview& review, bool force) {
+  if (review.findings.empty()) return std::nullopt;
+  std::string all;
+  for (const auto& f : review.findings) {
+    if (force) {
+      std::cerr << "trustagent: warning (--force): " << file << ": " << f.code << ": " << f.message
+                << "\n";
+    }
+    all += (all.empty() ? "" : "; ") + f.code + ": " + f.message;
+  }
+  if (force) return std::nullopt;
+  return trust::make_error(trust::Code::kBadInput,
+                           file + ": does not meet the common certificate requirements (" + all +
+                               "); fix it, or --force");
+}
+
 void add_reserve_add(CLI::App& reserve, Context& ctx) {
   struct Options {
     std::string file, activate_at;
     double activate_in_days = -1;
     std::vector<std::string> replaces;
+    bool force = false;
   };
   auto opts = std::make_shared<Options>();
   CLI::App* sub = reserve.add_subcommand(
@@ -49,6 +69,9 @@ void add_reserve_add(CLI::App& reserve, Context& ctx) {
                   "Fingerprint of the certificate this reserve takes over from (repeatable); "
                   "default: the certificates of the same subject or the same DNS/IP names")
       ->allow_extra_args(false);
+  sub->add_flag("--force", opts->force,
+                "Add it even when it does not meet the common certificate requirements "
+                "(trustagent lint --profile common)");
   sub->footer(kExitCodes);
   sub->callback([&ctx, opts] {
     std::vector<trust::Fingerprint> replaces;
@@ -95,6 +118,14 @@ void add_reserve_add(CLI::App& reserve, Context& ctx) {
               }
               std::vector<std::string> ders;
               for (auto& c : read.certs) ders.push_back(std::move(c.der));
+              auto review = agent::review_reserve(layout, ders, std::time(nullptr));
+              if (!review) return review.error();
+              if (auto refused = findings_refusal(opts->file, *review, opts->force)) {
+                return *refused;
+              }
+              for (const auto& n : review->notes) {
+                std::cerr << "trustagent: note: " << opts->file << ": " << n << "\n";
+              }
               return trust::add_reserves(layout, ders, activate_at, "cli", std::time(nullptr),
                                          replaces);
             }));

@@ -205,7 +205,7 @@ TEST_F(RolloverFollowsServer, ARenewalWithTheSameKeyKeepsTheKeyPin) {
 // pin must not retire either when the reserve is first seen (a server going back still works).
 TEST_F(RolloverFollowsServer, APinOnACertificateWithoutNamesStaysAfterTheReserveIsSeen) {
   Issued a = make_cert({.common_name = "localhost", .not_after_days = 60});
-  Issued b = make_cert({.common_name = "localhost", .not_after_days = 400});
+  Issued b = make_cert({.common_name = "localhost", .not_after_days = 390});
   home_.write("etc/cainfo.pem", a.pem());
   pin_policy(a.sha256());
   ASSERT_EQ(run({"reserve", "add", home_.write("in/b.pem", b.pem())}).exit_code, 0);
