@@ -231,3 +231,33 @@ TEST_F(Move, AnUnreadableCertificateFileChangesNothing) {
 }
 
 }  // namespace
+
+namespace {
+
+// The install-time step (issue 16, item 7): on a fresh home, `move` to the server with the
+// fingerprint its owner gave is the legacy installer's certificate download, checked: the
+// certificate is stored and the server written to the config only once it authenticated.
+TEST(FirstInstall, MoveOnAFreshHomeTrustsTheServerByItsFingerprintAndNamesIt) {
+  testing_support::TempHome home;
+  Issued cert = make_cert({.common_name = "localhost", .dns_names = {"localhost"}});
+  auto server = testing_support::serve_certificate(home, cert, "");
+  ASSERT_GT(server->port(), 0);
+  auto run = [&](std::vector<std::string> args) {
+    args.insert(args.end(), {"--home", home.path() + "/agent"});
+    return testing_support::run_cli(args);
+  };
+  std::string port = std::to_string(server->port());
+  Issued other = make_cert({.common_name = "other"});
+  auto wrong =
+      run({"move", "--address", "localhost", "--port", port, "--fingerprint", other.sha256()});
+  EXPECT_EQ(wrong.exit_code, 1) << wrong.err;
+  EXPECT_FALSE(testing_support::file_exists(home.path() + "/agent/etc/trustagent.conf"));
+  auto installed =
+      run({"move", "--address", "localhost", "--port", port, "--fingerprint", cert.sha256()});
+  ASSERT_EQ(installed.exit_code, 0) << installed.err;
+  EXPECT_EQ(read_file(home.path() + "/agent/etc/trustagent.conf"),
+            "server = localhost:" + port + "\n");
+  EXPECT_EQ(run({"connect"}).exit_code, 0);
+}
+
+}  // namespace
