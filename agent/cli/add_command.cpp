@@ -2,6 +2,7 @@
 
 #include "agent/cli/context.h"
 #include "agent/cli/output.h"
+#include "agent/fetch.h"
 #include "agent/json_text.h"
 #include "trust/managed_source.h"
 
@@ -9,7 +10,7 @@ namespace cli {
 
 void add_add_command(CLI::App& app, Context& ctx) {
   struct Options {
-    std::string file;
+    std::string file, pick;
     bool site = false;
   };
   auto opts = std::make_shared<Options>();
@@ -20,13 +21,20 @@ void add_add_command(CLI::App& app, Context& ctx) {
       "in FILE are skipped, never copied.");
   sub->add_option("FILE", opts->file, "Certificate file to import")->required();
   sub->add_flag("--site", opts->site, "Add to cainfo-ss.pem (site servers) instead of cainfo.pem");
+  sub->add_option("--pick", opts->pick,
+                  "Only one certificate of a chain (a .p7b or PEM chain, in any order): leaf, "
+                  "root, or N (1 = the leaf); default: every certificate in FILE");
   sub->footer(kExitCodes);
   sub->callback([&ctx, opts] {
     trust::AddOutcome added;
     auto outcome = agent::sync_store(
-        ctx.store_request(), agent::keeping(added, [&](const trust::Layout& layout) {
-          return trust::add_to_managed_source(opts->file,
-                                              opts->site ? layout.cainfo_ss : layout.cainfo);
+        ctx.store_request(),
+        agent::keeping(added, [&](const trust::Layout& layout) -> trust::Result<trust::AddOutcome> {
+          std::string target = opts->site ? layout.cainfo_ss : layout.cainfo;
+          if (opts->pick.empty()) return trust::add_to_managed_source(opts->file, target);
+          auto der = agent::pick_from_file(opts->file, opts->pick);
+          if (!der) return der.error();
+          return trust::add_ders_to_managed_source({*der}, target);
         }));
     if (!outcome) {
       ctx.exit_code = fail(ctx, outcome.error());

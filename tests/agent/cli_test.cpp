@@ -281,3 +281,36 @@ TEST_F(Cli, FailingHookDoesNotUndoTheMerge) {
 }
 
 }  // namespace
+
+namespace {
+
+// A .p7b an exporter wrote root first (issue 16, item 11): add takes every certificate, or with
+// --pick only the one asked for, whatever the order in the file.
+TEST(AddPick, TakesOneCertificateOfAChainInAnyOrder) {
+  testing_support::Issued root = make_cert({.common_name = "Pick Root", .is_ca = true});
+  testing_support::Issued inter =
+      make_cert({.common_name = "Pick Intermediate", .is_ca = true}, &root);
+  testing_support::Issued leaf = make_cert({.common_name = "pick.example"}, &inter);
+  std::string p7b = testing_support::make_pkcs7({&root, &leaf, &inter}, false);
+  struct Case {
+    std::string pick, expected;
+  } cases[] = {{"leaf", leaf.sha256()}, {"root", root.sha256()}, {"2", inter.sha256()}};
+  for (const auto& c : cases) {
+    testing_support::TempHome home;
+    std::string file = home.write("in/chain.p7b", p7b);
+    auto r = run_cli({"add", file, "--pick", c.pick, "--home", home.path(), "--json"});
+    ASSERT_EQ(r.exit_code, 0) << c.pick << ": " << r.err;
+    json added = json::parse(r.out)["added"];
+    ASSERT_EQ(added.size(), 1u) << c.pick;
+    EXPECT_EQ(added[0]["sha256"], c.expected) << c.pick;
+  }
+  testing_support::TempHome home;
+  std::string unrelated = home.write("in/two.pem", root.pem() + make_cert({}).pem());
+  auto r = run_cli({"add", unrelated, "--pick", "leaf", "--home", home.path()});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("not one chain"), std::string::npos) << r.err;
+  auto all = run_cli({"add", home.write("in/chain.p7b", p7b), "--home", home.path(), "--json"});
+  EXPECT_EQ(json::parse(all.out)["added"].size(), 3u);
+}
+
+}  // namespace
