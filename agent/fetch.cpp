@@ -1,13 +1,8 @@
 #include "agent/fetch.h"
 
-#include <openssl/x509v3.h>
-
-#include <cctype>
 #include <charconv>
 
 #include "trust/certificate.h"
-#include "trust/lint.h"
-#include "trust/source_reader.h"
 
 namespace agent {
 
@@ -50,48 +45,6 @@ trust::Result<size_t> pick_certificate(const std::vector<PresentedCert>& chain,
                                  std::to_string(chain.size()));
   }
   return n - 1;
-}
-
-trust::Result<std::string> pick_from_file(const std::string& path, const std::string& pick) {
-  auto content = trust::read_source_file(path);
-  if (!content) return content.error();
-  std::vector<trust::Certificate> certs;
-  for (auto& raw : trust::read_certificates(*content).certs) {
-    if (auto cert = trust::Certificate::from_der(std::move(raw.der)))
-      certs.push_back(std::move(*cert));
-  }
-  if (certs.empty())
-    return trust::make_error(trust::Code::kBadInput, path + ": no certificate in it");
-  // The leaf issued none of the others; exporters put it anywhere.
-  std::vector<size_t> leaves;
-  for (size_t i = 0; i < certs.size(); ++i) {
-    bool issuer = false;
-    for (size_t j = 0; j < certs.size(); ++j) {
-      if (i != j && X509_check_issued(certs[i].x509_ptr(), certs[j].x509_ptr()) == X509_V_OK) {
-        issuer = true;
-      }
-    }
-    if (!issuer) leaves.push_back(i);
-  }
-  bool by_position = !pick.empty() && std::isdigit(static_cast<unsigned char>(pick[0]));
-  if (leaves.size() != 1 && !by_position) {
-    return trust::make_error(trust::Code::kBadInput,
-                             path + ": " + std::to_string(certs.size()) +
-                                 " certificates that are not one chain: --pick N takes the N-th "
-                                 "in the file");
-  }
-  std::vector<trust::Certificate> chain;
-  if (leaves.size() == 1) {
-    std::swap(certs[0], certs[leaves[0]]);
-    chain = trust::order_chain(std::move(certs));
-  } else {
-    chain = std::move(certs);  // unrelated certificates: the file's own order
-  }
-  std::vector<PresentedCert> presented;
-  for (const auto& c : chain) presented.push_back({c.info(), std::string(c.der())});
-  auto at = pick_certificate(presented, pick.empty() ? "leaf" : pick);
-  if (!at) return trust::make_error(at.error().code, path + ": " + at.error().message);
-  return presented[*at].der;
 }
 
 bool fingerprint_matches(const trust::Fingerprint& fingerprint, const trust::CertInfo& cert) {

@@ -24,12 +24,6 @@ trust::Result<std::vector<PresentedCert>> fetch_chain(const std::string& target,
 trust::Result<size_t> pick_certificate(const std::vector<PresentedCert>& chain,
                                        const std::string& pick);
 
-// The same choice among the certificates of a file (a .p7b or PEM chain from an exporter, in any
-// order): they are ordered leaf first (the one that issued none of the others) up to the root.
-// Fails (kBadInput) for a file without certificates, a pick past the chain, or "leaf" in a file
-// of unrelated certificates.
-trust::Result<std::string> pick_from_file(const std::string& path, const std::string& pick);
-
 bool fingerprint_matches(const trust::Fingerprint& fingerprint, const trust::CertInfo& cert);
 
 // What the pins in force (policy SSLNSPublicHttpsCertFingerprint, as connect applies them) say of

@@ -2,6 +2,7 @@
 #include <ctime>
 #include <iostream>
 
+#include "agent/certificate_file.h"
 #include "agent/cli/context.h"
 #include "agent/cli/output.h"
 #include "agent/json_text.h"
@@ -51,6 +52,7 @@ void add_reserve_add(CLI::App& reserve, Context& ctx) {
     double activate_in_days = -1;
     std::vector<std::string> replaces;
     bool force = false;
+    std::string password, password_file;
   };
   auto opts = std::make_shared<Options>();
   CLI::App* sub = reserve.add_subcommand(
@@ -69,11 +71,18 @@ void add_reserve_add(CLI::App& reserve, Context& ctx) {
                   "Fingerprint of the certificate this reserve takes over from (repeatable); "
                   "default: the certificates of the same subject or the same DNS/IP names")
       ->allow_extra_args(false);
+  auto* password = sub->add_option("--password", opts->password,
+                                   "Password of a PKCS#12 FILE (\"\" for none); only its "
+                                   "certificates are read");
+  sub->add_option("--password-file", opts->password_file,
+                  "File whose first line is the PKCS#12 password")
+      ->excludes(password);
   sub->add_flag("--force", opts->force,
                 "Add it even when it does not meet the common certificate requirements "
                 "(trustagent lint --profile common)");
   sub->footer(kExitCodes);
-  sub->callback([&ctx, opts] {
+  sub->callback([&ctx, opts, password] {
+    bool given_password = password->count() > 0;
     std::vector<trust::Fingerprint> replaces;
     for (const auto& text : opts->replaces) {
       auto fp = trust::parse_fingerprint(text);
@@ -106,18 +115,32 @@ void add_reserve_add(CLI::App& reserve, Context& ctx) {
         ctx.store_request(),
         agent::keeping(
             added, [&](const trust::Layout& layout) -> trust::Result<trust::ReserveAdded> {
-              auto content = trust::read_source_file(opts->file);
-              if (!content) return content.error();
-              trust::ReadResult read = trust::read_certificates(*content);
-              if (read.certs.empty()) {
-                return trust::make_error(trust::Code::kBadInput,
-                                         opts->file + ": no certificate in it");
+              auto pass = agent::password_from(opts->password, opts->password_file, given_password);
+              if (!pass) return pass.error();
+              auto container = agent::certificates_to_import(opts->file, *pass, "");
+              if (!container) return container.error();
+              std::vector<std::string> ders, reserves;
+              if (*container) {
+                // A PKCS#12 carries the server's certificate with its chain: the chain helps the
+                // review, the server's certificate alone becomes the reserve.
+                auto leaf = agent::certificates_to_import(opts->file, *pass, "leaf");
+                if (!leaf) return leaf.error();
+                reserves = std::move(**leaf);
+                ders = std::move(**container);
+              } else {
+                auto content = trust::read_source_file(opts->file);
+                if (!content) return content.error();
+                trust::ReadResult read = trust::read_certificates(*content);
+                if (read.certs.empty()) {
+                  return trust::make_error(trust::Code::kBadInput,
+                                           opts->file + ": no certificate in it");
+                }
+                for (const auto& w : read.warnings) {
+                  std::cerr << "trustagent: warning: " << trust::describe(opts->file, w) << "\n";
+                }
+                for (auto& c : read.certs) ders.push_back(std::move(c.der));
+                reserves = ders;
               }
-              for (const auto& w : read.warnings) {
-                std::cerr << "trustagent: warning: " << trust::describe(opts->file, w) << "\n";
-              }
-              std::vector<std::string> ders;
-              for (auto& c : read.certs) ders.push_back(std::move(c.der));
               auto review = agent::review_reserve(layout, ders, std::time(nullptr));
               if (!review) return review.error();
               if (auto refused = findings_refusal(opts->file, *review, opts->force)) {
@@ -126,7 +149,7 @@ void add_reserve_add(CLI::App& reserve, Context& ctx) {
               for (const auto& n : review->notes) {
                 std::cerr << "trustagent: note: " << opts->file << ": " << n << "\n";
               }
-              return trust::add_reserves(layout, ders, activate_at, "cli", std::time(nullptr),
+              return trust::add_reserves(layout, reserves, activate_at, "cli", std::time(nullptr),
                                          replaces);
             }));
     if (!outcome) {

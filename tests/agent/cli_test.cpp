@@ -314,3 +314,43 @@ TEST(AddPick, TakesOneCertificateOfAChainInAnyOrder) {
 }
 
 }  // namespace
+
+namespace {
+
+// The .pfx of a reserve procedure (issue 16, item 1): add and reserve add read its certificates
+// with the password, and never its key; a wrong or missing password has its own message.
+TEST(Pkcs12, AddAndReserveAddReadTheCertificatesWithThePassword) {
+  testing_support::Issued root = make_cert({.common_name = "P12 Root", .is_ca = true});
+  testing_support::Issued leaf =
+      make_cert({.common_name = "p12.example", .dns_names = {"p12.example"}}, &root);
+  std::string p12 = testing_support::make_pkcs12(leaf, {&root}, "s3cret");
+  testing_support::TempHome home;
+  std::string file = home.write("in/server.pfx", p12);
+  auto run = [&](std::vector<std::string> args) {
+    args.insert(args.end(), {"--home", home.path()});
+    return run_cli(args);
+  };
+  auto missing = run({"add", file});
+  EXPECT_EQ(missing.exit_code, 2) << missing.err;
+  EXPECT_NE(missing.err.find("needs --password"), std::string::npos) << missing.err;
+  auto wrong = run({"add", file, "--password", "nope"});
+  EXPECT_EQ(wrong.exit_code, 2) << wrong.err;
+  EXPECT_NE(wrong.err.find("wrong password"), std::string::npos) << wrong.err;
+  std::string pass_file = home.write("in/pass", "s3cret\n");
+  auto added = run({"add", file, "--password-file", pass_file, "--pick", "leaf", "--json"});
+  ASSERT_EQ(added.exit_code, 0) << added.err;
+  EXPECT_EQ(json::parse(added.out)["added"][0]["sha256"], leaf.sha256());
+  std::string store = read_file(home.etc("cainfo-merged.pem"));
+  EXPECT_EQ(store.find("PRIVATE KEY"), std::string::npos);
+
+  testing_support::TempHome other;
+  other.write("etc/cainfo.pem", root.pem());
+  auto reserve = run_cli({"reserve", "add", file, "--password", "s3cret", "--home", other.path()});
+  EXPECT_EQ(reserve.exit_code, 0) << reserve.err;
+  json reserves =
+      json::parse(run_cli({"reserve", "list", "--json", "--home", other.path()}).out)["reserves"];
+  ASSERT_EQ(reserves.size(), 1u);  // the server's certificate, not its chain
+  EXPECT_EQ(reserves[0]["sha256"], leaf.sha256());
+}
+
+}  // namespace
