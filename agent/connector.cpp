@@ -17,6 +17,7 @@
 #include "agent/curl.h"
 #include "trust/fingerprint.h"
 #include "trust/ossl.h"
+#include "trust/safe_text.h"
 #include "trust/time_format.h"
 
 namespace agent {
@@ -300,11 +301,16 @@ std::string network_message(CURLcode rc, const Target& t, const char* detail, do
 }  // namespace
 
 std::string how_to_trust(const ConnectOutcome& out) {
-  if (out.exit_code() != trust::Code::kRefused || out.chain.empty()) return "";
+  // Only an unknown certificate is fixed by trusting it: not a wrong host name, an expired
+  // certificate or a pin.
+  if (out.code != "untrusted" || out.chain.empty()) return "";
   const trust::CertInfo& leaf = out.chain.front().info;
-  return "the server presents " + leaf.subject + " sha256 " + leaf.sha256 +
-         " (after checking that fingerprint: trustagent fetch " + address_of(out) +
-         " --fingerprint " + leaf.sha256 + ")";
+  // The command first and the server's own words last, short and quoted: a subject can hold
+  // text that looks like another command, pushed out of sight by blank characters.
+  std::string subject = leaf.subject.size() > 80 ? leaf.subject.substr(0, 80) + "…" : leaf.subject;
+  return "after checking its fingerprint: trustagent fetch " + address_of(out) + " --fingerprint " +
+         leaf.sha256 + " (the server presents sha256 " + leaf.sha256 + ", subject \"" +
+         trust::printable_text(subject) + "\")";
 }
 
 trust::Code ConnectOutcome::exit_code() const {

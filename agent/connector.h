@@ -66,9 +66,10 @@ struct ConnectOutcome {
 // "host:port", or "[v6]:port", of the server an outcome is about.
 std::string address_of(const ConnectOutcome& outcome);
 
-// For a server the store refused, what it presents and the command that trusts it once a person
-// has checked the fingerprint: "the server presents S sha256 X (after checking that fingerprint:
-// trustagent fetch HOST:PORT --fingerprint X)". "" when it was not refused or sent no chain.
+// For a server refused as untrusted, the command that trusts it once a person has checked the
+// fingerprint, then what it presents: "after checking its fingerprint: trustagent fetch HOST:PORT
+// --fingerprint X (the server presents sha256 X, subject "S")", the subject cut at 80 bytes. ""
+// for any other outcome (trusting the certificate would not fix a host name or an expiry).
 std::string how_to_trust(const ConnectOutcome& outcome);
 
 // True when `a` and `b` name the same server: the same host (letter case aside) and port, however

@@ -1,6 +1,7 @@
 #include "agent/reserve_policy.h"
 
 #include <algorithm>
+#include <cctype>
 #include <filesystem>
 
 #include "policy/index.h"
@@ -60,8 +61,17 @@ trust::Result<ReservePolicyReport> publish_reserve_policy(const ReservePolicyReq
   ReservePolicyReport report;
   report.cert = cert->info();
   report.guid = r.guid.empty() ? "reserve-" + report.cert.sha256.substr(0, 16) : r.guid;
-  if (!policy::is_valid_guid(report.guid)) {
-    return trust::make_error(trust::Code::kBadInput, "'" + report.guid + "' is not a policy guid");
+  // The guid is the file name: plain letters, digits, '-' and '_', and never the index's own.
+  bool plain = !report.guid.empty() && report.guid.size() <= 64 &&
+               std::all_of(report.guid.begin(), report.guid.end(),
+                           [](unsigned char c) { return std::isalnum(c) || c == '-' || c == '_'; });
+  std::string lower = report.guid;
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (!plain || lower == "index") {
+    return trust::make_error(
+        trust::Code::kBadInput,
+        "--guid '" + report.guid + "': a guid of letters, digits, '-' and '_', other than 'index'");
   }
   if (!r.signing && !r.force_unsigned && std::filesystem::exists(r.dir + "/index.xml.sig")) {
     return trust::make_error(trust::Code::kRefused,

@@ -3,9 +3,11 @@
 // revision and republishes DIR's index, so nobody pastes PEM into XML by hand.
 //
 // The policy is DIR/<guid>.xml (default guid "reserve-" and the first 16 hex digits of the
-// certificate's SHA-256). An existing one keeps everything it says; the same certificate is
-// replaced, not added twice. The policy file and the index change together: if the index cannot
-// be written (a signed folder without its key, say), the policy file is put back as it was.
+// certificate's SHA-256; a given guid is letters, digits, '-' and '_', never "index"). An existing
+// one is rewritten canonically: every setting it makes is kept (elements this version does not
+// know are not), and the same certificate is replaced, not added twice. The policy file and the
+// index change together: if the index cannot be written (a signed folder without its key, say), the
+// policy file is put back as it was.
 #pragma once
 
 #include <cstdint>

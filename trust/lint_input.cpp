@@ -122,6 +122,16 @@ Result<std::vector<Certificate>> from_pkcs12(PKCS12& p12, const std::string& pat
         return ok.error();
       }
       bags.reset(PKCS12_unpack_p7encdata(safe, pass, pass ? -1 : 0));
+      if (!bags) {
+        // Without an integrity check a wrong password shows only here; and older Windows exports
+        // use ciphers (RC2-40) that OpenSSL 3 leaves to its legacy provider.
+        std::string why = ossl::drain_errors();
+        return make_error(Code::kBadInput,
+                          path + ": PKCS#12: its certificates cannot be decrypted (" +
+                              (why.empty() ? "no reason given" : why) +
+                              "): a wrong password, or a legacy cipher such as RC2-40 (convert "
+                              "with openssl pkcs12 -legacy, then export it again)");
+      }
     }
     for (int b = 0; bags && b < sk_PKCS12_SAFEBAG_num(bags.get()); ++b) {
       const PKCS12_SAFEBAG* bag = sk_PKCS12_SAFEBAG_value(bags.get(), b);

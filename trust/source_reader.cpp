@@ -330,6 +330,12 @@ ReadResult split_certificates(std::string_view content) {
   // a byte-order mark is read as the UTF-8 it spells; other encodings get a reason, not silence.
   std::string converted;
   if (TextEncoding e = text_encoding(content); e != TextEncoding::kUtf8) {
+    // ASCII PEM among UTF-16 text is what OpenSSL reads and the conversion hides: a file that
+    // is one certificate to one reader and another to the next is refused whole.
+    if (e == TextEncoding::kUtf16WithBom && content.find(kBegin) != std::string_view::npos) {
+      out.warn({0, "UTF-16 text that also holds ASCII PEM: readers would disagree on it"});
+      return out;
+    }
     if (e == TextEncoding::kUtf16WithBom && utf16_to_utf8(content, converted)) {
       content = converted;
     } else {

@@ -1,6 +1,5 @@
 #include "trust/time_format.h"
 
-#include <cstdio>
 #include <ctime>
 
 namespace trust {
@@ -14,41 +13,61 @@ std::string to_iso8601(int64_t epoch_seconds) {
   return buf;
 }
 
-std::optional<int64_t> from_iso8601(std::string_view text) {
+namespace {
+
+// `n` digits at `at`, nothing else (no sign, no space: sscanf's %d takes both).
+bool digits(std::string_view s, size_t at, size_t n, int& out) {
+  if (at + n > s.size()) return false;
+  out = 0;
+  for (size_t i = at; i < at + n; ++i) {
+    if (s[i] < '0' || s[i] > '9') return false;
+    out = out * 10 + (s[i] - '0');
+  }
+  return true;
+}
+
+// "YYYY-MM-DDTHH:MM:SS" exactly, a real instant (no 31 February, no hour 24), as epoch seconds.
+std::optional<int64_t> date_time(std::string_view s) {
   std::tm tm{};
-  int consumed = 0;
-  std::string s(text);
-  if (std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2dZ%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-                  &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &consumed) != 6 ||
-      consumed != static_cast<int>(s.size())) {
+  if (s.size() != 19 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' ||
+      s[16] != ':' || !digits(s, 0, 4, tm.tm_year) || !digits(s, 5, 2, tm.tm_mon) ||
+      !digits(s, 8, 2, tm.tm_mday) || !digits(s, 11, 2, tm.tm_hour) ||
+      !digits(s, 14, 2, tm.tm_min) || !digits(s, 17, 2, tm.tm_sec)) {
     return std::nullopt;
   }
+  std::tm asked = tm;
   tm.tm_year -= 1900;
   tm.tm_mon -= 1;
-  return static_cast<int64_t>(timegm(&tm));
+  std::time_t t = timegm(&tm);
+  std::tm back{};
+  // timegm normalises out-of-range fields; a date that comes back different was not a date.
+  if (gmtime_r(&t, &back) == nullptr || back.tm_year + 1900 != asked.tm_year ||
+      back.tm_mon + 1 != asked.tm_mon || back.tm_mday != asked.tm_mday ||
+      back.tm_hour != asked.tm_hour || back.tm_min != asked.tm_min || back.tm_sec != asked.tm_sec) {
+    return std::nullopt;
+  }
+  return static_cast<int64_t>(t);
+}
+
+}  // namespace
+
+std::optional<int64_t> from_iso8601(std::string_view text) {
+  if (text.size() != 20 || text.back() != 'Z') return std::nullopt;
+  return date_time(text.substr(0, 19));
 }
 
 std::optional<int64_t> from_date_text(std::string_view text) {
   if (auto exact = from_iso8601(text)) return exact;
-  std::string s(text);
-  std::tm tm{};
-  int consumed = 0;
-  if (std::sscanf(s.c_str(), "%4d-%2d-%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &consumed) ==
-          3 &&
-      consumed == static_cast<int>(s.size()) && s.size() == 10) {
-    return from_iso8601(s + "T00:00:00Z");
-  }
+  if (text.size() == 10) return date_time(std::string(text) + "T00:00:00");
   // An offset: the local time minus the offset is UTC.
-  char sign = 0;
   int off_h = 0, off_m = 0;
-  if (s.size() != 25 ||
-      std::sscanf(s.c_str() + 19, "%c%2d:%2d%n", &sign, &off_h, &off_m, &consumed) != 3 ||
-      consumed != 6 || (sign != '+' && sign != '-') || off_h > 14 || off_m > 59) {
+  if (text.size() != 25 || (text[19] != '+' && text[19] != '-') || text[22] != ':' ||
+      !digits(text, 20, 2, off_h) || !digits(text, 23, 2, off_m) || off_h > 14 || off_m > 59) {
     return std::nullopt;
   }
-  auto local = from_iso8601(s.substr(0, 19) + "Z");
+  auto local = date_time(text.substr(0, 19));
   if (!local) return std::nullopt;
-  int64_t offset = (off_h * 3600 + off_m * 60) * (sign == '+' ? 1 : -1);
+  int64_t offset = (off_h * 3600 + off_m * 60) * (text[19] == '+' ? 1 : -1);
   return *local - offset;
 }
 

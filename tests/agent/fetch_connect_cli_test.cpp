@@ -203,9 +203,15 @@ TEST_F(FetchConnect, FirstInstallFetchesTheConfiguredServerAndConnectSaysHow) {
       refused.err.find("trustagent fetch " + srv->address() + " --fingerprint " + self_.sha256()),
       std::string::npos)
       << refused.err;
+  // The command comes before anything the server says about itself.
+  EXPECT_LT(refused.err.find("trustagent fetch"), refused.err.find("subject \""));
   auto fetched = run({"fetch", "--fingerprint", self_.sha256()});
   ASSERT_EQ(fetched.exit_code, 0) << fetched.err;
   EXPECT_EQ(run({"connect"}).exit_code, 0);
+  // A trusted certificate under the wrong name is not fixed by trusting it: no such advice.
+  auto mismatch = run({"connect", "127.0.0.2:" + std::to_string(srv->port())});
+  EXPECT_EQ(mismatch.exit_code, 1);
+  EXPECT_EQ(mismatch.err.find("trustagent fetch"), std::string::npos) << mismatch.err;
 }
 
 TEST_F(FetchConnect, FetchWithAWrongFingerprintShowsBothAndWritesNothing) {

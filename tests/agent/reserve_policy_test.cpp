@@ -87,6 +87,14 @@ TEST_F(ReservePolicy, WhatCannotBePublishedWritesNothing) {
   EXPECT_EQ(read_file(policies() + "/index.xml"), index);
   auto bad_date = run_cli({"policy", "reserve", one, policies(), "--activate-at", "10.01.2027"});
   EXPECT_EQ(bad_date.exit_code, 2) << bad_date.err;
+  auto no_day = run_cli({"policy", "reserve", one, policies(), "--activate-at", "2027-02-31"});
+  EXPECT_EQ(no_day.exit_code, 2) << no_day.err;
+  // Review 2: a guid that is the index's own name would have overwritten the policy with it.
+  for (const char* guid : {"index", "INDEX", "{x}", "../x"}) {
+    auto r = run_cli({"policy", "reserve", one, policies(), "--guid", guid, "--force"});
+    EXPECT_EQ(r.exit_code, 2) << guid << ": " << r.err;
+  }
+  EXPECT_EQ(read_file(policies() + "/index.xml"), index);
 }
 
 }  // namespace

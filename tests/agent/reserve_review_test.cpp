@@ -77,4 +77,20 @@ TEST_F(ReserveReview, ACaIssuedReserveIsComparedWithTheCurrentRoot) {
   EXPECT_NE(differs.err.find("does NOT chain to the same root"), std::string::npos) << differs.err;
 }
 
+// Review 2: a file with its root first skipped the leaf's checks, and a root that only shares
+// the current root's name was "the same root".
+TEST_F(ReserveReview, TheLeafIsCheckedWhereverItIsAndRootsAreComparedByFingerprint) {
+  Issued weak = make_cert({.common_name = "ns.example", .digest = "sha1"}, &root_);
+  auto root_first = add("root-first.pem", root_.pem() + weak.pem());
+  EXPECT_EQ(root_first.exit_code, 2) << root_first.err;
+  EXPECT_NE(root_first.err.find("signature_not_sha2"), std::string::npos) << root_first.err;
+
+  Issued namesake = make_cert({.common_name = "Corp Root", .is_ca = true});  // another key
+  Issued under = make_cert({.common_name = "ns.example", .dns_names = {"ns.example"}}, &namesake);
+  auto differs = add("namesake.pem", namesake.pem() + under.pem());
+  ASSERT_EQ(differs.exit_code, 0) << differs.err;
+  EXPECT_NE(differs.err.find("does NOT chain to the same root"), std::string::npos) << differs.err;
+  EXPECT_EQ(differs.err.find("chains to the same root"), std::string::npos) << differs.err;
+}
+
 }  // namespace

@@ -80,6 +80,11 @@ TEST_F(SourceReader, ReadsUtf16WithAByteOrderMarkAndNamesOtherEncodings) {
   ReadResult utf32 = read_certificates(std::string("\xFF\xFE\x00\x00", 4) + "-\0\0\0");
   ASSERT_EQ(utf32.warnings.size(), 1u);
   EXPECT_NE(utf32.warnings[0].reason.find("UTF-32"), std::string::npos);
+  // Review 2: ASCII PEM among UTF-16 text is what OpenSSL reads and the conversion would hide.
+  ReadResult polyglot = read_certificates(utf16(b_.pem(), false) + a_.pem());
+  EXPECT_TRUE(polyglot.certs.empty());
+  ASSERT_EQ(polyglot.warnings.size(), 1u);
+  EXPECT_NE(polyglot.warnings[0].reason.find("readers would disagree"), std::string::npos);
   ReadResult broken = read_certificates(std::string("\xFF\xFE\x00\xD8", 4));  // lone surrogate
   ASSERT_EQ(broken.warnings.size(), 1u);
   EXPECT_NE(broken.warnings[0].reason.find("does not decode"), std::string::npos);
