@@ -36,7 +36,7 @@ std::string signing_refusal(const Certificate& signer);
 // A PEM private key, encrypted or not; the passphrase is used only when the key is encrypted.
 // The key stays in memory: nothing here writes it anywhere. Errors name the file (kBadInput).
 Result<ossl::Ptr<EVP_PKEY>> load_private_key(const std::string& path,
-                                            const std::optional<std::string>& passphrase);
+                                             const std::optional<std::string>& passphrase);
 
 struct SigningKey {
   const Certificate& cert;
