@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "agent/certificate_file.h"
 #include "trust/atomic_file.h"
 #include "trust/certificate.h"
 #include "trust/cms_signature.h"
@@ -79,15 +80,6 @@ trust::Result<std::vector<std::string>> next_signers(const std::string& path, in
   return out;
 }
 
-trust::Result<std::optional<std::string>> passphrase(const std::string& pass_file) {
-  if (pass_file.empty()) return std::optional<std::string>();
-  auto text = trust::read_source_file(pass_file, 4096);
-  if (!text) return text.error();
-  std::string first = text->substr(0, text->find('\n'));
-  if (!first.empty() && first.back() == '\r') first.pop_back();
-  return std::optional(first);
-}
-
 struct Keys {
   std::vector<trust::Certificate> certs;
   std::vector<trust::ossl::Ptr<EVP_PKEY>> keys;
@@ -98,7 +90,7 @@ trust::Result<Keys> load_keys(const IndexSigning& signing) {
     return trust::make_error(trust::Code::kBadInput,
                              "give one --sign-cert for each --sign-key, in the same order");
   }
-  auto pass = passphrase(signing.pass_file);
+  auto pass = password_from("", signing.pass_file, false);
   if (!pass) return pass.error();
   Keys out;
   for (size_t i = 0; i < signing.key_files.size(); ++i) {

@@ -1,6 +1,7 @@
 #include <iostream>
 
 #include "agent/certificate_file.h"
+#include "agent/cli/command_options.h"
 #include "agent/cli/context.h"
 #include "agent/cli/output.h"
 #include "agent/json_text.h"
@@ -10,7 +11,8 @@ namespace cli {
 
 void add_add_command(CLI::App& app, Context& ctx) {
   struct Options {
-    std::string file, pick, password, password_file;
+    std::string file, pick;
+    PasswordOptions password;
     bool site = false;
   };
   auto opts = std::make_shared<Options>();
@@ -24,22 +26,15 @@ void add_add_command(CLI::App& app, Context& ctx) {
   sub->add_option("--pick", opts->pick,
                   "Only one certificate of a chain (a .p7b or PEM chain, in any order): leaf, "
                   "root, or N (1 = the leaf); default: every certificate in FILE");
-  auto* password =
-      sub->add_option("--password", opts->password,
-                      "Password of a PKCS#12 FILE (.p12/.pfx; \"\" for none); only its "
-                      "certificates are read, its key is never decrypted");
-  sub->add_option("--password-file", opts->password_file,
-                  "File whose first line is the PKCS#12 password")
-      ->excludes(password);
+  add_password_options(sub, opts->password);
   sub->footer(kExitCodes);
-  sub->callback([&ctx, opts, password] {
-    bool given_password = password->count() > 0;
+  sub->callback([&ctx, opts] {
     trust::AddOutcome added;
     auto outcome = agent::sync_store(
         ctx.store_request(),
         agent::keeping(added, [&](const trust::Layout& layout) -> trust::Result<trust::AddOutcome> {
           std::string target = opts->site ? layout.cainfo_ss : layout.cainfo;
-          auto pass = agent::password_from(opts->password, opts->password_file, given_password);
+          auto pass = password_of(opts->password);
           if (!pass) return pass.error();
           auto ders = agent::certificates_to_import(opts->file, *pass, opts->pick);
           if (!ders) return ders.error();

@@ -1,6 +1,7 @@
 #include <ctime>
 #include <iostream>
 
+#include "agent/cli/command_options.h"
 #include "agent/cli/context.h"
 #include "agent/cli/output.h"
 #include "agent/json_text.h"
@@ -12,7 +13,8 @@ namespace cli {
 
 void add_lint_command(CLI::App& app, Context& ctx) {
   struct Options {
-    std::string file, password, password_file, profile, address;
+    std::string file, profile, address;
+    PasswordOptions password;
   };
   auto opts = std::make_shared<Options>();
   CLI::App* sub = app.add_subcommand(
@@ -27,27 +29,17 @@ void add_lint_command(CLI::App& app, Context& ctx) {
                   "common (C/CR), mobile (M/MR), mca (CA for user certificates), webserver, mdm")
       ->required()
       ->check(CLI::IsMember({"common", "mobile", "mca", "webserver", "mdm"}));
-  auto* pw = sub->add_option("--password", opts->password,
-                             "PKCS#12 password (visible to other local users in the process "
-                             "list: prefer --password-file)");
-  sub->add_option("--password-file", opts->password_file,
-                  "Read the PKCS#12 password from the first line of this file")
-      ->excludes(pw);
+  add_password_options(sub, opts->password);
   sub->add_option("--address", opts->address,
                   "The address clients use: the subjectAltName must match it");
   sub->footer(kExitCodes);
   sub->callback([&ctx, opts] {
-    std::optional<std::string> password;
-    if (!opts->password.empty()) password = opts->password;
-    if (!opts->password_file.empty()) {
-      auto text = trust::read_source_file(opts->password_file, 4096);
-      if (!text) {
-        ctx.exit_code = fail(ctx, text.error());
-        return;
-      }
-      password = text->substr(0, text->find_first_of("\r\n"));
+    auto password = password_of(opts->password);
+    if (!password) {
+      ctx.exit_code = fail(ctx, password.error());
+      return;
     }
-    auto certs = trust::read_certificate_container(opts->file, password);
+    auto certs = trust::read_certificate_container(opts->file, *password);
     if (!certs) {
       ctx.exit_code = fail(ctx, certs.error());
       return;

@@ -1,9 +1,9 @@
 #include <ctime>
 #include <iostream>
 
+#include "agent/cli/command_options.h"
 #include "agent/cli/context.h"
 #include "agent/cli/output.h"
-#include "agent/cli/signing_options.h"
 #include "agent/index_publisher.h"
 #include "agent/json_text.h"
 #include "agent/policy_removal.h"

@@ -2,9 +2,9 @@
 #include <ctime>
 #include <iostream>
 
+#include "agent/cli/command_options.h"
 #include "agent/cli/context.h"
 #include "agent/cli/output.h"
-#include "agent/cli/signing_options.h"
 #include "agent/json_text.h"
 #include "agent/reserve_policy.h"
 #include "trust/safe_text.h"
@@ -14,8 +14,8 @@ namespace cli {
 
 void add_policy_reserve_command(CLI::App& group, Context& ctx) {
   struct Options {
-    std::string file, dir, guid, activate_at;
-    double activate_in_days = -1;
+    std::string file, dir, guid;
+    ActivationOptions activation;
     std::vector<std::string> replaces;
     bool force = false;
     SigningOptions signing;
@@ -31,12 +31,7 @@ void add_policy_reserve_command(CLI::App& group, Context& ctx) {
   sub->add_option("DIR", o->dir, "The folder of policy files served as <base>/policies/")
       ->required();
   sub->add_option("--guid", o->guid, "The policy to write or update");
-  auto* at = sub->add_option("--activate-at", o->activate_at,
-                             "When it takes over: 2027-01-10T00:00:00Z, 2027-01-10T02:00:00+02:00 "
-                             "or 2027-01-10; default: when the certificate it replaces expires");
-  sub->add_option("--activate-in", o->activate_in_days, "When it takes over, in days from now")
-      ->check(CLI::Range(0.0, 3650.0))
-      ->excludes(at);
+  add_activation_options(sub, o->activation);
   sub->add_option("--replaces", o->replaces,
                   "Fingerprint of the certificate it takes over from (repeatable); default: the "
                   "same subject or the same DNS/IP names")
@@ -51,19 +46,12 @@ void add_policy_reserve_command(CLI::App& group, Context& ctx) {
     request.guid = o->guid;
     request.force_unsigned = o->force;
     request.now = std::time(nullptr);
-    if (!o->activate_at.empty()) {
-      request.activate_at = trust::from_date_text(o->activate_at);
-      if (!request.activate_at) {
-        ctx.exit_code = fail(ctx, trust::make_error(trust::Code::kBadInput,
-                                                    "--activate-at '" + o->activate_at +
-                                                        "' is not 2027-01-10T00:00:00Z, "
-                                                        "2027-01-10T02:00:00+02:00 or 2027-01-10"));
-        return;
-      }
+    auto activation = activation_of(o->activation, request.now);
+    if (!activation) {
+      ctx.exit_code = fail(ctx, activation.error());
+      return;
     }
-    if (o->activate_in_days >= 0) {
-      request.activate_at = request.now + static_cast<int64_t>(o->activate_in_days * 86400);
-    }
+    request.activate_at = *activation;
     for (const auto& text : o->replaces) {
       auto fp = trust::parse_fingerprint(text);
       if (!fp) {

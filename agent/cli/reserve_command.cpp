@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "agent/certificate_file.h"
+#include "agent/cli/command_options.h"
 #include "agent/cli/context.h"
 #include "agent/cli/output.h"
 #include "agent/json_text.h"
@@ -48,11 +49,11 @@ std::optional<trust::Error> findings_refusal(const std::string& file,
 
 void add_reserve_add(CLI::App& reserve, Context& ctx) {
   struct Options {
-    std::string file, activate_at;
-    double activate_in_days = -1;
+    std::string file;
+    ActivationOptions activation;
     std::vector<std::string> replaces;
     bool force = false;
-    std::string password, password_file;
+    PasswordOptions password;
   };
   auto opts = std::make_shared<Options>();
   CLI::App* sub = reserve.add_subcommand(
@@ -60,29 +61,17 @@ void add_reserve_add(CLI::App& reserve, Context& ctx) {
       "Add the certificate(s) in FILE to cainfo-reserve.pem: trusted at once, so the server may "
       "switch to them any time; they become the current certificates at the activation time.");
   sub->add_option("FILE", opts->file, "Certificate file (PEM, DER or PKCS#7)")->required();
-  auto* at = sub->add_option("--activate-at", opts->activate_at,
-                             "When the reserve takes over: 2027-01-10T00:00:00Z, "
-                             "2027-01-10T02:00:00+02:00 or 2027-01-10; default: when the "
-                             "certificate it replaces expires");
-  sub->add_option("--activate-in", opts->activate_in_days, "When it takes over, in days from now")
-      ->check(CLI::Range(0.0, 3650.0))
-      ->excludes(at);
+  add_activation_options(sub, opts->activation);
   sub->add_option("--replaces", opts->replaces,
                   "Fingerprint of the certificate this reserve takes over from (repeatable); "
                   "default: the certificates of the same subject or the same DNS/IP names")
       ->allow_extra_args(false);
-  auto* password = sub->add_option("--password", opts->password,
-                                   "Password of a PKCS#12 FILE (\"\" for none); only its "
-                                   "certificates are read");
-  sub->add_option("--password-file", opts->password_file,
-                  "File whose first line is the PKCS#12 password")
-      ->excludes(password);
+  add_password_options(sub, opts->password);
   sub->add_flag("--force", opts->force,
                 "Add it even when it does not meet the common certificate requirements "
                 "(trustagent lint --profile common)");
   sub->footer(kExitCodes);
-  sub->callback([&ctx, opts, password] {
-    bool given_password = password->count() > 0;
+  sub->callback([&ctx, opts] {
     std::vector<trust::Fingerprint> replaces;
     for (const auto& text : opts->replaces) {
       auto fp = trust::parse_fingerprint(text);
@@ -94,28 +83,18 @@ void add_reserve_add(CLI::App& reserve, Context& ctx) {
       }
       replaces.push_back(*fp);
     }
-    std::optional<int64_t> activate_at;
-    if (!opts->activate_at.empty()) {
-      activate_at = trust::from_date_text(opts->activate_at);
-      if (!activate_at) {
-        ctx.exit_code = fail(
-            ctx, trust::make_error(trust::Code::kBadInput,
-                                   "--activate-at '" + opts->activate_at +
-                                       "' is not 2027-01-10T00:00:00Z, 2027-01-10T02:00:00+02:00 "
-                                       "or 2027-01-10"));
-        return;
-      }
+    auto activation = activation_of(opts->activation, std::time(nullptr));
+    if (!activation) {
+      ctx.exit_code = fail(ctx, activation.error());
+      return;
     }
-    if (opts->activate_in_days >= 0) {
-      activate_at = static_cast<int64_t>(std::time(nullptr)) +
-                    static_cast<int64_t>(opts->activate_in_days * 86400);
-    }
+    std::optional<int64_t> activate_at = *activation;
     trust::ReserveAdded added;
     auto outcome = agent::sync_store(
         ctx.store_request(),
         agent::keeping(
             added, [&](const trust::Layout& layout) -> trust::Result<trust::ReserveAdded> {
-              auto pass = agent::password_from(opts->password, opts->password_file, given_password);
+              auto pass = password_of(opts->password);
               if (!pass) return pass.error();
               auto container = agent::certificates_to_import(opts->file, *pass, "");
               if (!container) return container.error();

@@ -594,4 +594,48 @@ TEST_F(SignedPolicy, ThePublisherRefusesWhatWouldBreakTheSerialOrTheExpiry) {
   EXPECT_NE(unreadable.err.find("its serial is needed"), std::string::npos) << unreadable.err;
 }
 
+// Bad input on both sides, each refused with its message and nothing written: an encrypted key
+// without or with a wrong passphrase, a key without its certificate, a SHA-1 fingerprint for a
+// signer, and removing a signer that is not there.
+TEST_F(SignedPolicy, BadSigningAndSignerInputIsRefusedAndChangesNothing) {
+  std::string encrypted = home_.path() + "/publisher/encrypted.key";
+  std::string cmd =
+      "openssl pkey -in " + signer1_.key + " -aes-256-cbc -passout pass:s3cret -out " + encrypted;
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  std::string right = home_.write("publisher/pass", "s3cret\n");
+  std::string wrong = home_.write("publisher/wrong", "nope\n");
+  std::string index_before = read_file(index());
+  std::string sig_before = read_file(index() + ".sig");
+  auto base = std::vector<std::string>{"policy",  "publish",     srv() + "/policies", "--sign-key",
+                                       encrypted, "--sign-cert", signer1_.cert};
+  auto with = [&](std::vector<std::string> extra) {
+    auto args = base;
+    args.insert(args.end(), extra.begin(), extra.end());
+    return run_cli(args);
+  };
+  auto no_pass = with({});
+  EXPECT_EQ(no_pass.exit_code, 2) << no_pass.err;
+  EXPECT_NE(no_pass.err.find("the key is encrypted"), std::string::npos) << no_pass.err;
+  auto bad_pass = with({"--sign-pass-file", wrong});
+  EXPECT_EQ(bad_pass.exit_code, 2) << bad_pass.err;
+  EXPECT_NE(bad_pass.err.find("wrong passphrase"), std::string::npos) << bad_pass.err;
+  auto key_only = run_cli({"policy", "publish", srv() + "/policies", "--sign-key", encrypted});
+  EXPECT_EQ(key_only.exit_code, 2) << key_only.err;
+  EXPECT_EQ(read_file(index()), index_before);
+  EXPECT_EQ(read_file(index() + ".sig"), sig_before);
+  auto good = with({"--sign-pass-file", right});
+  EXPECT_EQ(good.exit_code, 0) << good.err;
+  EXPECT_NE(read_file(encrypted).find("ENCRYPTED PRIVATE KEY"), std::string::npos);  // it was
+
+  std::string signers = read_file(home_.path() + "/etc/policy-signers.pem");
+  auto sha1 = run(
+      {"policy", "trust-signer", signer2_.cert, "--fingerprint", "sha1:" + std::string(40, 'a')});
+  EXPECT_EQ(sha1.exit_code, 2) << sha1.err;
+  EXPECT_NE(sha1.err.find("SHA-256"), std::string::npos) << sha1.err;
+  auto absent = run({"policy", "signers", "--remove", signer2_.sha256});
+  EXPECT_EQ(absent.exit_code, 2) << absent.err;
+  EXPECT_NE(absent.err.find("no policy signer has sha256"), std::string::npos) << absent.err;
+  EXPECT_EQ(read_file(home_.path() + "/etc/policy-signers.pem"), signers);
+}
+
 }  // namespace

@@ -1,4 +1,7 @@
-#include "agent/cli/signing_options.h"
+#include "agent/cli/command_options.h"
+
+#include "agent/certificate_file.h"
+#include "trust/time_format.h"
 
 namespace cli {
 
@@ -39,6 +42,43 @@ trust::Result<std::optional<agent::IndexSigning>> signing_from(const SigningOpti
   agent::IndexSigning s = o.signing;
   s.lifetime_seconds = static_cast<int64_t>(o.valid_days * 86400);
   return std::optional(s);
+}
+
+void add_password_options(CLI::App* cmd, PasswordOptions& o) {
+  o.password_option = cmd->add_option("--password", o.password,
+                                      "PKCS#12 password (\"\" for none; visible to other local "
+                                      "users in the process list: prefer --password-file); only "
+                                      "its certificates are read, its key is never decrypted");
+  cmd->add_option("--password-file", o.file, "File whose first line is the PKCS#12 password")
+      ->excludes(o.password_option);
+}
+
+trust::Result<std::optional<std::string>> password_of(const PasswordOptions& o) {
+  return agent::password_from(o.password, o.file,
+                              o.password_option != nullptr && o.password_option->count() > 0);
+}
+
+void add_activation_options(CLI::App* cmd, ActivationOptions& o) {
+  auto* at = cmd->add_option("--activate-at", o.at,
+                             "When the reserve takes over: 2027-01-10T00:00:00Z, "
+                             "2027-01-10T02:00:00+02:00 or 2027-01-10; default: when the "
+                             "certificate it replaces expires");
+  cmd->add_option("--activate-in", o.in_days, "When it takes over, in days from now")
+      ->check(CLI::Range(0.0, 3650.0))
+      ->excludes(at);
+}
+
+trust::Result<std::optional<int64_t>> activation_of(const ActivationOptions& o, int64_t now) {
+  if (o.in_days >= 0) return std::optional(now + static_cast<int64_t>(o.in_days * 86400));
+  if (o.at.empty()) return std::optional<int64_t>();
+  auto at = trust::from_date_text(o.at);
+  if (!at) {
+    return trust::make_error(trust::Code::kBadInput,
+                             "--activate-at '" + o.at +
+                                 "' is not 2027-01-10T00:00:00Z, 2027-01-10T02:00:00+02:00 or "
+                                 "2027-01-10");
+  }
+  return std::optional(*at);
 }
 
 }  // namespace cli
