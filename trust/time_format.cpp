@@ -1,5 +1,6 @@
 #include "trust/time_format.h"
 
+#include <cstdio>
 #include <ctime>
 
 namespace trust {
@@ -8,8 +9,10 @@ std::string to_iso8601(int64_t epoch_seconds) {
   std::time_t t = static_cast<std::time_t>(epoch_seconds);
   std::tm tm{};
   if (gmtime_r(&t, &tm) == nullptr) return "invalid-time";
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  // Not strftime: its %Y writes year 27 as "27", which from_iso8601 (four digits) cannot read back.
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
   return buf;
 }
 

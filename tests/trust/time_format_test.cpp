@@ -22,4 +22,16 @@ TEST(TimeFormat, DatesAsPeopleTypeThem) {
   EXPECT_FALSE(trust::from_iso8601("2027-01-10"));
 }
 
+// Fuzzing found a policy with ActivateAt="0027-01-10T00:00:00Z": it parsed, but strftime wrote the
+// year as "27", which no longer parsed. Every instant that parses writes back as the same text.
+TEST(TimeFormat, EveryDateThatParsesWritesBackAsTheSameText) {
+  for (const char* text :
+       {"0027-01-10T00:00:00Z", "0000-01-01T00:00:00Z", "1969-12-31T23:59:59Z",
+        "1970-01-01T00:00:00Z", "2027-01-10T00:00:00Z", "9999-12-31T23:59:59Z"}) {
+    auto parsed = trust::from_iso8601(text);
+    ASSERT_TRUE(parsed) << text;
+    EXPECT_EQ(trust::to_iso8601(*parsed), text);
+  }
+}
+
 }  // namespace
