@@ -8,6 +8,7 @@
 #include "policy/source_list.h"
 #include "trust/atomic_file.h"
 #include "trust/file_lock.h"
+#include "trust/hashed_directory.h"
 #include "trust/reserve_state.h"
 #include "trust/rollover.h"
 #include "trust/source_reader.h"
@@ -128,6 +129,14 @@ trust::Result<StoreOutcome> sync_store(const StoreRequest& request, const Mutati
   auto report = trust::update_store(layout, *sources, request.merge);
   if (!report) return failed(report.error());
   outcome.report = std::move(*report);
+  auto capath = trust::keep_hashed_directory(layout, request.hashed_directory);
+  if (!capath) return capath.error();  // the store itself is written; the next run tries again
+  if (request.hashed_directory) outcome.hashed_directory = layout.capath;
+  if (*capath == trust::HashedDirectoryChange::kRemoved) {
+    outcome.report.notes.push_back(layout.capath +
+                                   " removed: the hashed directory is no longer asked for "
+                                   "(capath = true in trustagent.conf, or --capath)");
+  }
   if (outcome.report.regenerated) outcome.hooks = run_hooks(layout, outcome.report);
   return outcome;
 }

@@ -32,6 +32,9 @@ struct StoreRequest {
   // Files beyond the agent-managed sources and reserve records that a Mutation edits: put back
   // too when what follows it fails.
   std::vector<std::string> also_undo;
+  // Keep etc/capath, the store as a hashed directory (trust/hashed_directory.h); when false, an
+  // etc/capath the agent made is removed, since nothing would keep it in step any more.
+  bool hashed_directory = false;
 };
 
 struct StoreOutcome {
@@ -44,6 +47,7 @@ struct StoreOutcome {
   // The disk took no writes and this is the last good store, not one brought up to date: a
   // source may have changed since (even dropped an anchor) without the store following.
   std::optional<std::string> stale_because;
+  std::optional<std::string> hashed_directory;  // etc/capath, when kept
 };
 
 using Mutation = std::function<trust::Result<void>(const trust::Layout&)>;

@@ -56,7 +56,7 @@ Effective effective_settings(std::vector<Policy> policies) {
     if (p.ca_path) {
       auto files = files_in(*p.ca_path);
       if (files.empty()) e.ca_files.push_back({*p.ca_path, p.guid});  // reported by the merge
-      for (auto& f : files) e.ca_files.push_back({f, p.guid});
+      for (auto& f : files) e.ca_files.push_back({f, p.guid, *p.ca_path});
     }
   }
   e.policies = std::move(policies);

@@ -30,6 +30,7 @@ struct Effective {
   Setting<std::vector<std::string>> mirrors{{}, ""};  // <Mirror>s, in the policy's order
   struct CaFile {
     std::string path, from;
+    std::string directory = "";  // the CAPath it was found in
   };
   std::vector<CaFile> ca_files;  // CAInfo, then CAPath's files in name order, per policy
   std::vector<Policy> policies;  // in precedence order

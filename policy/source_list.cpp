@@ -17,14 +17,17 @@ trust::Result<std::vector<trust::SourceSpec>> build_source_list(
   for (const auto& path : agent_managed_sources(layout)) {
     out.push_back({path, path.substr(path.rfind('/') + 1)});
   }
-  std::vector<std::string> admin;
-  for (const auto& f : effective.ca_files) admin.push_back(f.path);  // validated by the parser
-  admin.insert(admin.end(), ca_files.begin(), ca_files.end());
+  std::vector<trust::SourceSpec> admin;
+  for (const auto& f : effective.ca_files) {
+    admin.push_back({f.path, f.path, f.directory});  // validated by the parser
+  }
+  for (const auto& path : ca_files) admin.push_back({path, path});
   if (effective.use_system_store.value) {
     // OpenSSL's own idea of the system bundle (on Debian a link to ca-certificates.crt).
-    admin.push_back(X509_get_default_cert_file());
+    admin.push_back({X509_get_default_cert_file(), X509_get_default_cert_file()});
   }
-  for (const auto& path : admin) {
+  for (const auto& spec : admin) {
+    const std::string& path = spec.path;
     if (path.empty() || path.front() != '/') {
       return trust::make_error(trust::Code::kBadInput,
                                "CA file '" + path + "' must be an absolute path");
@@ -36,7 +39,7 @@ trust::Result<std::vector<trust::SourceSpec>> build_source_list(
     }
     bool listed = std::any_of(out.begin(), out.end(),
                               [&](const trust::SourceSpec& s) { return s.path == path; });
-    if (!listed) out.push_back({path, path});  // named twice: merged once, at its first place
+    if (!listed) out.push_back(spec);  // named twice: merged once, at its first place
   }
   return out;
 }

@@ -31,6 +31,8 @@ int full_sync(int fd) {
   return ::fsync(fd);
 }
 
+}  // namespace
+
 Result<void> sync_directory(const std::string& dir) {
   int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return io_error("cannot open directory to sync", dir);
@@ -41,6 +43,8 @@ Result<void> sync_directory(const std::string& dir) {
   if (rc != 0) return io_error("cannot sync directory", dir);
   return {};
 }
+
+namespace {
 
 // Test-only seam: TRUSTAGENT_TEST_CRASH=<stage>:<file name> makes the process die at that stage
 // of writing that file, so crash safety is tested on the real code path.

@@ -15,6 +15,9 @@ namespace trust {
 Result<void> write_file_atomic(const std::string& path, std::string_view content,
                                mode_t mode = 0644);
 
+// Makes a directory's entries (created, renamed, removed) durable.
+Result<void> sync_directory(const std::string& dir);
+
 // Removes the file and fsyncs its directory; a missing file is not an error.
 Result<void> remove_file_durably(const std::string& path);
 

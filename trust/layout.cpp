@@ -18,6 +18,7 @@ Layout Layout::at(const std::string& home_in) {
   l.cainfo_reserve = l.etc_dir + "/cainfo-reserve.pem";
   l.merged = l.etc_dir + "/cainfo-merged.pem";
   l.merged_index = l.etc_dir + "/cainfo-merged.idx";
+  l.capath = l.etc_dir + "/capath";
   l.merge_state = l.state_dir + "/merge.state";
   l.cert_cache = l.state_dir + "/certs.cache";
   l.reserve_state = l.state_dir + "/reserves.state";

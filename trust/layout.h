@@ -11,14 +11,15 @@ struct Layout {
   std::string config;                             // etc/trustagent.conf
   std::string cainfo, cainfo_ss, cainfo_reserve;  // agent-managed sources
   std::string merged, merged_index;               // etc/cainfo-merged.pem and .idx
-  std::string merge_state, cert_cache;            // var/state/
-  std::string reserve_state;                      // var/state/reserves.state
-  std::string servers_state;                      // var/state/servers.state
-  std::string policy_signers;      // etc/policy-signers.pem: who may sign the policy index
-  std::string policy_index_state;  // var/state/policy-index.state: the last index accepted
-  std::string refresh_state;       // var/state/refresh.state: validators per central server
-  std::string retired;             // var/retired.pem: certificates rollover took out of the store
-  std::string lock;                // var/lock
+  std::string capath;  // etc/capath: the store as a hashed directory, when asked for
+  std::string merge_state, cert_cache;  // var/state/
+  std::string reserve_state;            // var/state/reserves.state
+  std::string servers_state;            // var/state/servers.state
+  std::string policy_signers;           // etc/policy-signers.pem: who may sign the policy index
+  std::string policy_index_state;       // var/state/policy-index.state: the last index accepted
+  std::string refresh_state;            // var/state/refresh.state: validators per central server
+  std::string retired;  // var/retired.pem: certificates rollover took out of the store
+  std::string lock;     // var/lock
 
   static Layout at(const std::string& home);
 };

@@ -46,6 +46,7 @@ MergeReport report_from_state(const MergeState& state) {
   r.anchors = state.anchors;
   r.duplicates = state.duplicates;
   r.skipped = state.skipped;
+  r.not_certificates = state.not_certificates;
   for (const auto& s : state.sources) r.sources.push_back(s.report);
   return r;
 }
@@ -130,6 +131,53 @@ std::vector<ExpectedCert> expected_anchors(const std::vector<StoreEntry>& anchor
   return out;
 }
 
+// The certificates of one source's bytes that may be anchors; what is skipped goes to the report.
+std::vector<RawCert> certificates_of(const SourceSpec& spec, std::string_view content,
+                                     CertCache& cache, MergeReport& report) {
+  ReadResult read = split_certificates(content);
+  std::vector<std::string_view> ours;
+  for (const auto& c : read.certs) ours.push_back(c.der);
+  std::vector<std::string> hidden = certificates_only_openssl_sees(content, ours);
+  for (const auto& der : hidden) {
+    report.skipped.push_back(
+        {spec.display, 0,
+         "OpenSSL's reader finds a certificate (sha256 " + hash_hex(der) +
+             ") in text that is not a PEM block at a line's start; not trusted (rewrite the "
+             "file: other programs reading it directly would trust it)"});
+  }
+  if (!spec.directory.empty() && hidden.empty() && read.holds_no_certificate_at_all()) {
+    std::string reason = read.warnings.empty() ? "no certificate" : read.warnings.front().reason;
+    if (auto cut = reason.rfind(", skipped"); cut != std::string::npos) reason.resize(cut);
+    report.not_certificates.push_back({spec.display, 0, reason});
+    return {};
+  }
+  for (auto& w : read.warnings) report.skipped.push_back({spec.display, w.block, w.reason});
+  if (read.more_warnings > 0) {
+    report.skipped.push_back({spec.display, 0,
+                              std::to_string(read.more_warnings) +
+                                  " more blocks skipped (the first " +
+                                  std::to_string(kMaxReadWarnings) + " are listed)"});
+  }
+  std::vector<RawCert> out;
+  for (auto& raw : read.certs) {
+    if (cache.find(raw.sha256) == nullptr) {
+      auto cert = Certificate::from_der(raw.der);
+      if (!cert) {
+        report.skipped.push_back({spec.display, raw.block,
+                                  "malformed certificate (" + cert.error().message + "), skipped"});
+        continue;
+      }
+      if (std::string defect = store_defect(*cert); !defect.empty()) {
+        report.skipped.push_back({spec.display, raw.block, defect + ", skipped"});
+        continue;
+      }
+      cache.insert(raw.sha256, cert->info());
+    }
+    out.push_back(std::move(raw));
+  }
+  return out;
+}
+
 }  // namespace
 
 bool MergeReport::clean() const {
@@ -206,6 +254,7 @@ Result<MergeReport> update_store(const Layout& layout, const std::vector<SourceS
     SourceState s;
     s.report.path = specs[i].path;
     s.report.display = specs[i].display;
+    s.report.directory = specs[i].directory;
     Probed& p = probed[i];
     s.report.status = status_name(p.probe.presence);
     s.report.reason = p.probe.reason;
@@ -236,43 +285,10 @@ Result<MergeReport> update_store(const Layout& layout, const std::vector<SourceS
     }
     if (p.content) {
       s.content_sha256 = p.content_sha256;
-      ReadResult read = split_certificates(*p.content);
-      std::vector<std::string_view> ours;
-      for (const auto& c : read.certs) ours.push_back(c.der);
-      for (const auto& der : certificates_only_openssl_sees(*p.content, ours)) {
-        report.skipped.push_back(
-            {specs[i].display, 0,
-             "OpenSSL's reader finds a certificate (sha256 " + hash_hex(der) +
-                 ") in text that is not a PEM block at a line's start; not trusted (rewrite the "
-                 "file: other programs reading it directly would trust it)"});
-      }
+      per_source[i] = certificates_of(specs[i], *p.content, cache, report);
+      s.report.anchors = static_cast<int>(per_source[i].size());
       // The certificates now hold their own bytes; drop the file's (tens of MB at 10,000 anchors).
       p.content.reset();
-      for (auto& w : read.warnings) report.skipped.push_back({specs[i].display, w.block, w.reason});
-      if (read.more_warnings > 0) {
-        report.skipped.push_back({specs[i].display, 0,
-                                  std::to_string(read.more_warnings) +
-                                      " more blocks skipped (the first " +
-                                      std::to_string(kMaxReadWarnings) + " are listed)"});
-      }
-      for (auto& raw : read.certs) {
-        if (cache.find(raw.sha256) == nullptr) {
-          auto cert = Certificate::from_der(raw.der);
-          if (!cert) {
-            report.skipped.push_back(
-                {specs[i].display, raw.block,
-                 "malformed certificate (" + cert.error().message + "), skipped"});
-            continue;
-          }
-          if (std::string defect = store_defect(*cert); !defect.empty()) {
-            report.skipped.push_back({specs[i].display, raw.block, defect + ", skipped"});
-            continue;
-          }
-          cache.insert(raw.sha256, cert->info());
-        }
-        ++s.report.anchors;
-        per_source[i].push_back(std::move(raw));
-      }
     }
     next.sources.push_back(std::move(s));
   }
@@ -381,6 +397,7 @@ Result<MergeReport> update_store(const Layout& layout, const std::vector<SourceS
   next.anchors = static_cast<int>(anchors.size());
   next.duplicates = report.duplicates;
   next.skipped = report.skipped;
+  next.not_certificates = report.not_certificates;
   if (auto w = save_merge_state(layout.merge_state, next); !w) return w.error();
 
   report.anchors = next.anchors;

@@ -27,13 +27,17 @@ namespace trust {
 struct SourceSpec {
   std::string path;     // absolute
   std::string display;  // "cainfo.pem" for the agent's own files, the path otherwise
+  // The CAPath directory the file was found in, "" for a named file. In a directory, a file that
+  // holds no certificate at all (a CRL, a README) is noted, not bad input.
+  std::string directory = "";
 };
 
 struct SourceReport {
   std::string path, display;
-  std::string status;  // "ok", "missing" or "refused"
-  std::string reason;  // why refused or unreadable
-  int anchors = 0;     // certificates read from it (before de-duplication)
+  std::string directory;  // as in SourceSpec
+  std::string status;     // "ok", "missing" or "refused"
+  std::string reason;     // why refused or unreadable
+  int anchors = 0;        // certificates read from it (before de-duplication)
 };
 
 struct Skipped {
@@ -59,6 +63,9 @@ struct MergeReport {
   std::vector<AnchorChange> added, removed;
   std::vector<SourceReport> sources;
   std::vector<Skipped> skipped;
+  // Files of a CAPath directory that hold no certificate at all (CRLs, text, build files): noted
+  // once, and no reason for a failing exit code.
+  std::vector<Skipped> not_certificates;
   std::vector<std::string> notes;  // e.g. the merged file had been edited by hand
   // Sources of the previous store that are not sources any more (a one-off --ca-file, a CA file
   // a policy stopped naming): their anchors left the store, which must never go unsaid.

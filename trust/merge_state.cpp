@@ -58,7 +58,7 @@ std::optional<MergeState> load_merge_state(const std::string& path) {
         return std::nullopt;
       }
       have_merged = true;
-    } else if (kind == "source" && fields.size() == 4) {
+    } else if (kind == "source" && (fields.size() == 4 || fields.size() == 5)) {
       SourceState s;
       if (!(head >> s.report.status >> s.content_sha256 >> s.report.anchors) ||
           !read_stamp(head, s.stamp)) {
@@ -68,13 +68,14 @@ std::optional<MergeState> load_merge_state(const std::string& path) {
       s.report.path = fields[1];
       s.report.display = fields[2];
       s.report.reason = fields[3];
+      if (fields.size() == 5) s.report.directory = fields[4];
       state.sources.push_back(std::move(s));
-    } else if (kind == "skipped" && fields.size() == 3) {
+    } else if ((kind == "skipped" || kind == "not-certificate") && fields.size() == 3) {
       Skipped sk;
       if (!(head >> sk.block)) return std::nullopt;
       sk.file = fields[1];
       sk.reason = fields[2];
-      state.skipped.push_back(std::move(sk));
+      (kind == "skipped" ? state.skipped : state.not_certificates).push_back(std::move(sk));
     } else {
       return std::nullopt;  // damaged: the caller regenerates, which rewrites it
     }
@@ -96,11 +97,17 @@ Result<void> save_merge_state(const std::string& path, const MergeState& state) 
         << (s.content_sha256.empty() ? "-" : s.content_sha256) << ' ' << s.report.anchors << ' ';
     write_stamp(out, s.stamp);
     out << '\t' << one_line(s.report.path) << '\t' << one_line(s.report.display) << '\t'
-        << one_line(s.report.reason) << '\n';
+        << one_line(s.report.reason);
+    if (!s.report.directory.empty()) out << '\t' << one_line(s.report.directory);
+    out << '\n';
   }
   for (const auto& sk : state.skipped) {
     out << "skipped " << sk.block << '\t' << one_line(sk.file) << '\t' << one_line(sk.reason)
         << '\n';
+  }
+  for (const auto& sk : state.not_certificates) {
+    out << "not-certificate " << sk.block << '\t' << one_line(sk.file) << '\t'
+        << one_line(sk.reason) << '\n';
   }
   return write_file_atomic(path, out.str());
 }

@@ -26,6 +26,7 @@ struct MergeState {
   int anchors = 0;
   int duplicates = 0;
   std::vector<Skipped> skipped;
+  std::vector<Skipped> not_certificates;
 };
 
 std::optional<MergeState> load_merge_state(const std::string& path);

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <iconv.h>
+#include <openssl/err.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -177,6 +178,15 @@ void take_der(std::string der, int block, bool trusted_aux, ReadResult& out) {
   out.certs.push_back(std::move(cert));
 }
 
+// A whole DER file that is a CRL (outwardly shaped like a certificate: three elements in a
+// SEQUENCE), as `openssl crl -outform DER` and Windows' .crl files are.
+bool is_der_crl(std::string_view der) {
+  const auto* p = reinterpret_cast<const unsigned char*>(der.data());
+  ossl::Ptr<X509_CRL> crl(d2i_X509_CRL(nullptr, &p, static_cast<long>(der.size())));
+  ERR_clear_error();
+  return crl && p == reinterpret_cast<const unsigned char*>(der.data()) + der.size();
+}
+
 bool ends_with(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
 }
@@ -195,7 +205,7 @@ void take_pem_block(std::string_view label, std::string_view body, int block, Re
                        : ends_with(label, "CERTIFICATE REQUEST")
                            ? "certificate request"
                            : "not a certificate (" + printable(label) + ")";
-    out.warn({block, what + ", skipped"});
+    out.warn({block, what + ", skipped", WarningKind::kNotACertificate});
     return;
   }
   std::string der;
@@ -350,10 +360,14 @@ ReadResult split_certificates(std::string_view content) {
   }
   if (content.find_first_not_of(" \t\r\n") == std::string_view::npos) {
     // The agent never writes an empty source, so one is a truncated or mistaken file.
-    out.warn({0, "empty file, no certificates"});
+    out.warn({0, "empty file, no certificates", WarningKind::kNotACertificate});
     return out;
   }
   if (static_cast<unsigned char>(content[0]) == 0x30) {
+    if (is_der_crl(content)) {
+      out.warn({0, "certificate revocation list (DER)", WarningKind::kNotACertificate});
+      return out;
+    }
     take_der(std::string(content), 1, false, out);
     // A whole-file DER object that is not a certificate is a file-level problem, not a block's.
     for (auto& w : out.warnings) {
@@ -362,7 +376,7 @@ ReadResult split_certificates(std::string_view content) {
     }
     return out;
   }
-  out.warn({0, "no certificate found (not PEM, DER or PKCS#7)"});
+  out.warn({0, "no certificate found (not PEM, DER or PKCS#7)", WarningKind::kNotACertificate});
   return out;
 }
 
@@ -425,6 +439,7 @@ Result<std::string> read_source_file(const std::string& path, size_t max_bytes,
 }
 
 void ReadResult::warn(ReadWarning warning) {
+  if (warning.kind == WarningKind::kDefect) ++defects;
   if (warnings.size() < kMaxReadWarnings) {
     warnings.push_back(std::move(warning));
   } else {

@@ -18,6 +18,7 @@ struct Context {
   double lock_timeout = 10;
   std::string server;  // host[:port] of the agent's server, from the config or --server
   std::vector<std::string> mirrors;  // more central servers with the same policies (--mirror)
+  bool capath = false;               // keep etc/capath (--capath, or capath = true)
   int exit_code = 0;
 
   agent::StoreRequest store_request() const {
@@ -25,6 +26,7 @@ struct Context {
     r.home = home;
     r.ca_files = ca_files;
     r.lock_timeout_seconds = lock_timeout;
+    r.hashed_directory = capath;
     return r;
   }
 };
@@ -33,7 +35,8 @@ struct Context {
 inline constexpr const char* kExitCodes =
     "Common options (before or after the command): --home DIR, --json, --ca-file PATH "
     "(repeatable),\n"
-    "--lock-timeout SECONDS, --server HOST[:PORT], --mirror URL (repeatable), --config FILE.\n"
+    "--lock-timeout SECONDS, --server HOST[:PORT], --mirror URL (repeatable), --capath, --config "
+    "FILE.\n"
     "Exit codes: 0 success; 1 refused or verification failed; 2 usage error or bad input (the "
     "good\n"
     "parts were still merged); 3 network error; 4 another writer holds the lock.";

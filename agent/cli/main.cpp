@@ -105,6 +105,10 @@ int main(int argc, char** argv) {
                  "repeatable; also 'mirror = [\"URL\", …]' in the config")
       ->take_all()
       ->allow_extra_args(false);
+  app.add_flag("--capath", ctx.capath,
+               "Also keep etc/capath, the store as a hashed directory for -CApath users "
+               "(<subject hash>.N files); also 'capath = true' in the config. Without it, an "
+               "etc/capath the agent made is removed");
   app.config_formatter(std::make_shared<CheckedConfig>(*settings));
   app.set_config("--config", config, "Settings file (INI); command-line flags override it", false);
   // Settings for later features may already be in the file; they must not break today's commands.

@@ -2,6 +2,7 @@
 #include "agent/json_text.h"
 
 #include <iostream>
+#include <set>
 
 #include "trust/safe_text.h"
 #include "trust/time_format.h"
@@ -29,6 +30,39 @@ nlohmann::json changes_json(const std::vector<trust::AnchorChange>& changes) {
   auto out = nlohmann::json::array();
   for (const auto& c : changes) out.push_back({{"sha256", c.sha256}, {"subject", c.subject}});
   return out;
+}
+
+// One line per source file, and one per CAPath directory (/etc/ssl/certs has hundreds of files).
+void print_sources(const trust::MergeReport& r) {
+  std::set<std::string> not_certificates;
+  for (const auto& n : r.not_certificates) not_certificates.insert(n.file);
+  for (size_t i = 0; i < r.sources.size(); ++i) {
+    const auto& s = r.sources[i];
+    if (s.directory.empty()) {
+      std::cout << "  source " << s.status << (s.status == "ok" ? "      " : " ") << s.path;
+      if (s.status == "ok") std::cout << " (" << s.anchors << " certificates)";
+      std::cout << "\n";
+      continue;
+    }
+    int files = 0, with = 0, without = 0, refused = 0, anchors = 0;
+    for (; i < r.sources.size() && r.sources[i].directory == s.directory; ++i) {
+      const auto& f = r.sources[i];
+      ++files;
+      anchors += f.anchors;
+      if (f.status == "refused") {
+        ++refused;
+      } else if (not_certificates.count(f.display)) {
+        ++without;
+      } else if (f.anchors > 0) {
+        ++with;
+      }
+    }
+    --i;
+    std::cout << "  source directory " << s.directory << " (" << files << " files: " << with
+              << " with certificates, " << without << " not certificates";
+    if (refused) std::cout << ", " << refused << " refused";
+    std::cout << "; " << anchors << " certificates read)\n";
+  }
 }
 
 }  // namespace
@@ -67,6 +101,7 @@ nlohmann::json merge_json(const agent::StoreOutcome& outcome) {
   for (const auto& s : r.sources) {
     nlohmann::json src = {{"path", s.path}, {"status", s.status}, {"anchors", s.anchors}};
     if (!s.reason.empty()) src["reason"] = s.reason;
+    if (!s.directory.empty()) src["directory"] = s.directory;
     sources.push_back(src);
   }
   j["sources"] = sources;
@@ -75,9 +110,16 @@ nlohmann::json merge_json(const agent::StoreOutcome& outcome) {
     skipped.push_back({{"file", s.file}, {"block", s.block}, {"reason", s.reason}});
   }
   j["skipped"] = skipped;
+  auto not_certificates = nlohmann::json::array();
+  for (const auto& s : r.not_certificates) {
+    not_certificates.push_back({{"file", s.file}, {"reason", s.reason}});
+  }
+  j["not_certificates"] = not_certificates;
   j["notes"] = r.notes;
   j["unlisted_sources"] = r.unlisted_sources;
   j["stale_store"] = outcome.stale_because.has_value();
+  j["capath"] =
+      outcome.hashed_directory ? nlohmann::json(*outcome.hashed_directory) : nlohmann::json();
   j["rollover"] = outcome.rollover.notes;
   auto hooks = nlohmann::json::array();
   for (const auto& h : outcome.hooks) {
@@ -111,11 +153,7 @@ void print_merge_text(const agent::StoreOutcome& outcome) {
   };
   show(r.added, "+");
   show(r.removed, "-");
-  for (const auto& s : r.sources) {
-    std::cout << "  source " << s.status << (s.status == "ok" ? "      " : " ") << s.path;
-    if (s.status == "ok") std::cout << " (" << s.anchors << " certificates)";
-    std::cout << "\n";
-  }
+  print_sources(r);
   for (const auto& h : outcome.hooks) {
     std::cout << "  hook " << h.name << ": " << (h.ok() ? "ok" : h.error) << "\n";
   }

@@ -1,0 +1,221 @@
+// Directories of certificates, both ways: a policy's CAPath read as a source (ordinary contents
+// of such a directory are not bad input), and the hashed directory trustagent can keep beside the
+// store for programs that want a CApath.
+#include <gtest/gtest.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+
+#include <nlohmann/json.hpp>
+
+#include "tests/support/cert_factory.h"
+#include "tests/support/run_cli.h"
+#include "tests/support/temp_home.h"
+#include "tests/support/tls_server.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using testing_support::make_cert;
+using testing_support::read_file;
+using testing_support::run_cli;
+
+std::string subject_hash(const testing_support::Issued& cert) {
+  char name[16];
+  std::snprintf(name, sizeof name, "%08lx", X509_subject_name_hash(cert.cert.get()));
+  return name;
+}
+
+std::string crl_der(const std::string& pem) {
+  trust::ossl::Ptr<BIO> in(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  trust::ossl::Ptr<X509_CRL> crl(PEM_read_bio_X509_CRL(in.get(), nullptr, nullptr, nullptr));
+  unsigned char* buf = nullptr;
+  int len = i2d_X509_CRL(crl.get(), &buf);
+  std::string out(reinterpret_cast<char*>(buf), static_cast<size_t>(len));
+  OPENSSL_free(buf);
+  return out;
+}
+
+int shell(const std::string& command) {
+  return std::system((command + " >/dev/null 2>&1").c_str());
+}
+
+class CaPath : public ::testing::Test {
+ protected:
+  testing_support::CliResult run(std::vector<std::string> args) {
+    args.insert(args.end(), {"--home", home_.path()});
+    return run_cli(args);
+  }
+  void use_capath(const std::string& dir) {
+    home_.write("var/policies/capath.xml",
+                "<Policy guid=\"capath\" name=\"CA directory\" revision=\"1\" priority=\"10\">"
+                "<CurlSSL CAPath=\"" +
+                    dir + "\"/></Policy>\n");
+  }
+
+  testing_support::TempHome home_;
+  testing_support::Issued root_ = make_cert({.common_name = "Dir Root", .is_ca = true});
+  testing_support::Issued other_ = make_cert({.common_name = "Dir Other", .is_ca = true});
+};
+
+// What /etc/ssl/certs and older RHEL /etc/pki/tls/certs hold besides certificates: CRLs (PEM and
+// DER) with their hash links, a README, a Makefile, an empty file. None is bad input there.
+TEST_F(CaPath, OrdinaryContentsOfACertificateDirectoryAreNotedNotFatal) {
+  std::string dir = home_.path() + "/certs";
+  home_.write(dir + "/root.pem", root_.pem());
+  home_.write(dir + "/other.crt", other_.der());
+  home_.write(dir + "/root.crl.pem", testing_support::make_crl_pem(root_));
+  home_.write(dir + "/other.crl", crl_der(testing_support::make_crl_pem(other_)));
+  home_.write(dir + "/README", "This directory holds the certificates of the CAs we trust.\n");
+  home_.write(dir + "/Makefile", "all:\n\ttrue\n");
+  home_.write(dir + "/.keep", "");
+  fs::create_symlink("root.pem", dir + "/" + subject_hash(root_) + ".0");
+  fs::create_symlink("root.crl.pem", dir + "/" + subject_hash(root_) + ".r0");
+  use_capath(dir);
+
+  for (int pass = 0; pass < 2; ++pass) {  // regenerated, then unchanged: the same account
+    auto r = run({"merge", "--json"});
+    EXPECT_EQ(r.exit_code, 0) << "pass " << pass << ": " << r.err;
+    json j = json::parse(r.out);
+    EXPECT_EQ(j["anchors"], 2);
+    EXPECT_TRUE(j["skipped"].empty()) << j["skipped"].dump();
+    std::map<std::string, std::string> noted;
+    for (const auto& n : j["not_certificates"]) noted[n["file"]] = n["reason"];
+    EXPECT_EQ(noted.size(), 6u) << j["not_certificates"].dump();
+    for (const char* name : {"/README", "/Makefile", "/.keep"}) {
+      EXPECT_TRUE(noted.count(dir + name)) << name;
+    }
+    for (const std::string& crl : std::vector<std::string>{"/root.crl.pem", "/other.crl",
+                                                           "/" + subject_hash(root_) + ".r0"}) {
+      ASSERT_TRUE(noted.count(dir + crl)) << crl;
+      EXPECT_NE(noted[dir + crl].find("certificate revocation list"), std::string::npos) << crl;
+    }
+    int in_directory = 0;
+    for (const auto& s : j["sources"]) in_directory += s.value("directory", "") == dir;
+    EXPECT_EQ(in_directory, 9);
+  }
+
+  // A person reads one line for the directory, and no warning per file.
+  auto text = run({"merge", "--force"});
+  EXPECT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_EQ(text.err.find("README"), std::string::npos) << text.err;
+  EXPECT_EQ(text.out.find("README"), std::string::npos) << text.out;
+  EXPECT_NE(
+      text.out.find("directory " + dir + " (9 files: 3 with certificates, 6 not certificates"),
+      std::string::npos)
+      << text.out;
+  EXPECT_EQ(run({"list"}).exit_code, 0);
+}
+
+TEST_F(CaPath, ABrokenCertificateOrAKeyInTheDirectoryStillFails) {
+  std::string dir = home_.path() + "/certs";
+  home_.write(dir + "/root.pem", root_.pem());
+  std::string pem = other_.pem();
+  home_.write(dir + "/broken.pem", pem.substr(0, pem.size() / 2));
+  home_.write(dir + "/key.pem", other_.key_pem());
+  use_capath(dir);
+  auto r = run({"merge", "--json"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  json j = json::parse(r.out);
+  EXPECT_EQ(j["anchors"], 1);
+  std::string skipped = j["skipped"].dump();
+  EXPECT_NE(skipped.find(dir + "/broken.pem"), std::string::npos) << skipped;
+  EXPECT_NE(skipped.find(dir + "/key.pem"), std::string::npos) << skipped;
+  EXPECT_TRUE(j["not_certificates"].empty());
+}
+
+// Outside a CAPath a file without certificates is still a mistake: the admin named it.
+TEST_F(CaPath, ANamedCaFileWithoutCertificatesIsStillBadInput) {
+  std::string file = home_.write(home_.path() + "/corp/README", "not a certificate\n");
+  auto r = run({"merge", "--ca-file", file, "--json"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find(file), std::string::npos) << r.err;
+}
+
+class HashedDirectory : public CaPath {
+ protected:
+  std::string capath() const { return home_.path() + "/etc/capath"; }
+  // openssl s_client's own verdict on `server` with -CApath etc/capath.
+  bool openssl_trusts(const testing_support::TlsServer& server) {
+    return shell("openssl s_client -brief -verify_return_error -CApath " + capath() + " -connect " +
+                 server.address() + " </dev/null") == 0;
+  }
+  testing_support::Issued leaf_ =
+      make_cert({.common_name = "localhost", .dns_names = {"localhost"}}, &root_);
+};
+
+TEST_F(HashedDirectory, KeptInStepWithTheStoreAndUsedByOpenssl) {
+  home_.write("etc/trustagent.conf", "capath = true\n");
+  auto server = testing_support::serve_certificate(home_, leaf_);
+  ASSERT_NE(server->port(), 0);
+  home_.write(home_.path() + "/in/root.pem", root_.pem());
+  home_.write(home_.path() + "/in/other.pem", other_.pem());
+  ASSERT_EQ(run({"add", home_.path() + "/in/other.pem"}).exit_code, 0);
+  EXPECT_FALSE(openssl_trusts(*server));
+  ASSERT_EQ(run({"add", home_.path() + "/in/root.pem"}).exit_code, 0);
+
+  std::string first = capath() + "/" + subject_hash(root_) + ".0";
+  ASSERT_TRUE(fs::exists(first));
+  EXPECT_EQ(read_file(first), root_.pem());
+  EXPECT_TRUE(fs::exists(capath() + "/" + subject_hash(other_) + ".0"));
+  EXPECT_TRUE(openssl_trusts(*server));
+
+  // Two anchors with one subject: .0 and .1, in store order, as `openssl rehash` names them.
+  auto twin = make_cert({.common_name = "Dir Root", .is_ca = true});
+  home_.write(home_.path() + "/in/twin.pem", twin.pem());
+  ASSERT_EQ(run({"add", home_.path() + "/in/twin.pem"}).exit_code, 0);
+  EXPECT_EQ(read_file(capath() + "/" + subject_hash(root_) + ".1"), twin.pem());
+
+  ASSERT_EQ(run({"remove", root_.sha256()}).exit_code, 0);
+  EXPECT_FALSE(openssl_trusts(*server));
+  EXPECT_EQ(read_file(capath() + "/" + subject_hash(root_) + ".0"), twin.pem());
+  EXPECT_FALSE(fs::exists(capath() + "/" + subject_hash(root_) + ".1"));
+
+  // One generation on disk: older ones are removed once the link no longer names them.
+  int generations = 0;
+  for (const auto& e : fs::directory_iterator(home_.path() + "/etc")) {
+    generations += e.path().filename().string().rfind(".capath-", 0) == 0;
+  }
+  EXPECT_EQ(generations, 1);
+
+  auto status = run({"merge", "--json"});
+  EXPECT_EQ(status.exit_code, 0) << status.err;
+  EXPECT_EQ(json::parse(status.out)["capath"], capath());
+}
+
+TEST_F(HashedDirectory, AppearsWhenAskedForAndGoesWhenNoLongerAsked) {
+  home_.write(home_.path() + "/in/root.pem", root_.pem());
+  ASSERT_EQ(run({"add", home_.path() + "/in/root.pem"}).exit_code, 0);
+  EXPECT_FALSE(fs::exists(fs::symlink_status(capath())));
+  // Asked for on a store that does not change: written anyway.
+  auto on = run({"merge", "--capath"});
+  EXPECT_EQ(on.exit_code, 0) << on.err;
+  EXPECT_TRUE(fs::exists(capath() + "/" + subject_hash(root_) + ".0"));
+  // No longer asked for: a directory nobody keeps in step would go stale, so it goes.
+  auto off = run({"merge"});
+  EXPECT_EQ(off.exit_code, 0) << off.err;
+  EXPECT_FALSE(fs::exists(fs::symlink_status(capath())));
+  EXPECT_NE(off.err.find("capath"), std::string::npos) << off.err;
+  for (const auto& e : fs::directory_iterator(home_.path() + "/etc")) {
+    EXPECT_NE(e.path().filename().string().rfind(".capath-", 0), 0u) << e.path();
+  }
+}
+
+// An administrator's own directory at etc/capath is not the agent's to replace or delete.
+TEST_F(HashedDirectory, ADirectoryTheAgentDidNotMakeIsLeftAlone) {
+  home_.write("etc/capath/mine.pem", other_.pem());
+  home_.write(home_.path() + "/in/root.pem", root_.pem());
+  ASSERT_EQ(run({"add", home_.path() + "/in/root.pem"}).exit_code, 0);
+  auto on = run({"merge", "--capath"});
+  EXPECT_EQ(on.exit_code, 2);
+  EXPECT_NE(on.err.find(capath()), std::string::npos) << on.err;
+  EXPECT_EQ(read_file(capath() + "/mine.pem"), other_.pem());
+  EXPECT_EQ(run({"merge"}).exit_code, 0);
+  EXPECT_EQ(read_file(capath() + "/mine.pem"), other_.pem());
+}
+
+}  // namespace

@@ -1,0 +1,215 @@
+#include "trust/hashed_directory.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <vector>
+
+#include "trust/atomic_file.h"
+#include "trust/fingerprint.h"
+#include "trust/source_reader.h"
+#include "trust/store_index.h"
+
+namespace trust {
+namespace {
+
+constexpr std::string_view kGeneration = ".capath-";
+constexpr std::string_view kBuilding = ".building";
+
+Error storage_error(const std::string& path, const std::string& what) {
+  Error e = make_error(Code::kBadInput, path + ": " + what + ": " + std::strerror(errno));
+  e.storage = true;
+  return e;
+}
+
+bool is_generation_name(std::string_view name) {
+  return name.substr(0, kGeneration.size()) == kGeneration &&
+         name.find('/') == std::string_view::npos;
+}
+
+// What etc/capath is now.
+struct LinkState {
+  bool present = false;
+  bool ours = false;   // a link to a .capath-* generation
+  std::string target;  // the generation's name when ours
+};
+
+LinkState link_state(const std::string& link) {
+  LinkState s;
+  struct stat st {};
+  if (::lstat(link.c_str(), &st) != 0) return s;
+  s.present = true;
+  if (!S_ISLNK(st.st_mode)) return s;
+  char buf[256];
+  ssize_t n = ::readlink(link.c_str(), buf, sizeof buf);
+  if (n <= 0 || static_cast<size_t>(n) >= sizeof buf) return s;
+  std::string target(buf, static_cast<size_t>(n));
+  if (!is_generation_name(target)) return s;
+  s.ours = true;
+  s.target = target;
+  return s;
+}
+
+// Generations (and half-built ones) other than `keep`, removed.
+void remove_other_generations(const std::string& etc, const std::string& keep) {
+  std::vector<std::string> stale;
+  if (DIR* d = ::opendir(etc.c_str())) {
+    while (dirent* entry = ::readdir(d)) {
+      std::string name = entry->d_name;
+      if (is_generation_name(name) && name != keep) stale.push_back(name);
+    }
+    ::closedir(d);
+  }
+  std::error_code ec;
+  for (const auto& name : stale) std::filesystem::remove_all(etc + "/" + name, ec);
+  if (!stale.empty()) (void)sync_directory(etc);
+}
+
+Result<void> write_whole(int dir_fd, const std::string& name, std::string_view content,
+                         const std::string& display) {
+  int fd =
+      ::openat(dir_fd, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+  if (fd < 0) return storage_error(display, "cannot create");
+  size_t written = 0;
+  while (written < content.size()) {
+    ssize_t n = ::write(fd, content.data() + written, content.size() - written);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      Error e = storage_error(display, "cannot write");
+      ::close(fd);
+      return e;
+    }
+    written += static_cast<size_t>(n);
+  }
+#ifndef __linux__
+  if (::fsync(fd) != 0) {
+    Error e = storage_error(display, "cannot sync");
+    ::close(fd);
+    return e;
+  }
+#endif
+  if (::close(fd) != 0) return storage_error(display, "cannot close");
+  return {};
+}
+
+// "<8 hex of the subject hash>.<N>" per anchor, N counting up per hash in store order.
+Result<void> write_files(const std::string& dir, const LoadedIndex& index, std::string_view store) {
+  int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir_fd < 0) return storage_error(dir, "cannot open");
+  std::map<unsigned long, int> used;
+  Result<void> result;
+  for (const auto& e : index.entries) {
+    char name[32];
+    std::snprintf(name, sizeof name, "%08lx.%d", e.subject_hash, used[e.subject_hash]++);
+    result = write_whole(dir_fd, name, store.substr(e.offset, e.length), dir + "/" + name);
+    if (!result) break;
+  }
+#ifdef __linux__
+  // One flush for the whole generation: 10,000 fsyncs would cost seconds.
+  if (result && ::syncfs(dir_fd) != 0) result = storage_error(dir, "cannot sync");
+#endif
+  ::close(dir_fd);
+  return result;
+}
+
+Result<void> write_generation(const Layout& layout, const std::string& generation) {
+  auto index = load_index(layout.merged_index);
+  auto store = read_source_file(layout.merged);
+  if (!index || !store || to_hex(sha256_of(*store)) != index->store_sha256) {
+    return make_error(Code::kBadInput, layout.merged_index +
+                                           ": missing or stale, the hashed directory cannot be "
+                                           "written; run merge --force");
+  }
+  for (const auto& e : index->entries) {
+    if (e.offset + e.length > store->size()) {
+      return make_error(Code::kBadInput, layout.merged_index + ": stale; run merge --force");
+    }
+  }
+  std::string building = layout.etc_dir + "/" + generation + std::string(kBuilding);
+  std::error_code ec;
+  std::filesystem::remove_all(building, ec);
+  if (::mkdir(building.c_str(), 0755) != 0) return storage_error(building, "cannot create");
+  auto written = write_files(building, *index, *store);
+  if (written) written = sync_directory(building);
+  std::string final_path = layout.etc_dir + "/" + generation;
+  if (written) {
+    std::filesystem::remove_all(final_path, ec);
+    if (::rename(building.c_str(), final_path.c_str()) != 0) {
+      written = storage_error(final_path, "cannot rename into place");
+    }
+  }
+  if (!written) {
+    std::filesystem::remove_all(building, ec);
+    return written.error();
+  }
+  return sync_directory(layout.etc_dir);
+}
+
+// Replaces etc/capath by rename, so that it names the old generation or the new one.
+Result<void> point_link_at(const Layout& layout, const std::string& generation) {
+  std::string temp =
+      layout.etc_dir + "/" + std::string(kGeneration) + "link" + std::string(kBuilding);
+  ::unlink(temp.c_str());
+  if (::symlink(generation.c_str(), temp.c_str()) != 0) {
+    return storage_error(temp, "cannot create link");
+  }
+  if (::rename(temp.c_str(), layout.capath.c_str()) != 0) {
+    Error e = storage_error(layout.capath, "cannot replace");
+    ::unlink(temp.c_str());
+    return e;
+  }
+  return sync_directory(layout.etc_dir);
+}
+
+std::string generation_for(const Layout& layout) {
+  auto index = load_index(layout.merged_index);
+  if (!index || index->store_sha256.size() < 16) return "";
+  return std::string(kGeneration) + index->store_sha256.substr(0, 16);
+}
+
+}  // namespace
+
+Result<HashedDirectoryChange> keep_hashed_directory(const Layout& layout, bool wanted) {
+  LinkState link = link_state(layout.capath);
+  if (!wanted) {
+    if (!link.ours) {
+      remove_other_generations(layout.etc_dir, "");  // strays of a crash, if any
+      return HashedDirectoryChange::kNone;
+    }
+    if (auto removed = remove_file_durably(layout.capath); !removed) return removed.error();
+    remove_other_generations(layout.etc_dir, "");
+    return HashedDirectoryChange::kRemoved;
+  }
+  if (link.present && !link.ours) {
+    return make_error(Code::kBadInput, layout.capath +
+                                           " exists and was not made by trustagent: it is left "
+                                           "alone; move it away to let the agent keep the hashed "
+                                           "directory there");
+  }
+  std::string generation = generation_for(layout);
+  if (generation.empty()) {
+    return make_error(Code::kBadInput, layout.merged_index +
+                                           ": missing or damaged, the hashed directory cannot be "
+                                           "written; run merge --force");
+  }
+  struct stat st {};
+  std::string current = layout.etc_dir + "/" + generation;
+  bool in_step = link.ours && link.target == generation && ::lstat(current.c_str(), &st) == 0 &&
+                 S_ISDIR(st.st_mode);
+  if (!in_step) {
+    if (auto written = write_generation(layout, generation); !written) return written.error();
+    if (auto linked = point_link_at(layout, generation); !linked) return linked.error();
+  }
+  remove_other_generations(layout.etc_dir, generation);
+  return in_step ? HashedDirectoryChange::kNone : HashedDirectoryChange::kWritten;
+}
+
+}  // namespace trust

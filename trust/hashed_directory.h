@@ -1,0 +1,28 @@
+// The merged store as a hashed directory, for programs that take a CApath (openssl -CApath, many
+// daemons): <home>/etc/capath/<subject hash>.<N>, one PEM anchor per file, named as
+// `openssl rehash` names them (N counts the anchors of one subject hash, in store order).
+//
+// etc/capath is a symbolic link to etc/.capath-<first 16 hex of the store's SHA-256>. A new
+// generation is written whole beside the old one and made durable, then the link is replaced by
+// rename: a reader sees the old directory or the new one, never a mix. Older generations are
+// removed afterwards; a crash leaves at most a stray generation, removed by the next call.
+//
+// Only a link the agent made (to a .capath-* generation) is ever replaced or removed: a directory
+// or link an administrator put at etc/capath is left alone, and asking for the hashed directory
+// then fails with a message that names it. The caller holds the writer lock.
+#pragma once
+
+#include <string>
+
+#include "trust/layout.h"
+#include "trust/result.h"
+
+namespace trust {
+
+enum class HashedDirectoryChange { kNone, kWritten, kRemoved };
+
+// wanted: bring etc/capath in step with the merged store as last written (a no-op when it already
+// is). Not wanted: remove the agent's etc/capath, since nobody would keep it in step.
+Result<HashedDirectoryChange> keep_hashed_directory(const Layout& layout, bool wanted);
+
+}  // namespace trust
