@@ -4,7 +4,7 @@ set -euo pipefail
 
 packages=(build-essential cmake ninja-build pkg-config openssl curl ca-certificates util-linux time
           libssl-dev libcurl4-openssl-dev libpugixml-dev libcli11-dev nlohmann-json3-dev
-          libgtest-dev libgmock-dev libbenchmark-dev nginx clang libclang-rt-14-dev faketime)
+          libgtest-dev libgmock-dev libbenchmark-dev nginx clang libclang-rt-14-dev faketime rpm)
 
 missing=()
 for p in "${packages[@]}"; do
