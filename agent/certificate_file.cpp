@@ -3,6 +3,7 @@
 #include <openssl/x509v3.h>
 
 #include <cctype>
+#include <unordered_map>
 
 #include "agent/fetch.h"
 #include "trust/lint.h"
@@ -14,14 +15,19 @@ namespace {
 
 trust::Result<std::string> pick_one(std::vector<trust::Certificate> certs, const std::string& path,
                                     const std::string& pick) {
-  // The leaf issued none of the others; exporters put it anywhere.
+  // The leaf issued none of the others; exporters put it anywhere. Only certificates whose issuer
+  // name hashes to a candidate's subject are compared: a 100,000-certificate bundle stays linear.
+  std::unordered_multimap<unsigned long, size_t> by_issuer;
+  for (size_t j = 0; j < certs.size(); ++j) {
+    by_issuer.emplace(X509_issuer_name_hash(certs[j].x509_ptr()), j);
+  }
   std::vector<size_t> leaves;
   for (size_t i = 0; i < certs.size(); ++i) {
     bool issuer = false;
-    for (size_t j = 0; j < certs.size(); ++j) {
-      if (i != j && X509_check_issued(certs[i].x509_ptr(), certs[j].x509_ptr()) == X509_V_OK) {
-        issuer = true;
-      }
+    auto [from, to] = by_issuer.equal_range(X509_subject_name_hash(certs[i].x509_ptr()));
+    for (auto it = from; it != to && !issuer; ++it) {
+      issuer = it->second != i &&
+               X509_check_issued(certs[i].x509_ptr(), certs[it->second].x509_ptr()) == X509_V_OK;
     }
     if (!issuer) leaves.push_back(i);
   }
@@ -41,6 +47,13 @@ trust::Result<std::string> pick_one(std::vector<trust::Certificate> certs, const
   }
   std::vector<PresentedCert> presented;
   for (const auto& c : chain) presented.push_back({c.info(), std::string(c.der())});
+  if (pick == "root" && !presented.back().info.self_signed) {
+    const auto& top = presented.back().info;
+    return trust::make_error(trust::Code::kBadInput,
+                             path + ": --pick root: the file holds no root; its chain ends at " +
+                                 top.subject + ", issued by " + top.issuer + " (--pick " +
+                                 std::to_string(presented.size()) + " takes that one anyway)");
+  }
   auto at = pick_certificate(presented, pick.empty() ? "leaf" : pick);
   if (!at) return trust::make_error(at.error().code, path + ": " + at.error().message);
   return presented[*at].der;

@@ -7,6 +7,7 @@
 #include <cctype>
 #include <optional>
 
+#include "agent/certificate_file.h"
 #include "agent/config_file.h"
 #include "agent/fetch.h"
 #include "agent/server_watch.h"
@@ -34,6 +35,9 @@ trust::Result<void> put_back(const std::string& path, const std::optional<std::s
 trust::Result<std::vector<std::string>> new_certificates(const MoveRequest& request,
                                                          const std::string& server) {
   if (!request.cert_file.empty()) {
+    auto imported = certificates_to_import(request.cert_file, request.cert_password, "");
+    if (!imported) return imported.error();
+    if (*imported) return std::move(**imported);  // a PKCS#12: its certificates, never its key
     auto content = trust::read_source_file(request.cert_file);
     if (!content) return content.error();
     auto read = trust::read_certificates(*content);

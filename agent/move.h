@@ -35,8 +35,9 @@ struct MoveRequest {
   StoreRequest store;
   std::string host;
   int port = 443;
-  std::string cert_file;    // either this…
-  std::string fingerprint;  // …or this
+  std::string cert_file;                     // either this…
+  std::optional<std::string> cert_password;  // for a PKCS#12 cert_file (agent/certificate_file.h)
+  std::string fingerprint;                   // …or this
   bool dry_run = false;
   double timeout_seconds = 10;
   std::string current_server;  // the configured server; "" : the policy's <Server>, if any

@@ -1,7 +1,7 @@
 // Options several commands share, declared once:
 //  - signing (`policy publish`, `policy reserve`): --sign-key/--sign-cert (repeatable, in pairs),
 //    --sign-pass-file, --valid-days and, for publish, --next-signers;
-//  - a PKCS#12 password (`add`, `reserve add`, `lint`): --password or --password-file;
+//  - a PKCS#12 password (`add`, `reserve add`, `move`, `lint`): --password or --password-file;
 //  - an activation time (`reserve add`, `policy reserve`): --activate-at or --activate-in.
 #pragma once
 

@@ -4,6 +4,7 @@
 #include <optional>
 #include <sstream>
 
+#include "agent/cli/command_options.h"
 #include "agent/cli/context.h"
 #include "agent/cli/output.h"
 #include "agent/json_text.h"
@@ -14,6 +15,7 @@ namespace cli {
 void add_move_command(CLI::App& app, Context& ctx) {
   struct Options {
     std::string address, cert, fingerprint;
+    PasswordOptions password;
     int port = 443;
     bool dry_run = false;
     double timeout = 10;
@@ -36,6 +38,7 @@ void add_move_command(CLI::App& app, Context& ctx) {
                   "fingerprint")
       ->excludes(cert)
       ->configurable(false);
+  add_password_options(sub, opts->password);
   sub->add_flag("--dry-run", opts->dry_run, "Check everything, change nothing");
   sub->add_option("--timeout", opts->timeout, "Seconds for each connection (default 10)")
       ->check(CLI::PositiveNumber);
@@ -46,6 +49,12 @@ void add_move_command(CLI::App& app, Context& ctx) {
     request.host = opts->address;
     request.port = opts->port;
     request.cert_file = opts->cert;
+    auto password = password_of(opts->password);
+    if (!password) {
+      ctx.exit_code = fail(ctx, password.error());
+      return;
+    }
+    request.cert_password = *password;
     request.fingerprint = opts->fingerprint;
     request.dry_run = opts->dry_run;
     request.timeout_seconds = opts->timeout;

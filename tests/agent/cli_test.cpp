@@ -313,6 +313,22 @@ TEST(AddPick, TakesOneCertificateOfAChainInAnyOrder) {
   EXPECT_EQ(json::parse(all.out)["added"].size(), 3u);
 }
 
+// A server's chain file without its root: --pick root must not quietly take the intermediate.
+TEST(AddPick, RootOfAChainThatHasNoneIsRefusedNotGuessed) {
+  testing_support::Issued root = make_cert({.common_name = "Absent Root", .is_ca = true});
+  testing_support::Issued inter =
+      make_cert({.common_name = "Top Intermediate", .is_ca = true}, &root);
+  testing_support::Issued leaf = make_cert({.common_name = "pick.example"}, &inter);
+  testing_support::TempHome home;
+  std::string file = home.write("in/chain.pem", leaf.pem() + inter.pem());
+  auto r = run_cli({"add", file, "--pick", "root", "--home", home.path()});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("no root"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("Top Intermediate"), std::string::npos) << r.err;
+  EXPECT_FALSE(testing_support::file_exists(home.etc("cainfo.pem")));
+  EXPECT_EQ(run_cli({"add", file, "--pick", "2", "--home", home.path()}).exit_code, 0);
+}
+
 }  // namespace
 
 namespace {

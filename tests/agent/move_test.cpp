@@ -221,6 +221,31 @@ TEST_F(Move, TheSystemHomeNeedsRoot) {
 
 namespace {
 
+// Kaspersky's procedure hands the new server's certificate over as a .pfx: its certificate is
+// taken with the password, its key never decrypted nor stored.
+TEST_F(Move, ToASecondServerWithItsPkcs12) {
+  std::string pfx =
+      home_.write("in/new.pfx", testing_support::make_pkcs12(new_cert_, {}, "s3cret"));
+  before_ = testing_support::snapshot(home_.path());
+  auto wrong = move_to(*new_server_);
+  wrong.insert(wrong.end(), {"--cert", pfx, "--password", "nope"});
+  auto refused = run(wrong);
+  EXPECT_EQ(refused.exit_code, 2) << refused.err;
+  EXPECT_NE(refused.err.find("password"), std::string::npos) << refused.err;
+  expect_nothing_changed();
+
+  auto args = move_to(*new_server_);
+  args.insert(args.end(), {"--cert", pfx, "--password", "s3cret", "--json"});
+  auto r = run(args);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(json::parse(r.out)["verified_by"], new_cert_.sha256());
+  std::string cainfo = read_file(home_.etc("cainfo.pem"));
+  EXPECT_EQ(cainfo.find("PRIVATE KEY"), std::string::npos);
+  auto now_trusted = trust::read_certificates(cainfo).certs;
+  ASSERT_EQ(now_trusted.size(), 1u);
+  EXPECT_EQ(trust::to_hex(now_trusted[0].sha256), new_cert_.sha256());
+}
+
 TEST_F(Move, AnUnreadableCertificateFileChangesNothing) {
   auto args = move_to(*new_server_);
   args.insert(args.end(), {"--cert", home_.path() + "/in/none.pem"});
