@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <unordered_map>
+#include <unordered_set>
 
 #include "trust/time_format.h"
 
@@ -21,24 +23,39 @@ bool mentions_sha1(std::string algorithm) {
   return algorithm.find("sha1") != std::string::npos;
 }
 
-const Reserve* reserve_for(const std::string& sha256, const std::vector<Reserve>& reserves) {
-  for (const auto& r : reserves) {
-    if (r.sha256 == sha256) return &r;
-  }
-  return nullptr;
-}
+// What the checks ask of every anchor, looked up once: a store of 100,000 anchors must not cost
+// 100,000 scans of itself.
+struct StoreFacts {
+  std::unordered_map<std::string, const Reserve*> reserve_by_sha256;
+  std::unordered_set<std::string> replaced_pins;           // "sha256:…" a reserve takes over
+  std::unordered_set<std::string> subjects;                // to tell whether an issuer is here
+  std::unordered_map<std::string, int64_t> latest_expiry;  // per subject
 
-bool has_successor(const Anchor& a, const std::vector<Anchor>& anchors,
-                   const std::vector<Reserve>& reserves) {
-  std::string pin = "sha256:" + a.info.sha256;
-  for (const auto& r : reserves) {
-    if (std::find(r.replaces.begin(), r.replaces.end(), pin) != r.replaces.end()) return true;
+  StoreFacts(const std::vector<Anchor>& anchors, const std::vector<Reserve>& reserves) {
+    for (const auto& r : reserves) {
+      reserve_by_sha256.emplace(r.sha256, &r);
+      replaced_pins.insert(r.replaces.begin(), r.replaces.end());
+    }
+    for (const auto& a : anchors) {
+      subjects.insert(a.info.subject);
+      auto [it, inserted] = latest_expiry.emplace(a.info.subject, a.info.not_after);
+      if (!inserted) it->second = std::max(it->second, a.info.not_after);
+    }
   }
-  return std::any_of(anchors.begin(), anchors.end(), [&](const Anchor& b) {
-    return b.info.sha256 != a.info.sha256 && b.info.subject == a.info.subject &&
-           b.info.not_after > a.info.not_after;
-  });
-}
+
+  const Reserve* reserve_for(const std::string& sha256) const {
+    auto it = reserve_by_sha256.find(sha256);
+    return it == reserve_by_sha256.end() ? nullptr : it->second;
+  }
+
+  // A reserve names it as replaced, or another anchor of its subject outlives it.
+  bool has_successor(const Anchor& a) const {
+    return replaced_pins.count("sha256:" + a.info.sha256) > 0 ||
+           latest_expiry.at(a.info.subject) > a.info.not_after;
+  }
+
+  bool issuer_in_store(const Anchor& a) const { return subjects.count(a.info.issuer) > 0; }
+};
 
 bool only_in_system_bundle(const Anchor& a, const std::vector<std::string>& system_sources) {
   return !a.sources.empty() &&
@@ -46,11 +63,6 @@ bool only_in_system_bundle(const Anchor& a, const std::vector<std::string>& syst
            return std::find(system_sources.begin(), system_sources.end(), s) !=
                   system_sources.end();
          });
-}
-
-bool issuer_in_store(const Anchor& a, const std::vector<Anchor>& anchors) {
-  return std::any_of(anchors.begin(), anchors.end(),
-                     [&](const Anchor& b) { return b.info.subject == a.info.issuer; });
 }
 
 }  // namespace
@@ -66,6 +78,7 @@ std::vector<AnchorWarning> anchor_warnings(const std::vector<Anchor>& anchors,
   const std::vector<Reserve>& reserves = context.reserves;
   const int64_t now = context.now;
   const int64_t lead_needed = context.refresh_interval_seconds + context.refresh_jitter_seconds;
+  const StoreFacts facts(anchors, reserves);
   std::vector<AnchorWarning> out;
   for (const auto& a : anchors) {
     const CertInfo& i = a.info;
@@ -74,7 +87,7 @@ std::vector<AnchorWarning> anchor_warnings(const std::vector<Anchor>& anchors,
       out.push_back({code, i.sha256, who + " " + message});
     };
     bool managed = is_agent_managed(a);
-    const Reserve* reserve = reserve_for(i.sha256, reserves);
+    const Reserve* reserve = facts.reserve_for(i.sha256);
     bool pending = reserve && reserve->pending(now);
 
     if (i.not_after <= now && only_in_system_bundle(a, context.system_sources)) {
@@ -86,7 +99,7 @@ std::vector<AnchorWarning> anchor_warnings(const std::vector<Anchor>& anchors,
       warn("anchor_expired",
            "expired on " + to_iso8601(i.not_after) + " (" + days_text(now - i.not_after) + " ago)");
     } else if (managed && !pending && i.not_after - now <= kExpiryWarningDays * kDay &&
-               !has_successor(a, anchors, reserves)) {
+               !facts.has_successor(a)) {
       warn("expires_soon_no_reserve",
            "expires on " + to_iso8601(i.not_after) + " (in " + days_text(i.not_after - now) +
                ") and no reserve is known: when the server switches, this endpoint loses it "
@@ -100,7 +113,7 @@ std::vector<AnchorWarning> anchor_warnings(const std::vector<Anchor>& anchors,
                ", less than one refresh interval plus jitter (" + std::to_string(lead_needed) +
                " s) later: endpoints that refresh on schedule may not have it in time");
     }
-    if (managed && !i.self_signed && !issuer_in_store(a, anchors)) {
+    if (managed && !i.self_signed && !facts.issuer_in_store(a)) {
       warn("partial_chain_anchor",
            "is not a root and its issuer '" + i.issuer +
                "' is not in the store: only clients that accept partial chains (curl, "
