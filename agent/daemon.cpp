@@ -136,6 +136,9 @@ Cycle run_cycle(const DaemonOptions& options, bool full, const Log& log) {
   for (const auto& h : applied.hooks) {
     if (!h.ok()) log(LOG_WARNING, "hook " + h.name + ": " + h.error);
   }
+  if (const auto& e = applied.hashed_directory_error) {
+    log(LOG_ERR, "the hashed directory was not updated (the store was): " + e->message);
+  }
   c.ok = true;
   c.report["result"] = "ok";
   c.report["regenerated"] = m.regenerated;

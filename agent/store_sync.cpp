@@ -1,5 +1,7 @@
 #include "agent/store_sync.h"
 
+#include <unistd.h>
+
 #include <ctime>
 #include <optional>
 #include <utility>
@@ -68,6 +70,22 @@ trust::Result<StoreOutcome> last_good_store(const trust::Layout& layout, const t
   return outcome;
 }
 
+// After the store is written: a failure here is reported, and changes neither the store nor
+// whether the hooks run.
+void update_hashed_directory(const trust::Layout& layout, const StoreRequest& request,
+                             StoreOutcome& outcome) {
+  auto capath = trust::keep_hashed_directory(layout, request.hashed_directory, request.merge.force);
+  if (!capath) {
+    outcome.hashed_directory_error = capath.error();
+    return;
+  }
+  if (*capath == trust::HashedDirectoryChange::kRemoved) {
+    outcome.report.notes.push_back(layout.capath + " removed: the hashed directory was turned off");
+  } else if (request.hashed_directory != false && ::access(layout.capath.c_str(), F_OK) == 0) {
+    outcome.hashed_directory = layout.capath;
+  }
+}
+
 }  // namespace
 
 trust::Result<StoreOutcome> sync_store(const StoreRequest& request, const Mutation& mutate) {
@@ -129,14 +147,7 @@ trust::Result<StoreOutcome> sync_store(const StoreRequest& request, const Mutati
   auto report = trust::update_store(layout, *sources, request.merge);
   if (!report) return failed(report.error());
   outcome.report = std::move(*report);
-  auto capath = trust::keep_hashed_directory(layout, request.hashed_directory);
-  if (!capath) return capath.error();  // the store itself is written; the next run tries again
-  if (request.hashed_directory) outcome.hashed_directory = layout.capath;
-  if (*capath == trust::HashedDirectoryChange::kRemoved) {
-    outcome.report.notes.push_back(layout.capath +
-                                   " removed: the hashed directory is no longer asked for "
-                                   "(capath = true in trustagent.conf, or --capath)");
-  }
+  update_hashed_directory(layout, request, outcome);
   if (outcome.report.regenerated) outcome.hooks = run_hooks(layout, outcome.report);
   return outcome;
 }

@@ -32,9 +32,9 @@ struct StoreRequest {
   // Files beyond the agent-managed sources and reserve records that a Mutation edits: put back
   // too when what follows it fails.
   std::vector<std::string> also_undo;
-  // Keep etc/capath, the store as a hashed directory (trust/hashed_directory.h); when false, an
-  // etc/capath the agent made is removed, since nothing would keep it in step any more.
-  bool hashed_directory = false;
+  // etc/capath, the store as a hashed directory (trust/hashed_directory.h): true makes and keeps
+  // it, nullopt keeps one the agent made in step, false removes it.
+  std::optional<bool> hashed_directory;
 };
 
 struct StoreOutcome {
@@ -48,6 +48,9 @@ struct StoreOutcome {
   // source may have changed since (even dropped an anchor) without the store following.
   std::optional<std::string> stale_because;
   std::optional<std::string> hashed_directory;  // etc/capath, when kept
+  // The store was written and the hooks ran, but etc/capath could not be brought in step (the
+  // next command tries again); the command fails with this.
+  std::optional<trust::Error> hashed_directory_error;
 };
 
 using Mutation = std::function<trust::Result<void>(const trust::Layout&)>;

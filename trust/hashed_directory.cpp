@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -21,8 +22,11 @@
 namespace trust {
 namespace {
 
+namespace fs = std::filesystem;
+
 constexpr std::string_view kGeneration = ".capath-";
 constexpr std::string_view kBuilding = ".building";
+constexpr std::string_view kLink = ".link";
 
 Error storage_error(const std::string& path, const std::string& what) {
   Error e = make_error(Code::kBadInput, path + ": " + what + ": " + std::strerror(errno));
@@ -30,9 +34,20 @@ Error storage_error(const std::string& path, const std::string& what) {
   return e;
 }
 
-bool is_generation_name(std::string_view name) {
-  return name.substr(0, kGeneration.size()) == kGeneration &&
-         name.find('/') == std::string_view::npos;
+bool is_hex16(std::string_view s) {
+  return s.size() == 16 && std::all_of(s.begin(), s.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
+}
+
+// ".capath-<16 hex>" (a generation), and the same with ".building" or ".link" (one being made):
+// nothing else in etc/ is the agent's to remove.
+bool is_generation_name(std::string_view name, bool finished_only = false) {
+  if (name.substr(0, kGeneration.size()) != kGeneration) return false;
+  name.remove_prefix(kGeneration.size());
+  if (!is_hex16(name.substr(0, 16))) return false;
+  std::string_view rest = name.substr(16);
+  return rest.empty() || (!finished_only && (rest == kBuilding || rest == kLink));
 }
 
 // What etc/capath is now.
@@ -52,7 +67,7 @@ LinkState link_state(const std::string& link) {
   ssize_t n = ::readlink(link.c_str(), buf, sizeof buf);
   if (n <= 0 || static_cast<size_t>(n) >= sizeof buf) return s;
   std::string target(buf, static_cast<size_t>(n));
-  if (!is_generation_name(target)) return s;
+  if (!is_generation_name(target, true)) return s;
   s.ours = true;
   s.target = target;
   return s;
@@ -169,47 +184,72 @@ Result<void> point_link_at(const Layout& layout, const std::string& generation) 
   return sync_directory(layout.etc_dir);
 }
 
-std::string generation_for(const Layout& layout) {
-  auto index = load_index(layout.merged_index);
-  if (!index || index->store_sha256.size() < 16) return "";
-  return std::string(kGeneration) + index->store_sha256.substr(0, 16);
+// As many files as the store has anchors, and nothing else.
+bool complete(const std::string& dir, size_t anchors) {
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) return false;
+  size_t files = 0;
+  while (dirent* entry = ::readdir(d)) {
+    std::string_view name = entry->d_name;
+    if (name != "." && name != "..") ++files;
+  }
+  ::closedir(d);
+  return files == anchors;
+}
+
+Result<HashedDirectoryChange> remove_ours(const Layout& layout, const LinkState& link) {
+  if (!link.ours) {
+    remove_other_generations(layout.etc_dir, "");  // strays of a crash, if any
+    return HashedDirectoryChange::kNone;
+  }
+  if (auto removed = remove_file_durably(layout.capath); !removed) return removed.error();
+  remove_other_generations(layout.etc_dir, "");
+  return HashedDirectoryChange::kRemoved;
 }
 
 }  // namespace
 
-Result<HashedDirectoryChange> keep_hashed_directory(const Layout& layout, bool wanted) {
+Result<HashedDirectoryChange> keep_hashed_directory(const Layout& layout,
+                                                    std::optional<bool> wanted, bool force) {
   LinkState link = link_state(layout.capath);
-  if (!wanted) {
-    if (!link.ours) {
-      remove_other_generations(layout.etc_dir, "");  // strays of a crash, if any
-      return HashedDirectoryChange::kNone;
-    }
-    if (auto removed = remove_file_durably(layout.capath); !removed) return removed.error();
-    remove_other_generations(layout.etc_dir, "");
-    return HashedDirectoryChange::kRemoved;
-  }
+  if (wanted == false) return remove_ours(layout, link);
+  if (!wanted && !link.ours) return HashedDirectoryChange::kNone;  // never asked for
   if (link.present && !link.ours) {
     return make_error(Code::kBadInput, layout.capath +
                                            " exists and was not made by trustagent: it is left "
                                            "alone; move it away to let the agent keep the hashed "
                                            "directory there");
   }
-  std::string generation = generation_for(layout);
-  if (generation.empty()) {
+  auto index = load_index(layout.merged_index);
+  if (!index || !is_hex16(std::string_view(index->store_sha256).substr(0, 16))) {
     return make_error(Code::kBadInput, layout.merged_index +
                                            ": missing or damaged, the hashed directory cannot be "
                                            "written; run merge --force");
   }
-  struct stat st {};
+  std::string generation = std::string(kGeneration) + index->store_sha256.substr(0, 16);
   std::string current = layout.etc_dir + "/" + generation;
-  bool in_step = link.ours && link.target == generation && ::lstat(current.c_str(), &st) == 0 &&
-                 S_ISDIR(st.st_mode);
+  bool in_step =
+      !force && link.ours && link.target == generation && complete(current, index->entries.size());
   if (!in_step) {
     if (auto written = write_generation(layout, generation); !written) return written.error();
     if (auto linked = point_link_at(layout, generation); !linked) return linked.error();
   }
   remove_other_generations(layout.etc_dir, generation);
   return in_step ? HashedDirectoryChange::kNone : HashedDirectoryChange::kWritten;
+}
+
+bool is_agent_output(const Layout& layout, const std::string& path) {
+  std::error_code ec;
+  fs::path real = fs::weakly_canonical(path, ec);
+  if (ec) return false;
+  fs::path etc = fs::weakly_canonical(layout.etc_dir, ec);
+  if (ec) return false;
+  for (const auto& own : {layout.merged, layout.merged_index}) {
+    if (real == fs::weakly_canonical(own, ec)) return true;
+  }
+  // A file of a generation, whether reached through etc/capath or directly.
+  return real.parent_path().parent_path() == etc &&
+         is_generation_name(real.parent_path().filename().string());
 }
 
 }  // namespace trust

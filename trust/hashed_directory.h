@@ -7,11 +7,14 @@
 // rename: a reader sees the old directory or the new one, never a mix. Older generations are
 // removed afterwards; a crash leaves at most a stray generation, removed by the next call.
 //
-// Only a link the agent made (to a .capath-* generation) is ever replaced or removed: a directory
-// or link an administrator put at etc/capath is left alone, and asking for the hashed directory
-// then fails with a message that names it. The caller holds the writer lock.
+// Only a link the agent made (to a .capath-<16 hex> generation) is ever replaced or removed: a
+// directory or link an administrator put at etc/capath is left alone, and asking for the hashed
+// directory then fails with a message that names it. A generation whose file count is not the
+// store's anchor count (a file removed or added by hand) is rebuilt; `force` always rebuilds.
+// The caller holds the writer lock.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "trust/layout.h"
@@ -21,8 +24,14 @@ namespace trust {
 
 enum class HashedDirectoryChange { kNone, kWritten, kRemoved };
 
-// wanted: bring etc/capath in step with the merged store as last written (a no-op when it already
-// is). Not wanted: remove the agent's etc/capath, since nobody would keep it in step.
-Result<HashedDirectoryChange> keep_hashed_directory(const Layout& layout, bool wanted);
+// wanted true: make etc/capath, or keep it in step with the merged store as last written (a no-op
+// when it already is). nullopt: keep it in step if the agent made one, so that no command leaves
+// it stale. false: remove the agent's etc/capath.
+Result<HashedDirectoryChange> keep_hashed_directory(const Layout& layout,
+                                                    std::optional<bool> wanted, bool force);
+
+// Whether `path` is inside the agent's own outputs (the merged store, its index, the hashed
+// directory): such a file must never be read back as a source.
+bool is_agent_output(const Layout& layout, const std::string& path);
 
 }  // namespace trust

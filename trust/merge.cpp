@@ -10,6 +10,7 @@
 #include "trust/atomic_file.h"
 #include "trust/cert_cache.h"
 #include "trust/fingerprint.h"
+#include "trust/hashed_directory.h"
 #include "trust/merge_state.h"
 #include "trust/pem_parity.h"
 #include "trust/source_check.h"
@@ -131,6 +132,16 @@ std::vector<ExpectedCert> expected_anchors(const std::vector<StoreEntry>& anchor
   return out;
 }
 
+// Belt and braces before a file is called harmless: no certificate or key marker anywhere in its
+// bytes, whatever any reader made of them (an SSH2 key is not PEM, and still a key).
+bool mentions_certificate_or_key(std::string_view content) {
+  for (std::string_view marker : {"BEGIN CERTIFICATE", "BEGIN X509 CERTIFICATE",
+                                  "BEGIN TRUSTED CERTIFICATE", "PRIVATE KEY"}) {
+    if (content.find(marker) != std::string_view::npos) return true;
+  }
+  return false;
+}
+
 // The certificates of one source's bytes that may be anchors; what is skipped goes to the report.
 std::vector<RawCert> certificates_of(const SourceSpec& spec, std::string_view content,
                                      CertCache& cache, MergeReport& report) {
@@ -145,7 +156,8 @@ std::vector<RawCert> certificates_of(const SourceSpec& spec, std::string_view co
              ") in text that is not a PEM block at a line's start; not trusted (rewrite the "
              "file: other programs reading it directly would trust it)"});
   }
-  if (!spec.directory.empty() && hidden.empty() && read.holds_no_certificate_at_all()) {
+  if (!spec.directory.empty() && hidden.empty() && read.holds_no_certificate_at_all() &&
+      !mentions_certificate_or_key(content)) {
     std::string reason = read.warnings.empty() ? "no certificate" : read.warnings.front().reason;
     if (auto cut = reason.rfind(", skipped"); cut != std::string::npos) reason.resize(cut);
     report.not_certificates.push_back({spec.display, 0, reason});
@@ -219,7 +231,16 @@ Result<MergeReport> update_store(const Layout& layout, const std::vector<SourceS
   MergeReport report;
   std::optional<MergeState> state = load_merge_state(layout.merge_state);
   std::vector<Probed> probed(specs.size());
-  for (size_t i = 0; i < specs.size(); ++i) probed[i].probe = probe_source(specs[i].path);
+  for (size_t i = 0; i < specs.size(); ++i) {
+    probed[i].probe = probe_source(specs[i].path);
+    if (probed[i].probe.presence == Presence::kPresent && is_agent_output(layout, specs[i].path)) {
+      // Read back as a source, the store would keep every anchor it ever had.
+      probed[i].probe.presence = Presence::kRefused;
+      probed[i].probe.reason =
+          "is trustagent's own output (the merged store, its index or its hashed directory), "
+          "never a source";
+    }
+  }
 
   bool stamps_moved = false;
   std::string why =

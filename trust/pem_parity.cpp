@@ -10,11 +10,14 @@
 
 namespace trust {
 
-Result<std::vector<PemBlock>> openssl_pem_blocks(std::string_view text) {
+namespace {
+
+// Every block OpenSSL's PEM reader finds, up to where it stops; why it stopped, or "" at the end.
+// What comes before a stop counts: OpenSSL's directory lookup (-CApath) keeps those certificates.
+std::string read_blocks(std::string_view text, std::vector<PemBlock>& out) {
   ossl::drain_errors();
   ossl::Ptr<BIO> bio(BIO_new_mem_buf(text.data(), static_cast<int>(text.size())));
-  if (!bio) return make_error(Code::kBadInput, "out of memory: " + ossl::drain_errors());
-  std::vector<PemBlock> out;
+  if (!bio) return "out of memory: " + ossl::drain_errors();
   for (;;) {
     char* name = nullptr;
     char* header = nullptr;
@@ -31,22 +34,32 @@ Result<std::vector<PemBlock>> openssl_pem_blocks(std::string_view text) {
     unsigned long error = ERR_peek_last_error();
     if (ERR_GET_LIB(error) == ERR_LIB_PEM && ERR_GET_REASON(error) == PEM_R_NO_START_LINE) {
       ossl::drain_errors();
-      return out;  // no further BEGIN line: the end of the text
+      return "";  // no further BEGIN line: the end of the text
     }
-    return make_error(Code::kBadInput, "OpenSSL's PEM reader stops after " +
-                                           std::to_string(out.size()) +
-                                           " block(s): " + ossl::drain_errors());
+    std::string why = ossl::drain_errors();
+    return why.empty() ? "unreadable block" : why;
   }
+}
+
+}  // namespace
+
+Result<std::vector<PemBlock>> openssl_pem_blocks(std::string_view text) {
+  std::vector<PemBlock> out;
+  if (std::string stopped = read_blocks(text, out); !stopped.empty()) {
+    return make_error(Code::kBadInput, "OpenSSL's PEM reader stops after " +
+                                           std::to_string(out.size()) + " block(s): " + stopped);
+  }
+  return out;
 }
 
 std::vector<std::string> certificates_only_openssl_sees(std::string_view text,
                                                         const std::vector<std::string_view>& ours) {
   std::vector<std::string> out;
   if (text.find("-----BEGIN") == std::string_view::npos) return out;
-  auto blocks = openssl_pem_blocks(text);
-  if (!blocks) return out;  // unreadable for OpenSSL: it trusts nothing from it
+  std::vector<PemBlock> blocks;
+  (void)read_blocks(text, blocks);  // a later unreadable block does not undo the earlier ones
   std::unordered_set<std::string_view> known(ours.begin(), ours.end());
-  for (auto& b : *blocks) {
+  for (auto& b : blocks) {
     if ((b.label == "CERTIFICATE" || b.label == "X509 CERTIFICATE") && !known.count(b.der)) {
       out.push_back(std::move(b.der));
     }

@@ -27,7 +27,8 @@ Result<std::vector<PemBlock>> openssl_pem_blocks(std::string_view text);
 
 // The certificates OpenSSL's PEM reader finds in a source's `text` that trustagent's reader did
 // not (`ours`, DER): text that only some readers take as a certificate, such as a BEGIN line in
-// the middle of a long line. They are never trusted; the merge says so, naming each.
+// the middle of a long line. They are never trusted; the merge says so, naming each. Those found
+// before a block OpenSSL cannot read count too: its directory lookup keeps them.
 std::vector<std::string> certificates_only_openssl_sees(std::string_view text,
                                                         const std::vector<std::string_view>& ours);
 

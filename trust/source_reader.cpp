@@ -127,7 +127,8 @@ void read_pkcs7(std::string_view der, int block, ReadResult& out) {
   }
   int count = certs ? sk_X509_num(certs) : 0;
   if (count == 0) {
-    out.warn({block, "PKCS#7 bundle holds no certificates"});
+    // `openssl crl2pkcs7` writes CRLs alone in a bundle: nothing to trust, nothing damaged.
+    out.warn({block, "PKCS#7 bundle holds no certificates", WarningKind::kNotACertificate});
     return;
   }
   for (int i = 0; i < count; ++i) {
@@ -195,7 +196,7 @@ void take_pem_block(std::string_view label, std::string_view body, int block, Re
   bool is_cert = label == "CERTIFICATE" || label == "X509 CERTIFICATE";
   bool is_trusted = label == "TRUSTED CERTIFICATE";
   bool is_pkcs7 = label == "PKCS7" || label == "PKCS #7 SIGNED DATA" || label == "CMS";
-  if (ends_with(label, "PRIVATE KEY")) {
+  if (label.find("PRIVATE") != std::string_view::npos) {  // PEM's, PGP's "PRIVATE KEY BLOCK"
     // Never decoded: the key's bytes go nowhere, not even into a buffer we keep.
     out.warn({block, "private key, skipped (never copied)"});
     return;
@@ -439,11 +440,19 @@ Result<std::string> read_source_file(const std::string& path, size_t max_bytes,
 }
 
 void ReadResult::warn(ReadWarning warning) {
-  if (warning.kind == WarningKind::kDefect) ++defects;
+  bool defect = warning.kind == WarningKind::kDefect;
+  if (defect) ++defects;
+  ++more_warnings;
   if (warnings.size() < kMaxReadWarnings) {
     warnings.push_back(std::move(warning));
-  } else {
-    ++more_warnings;
+    --more_warnings;
+  } else if (defect) {
+    // A defect is what fails the file: it takes the place of the last harmless note (a CRL among
+    // hundreds), so that the reason is named, not only counted.
+    auto harmless = std::find_if(warnings.rbegin(), warnings.rend(), [](const ReadWarning& w) {
+      return w.kind == WarningKind::kNotACertificate;
+    });
+    if (harmless != warnings.rend()) *harmless = std::move(warning);
   }
 }
 

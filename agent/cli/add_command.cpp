@@ -73,7 +73,7 @@ void add_add_command(CLI::App& app, Context& ctx) {
       }
       print_merge_text(*outcome);
     }
-    bool clean = added.skipped.empty() && outcome->report.clean();
+    bool clean = added.skipped.empty() && merge_exit_code(*outcome) == 0;
     ctx.exit_code = clean ? 0 : static_cast<int>(trust::Code::kBadInput);
   });
 }

@@ -4,6 +4,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,7 +19,7 @@ struct Context {
   double lock_timeout = 10;
   std::string server;  // host[:port] of the agent's server, from the config or --server
   std::vector<std::string> mirrors;  // more central servers with the same policies (--mirror)
-  bool capath = false;               // keep etc/capath (--capath, or capath = true)
+  std::optional<bool> capath;        // etc/capath: --capath / --no-capath, or capath = true / false
   int exit_code = 0;
 
   agent::StoreRequest store_request() const {

@@ -105,10 +105,12 @@ int main(int argc, char** argv) {
                  "repeatable; also 'mirror = [\"URL\", …]' in the config")
       ->take_all()
       ->allow_extra_args(false);
-  app.add_flag("--capath", ctx.capath,
-               "Also keep etc/capath, the store as a hashed directory for -CApath users "
-               "(<subject hash>.N files); also 'capath = true' in the config. Without it, an "
-               "etc/capath the agent made is removed");
+  // A function, not the optional itself: CLI11 2.1 sets an optional flag to false when absent.
+  app.add_flag_function(
+      "--capath,!--no-capath", [&ctx](int64_t count) { ctx.capath = count > 0; },
+      "Also keep etc/capath, the store as a hashed directory for -CApath users "
+      "(<subject hash>.N files); once made, every command keeps it in step until "
+      "--no-capath removes it; also 'capath = true|false' in the config");
   app.config_formatter(std::make_shared<CheckedConfig>(*settings));
   app.set_config("--config", config, "Settings file (INI); command-line flags override it", false);
   // Settings for later features may already be in the file; they must not break today's commands.

@@ -120,6 +120,7 @@ nlohmann::json merge_json(const agent::StoreOutcome& outcome) {
   j["stale_store"] = outcome.stale_because.has_value();
   j["capath"] =
       outcome.hashed_directory ? nlohmann::json(*outcome.hashed_directory) : nlohmann::json();
+  if (outcome.hashed_directory_error) j["capath_error"] = outcome.hashed_directory_error->message;
   j["rollover"] = outcome.rollover.notes;
   auto hooks = nlohmann::json::array();
   for (const auto& h : outcome.hooks) {
@@ -178,10 +179,15 @@ void print_warnings(const agent::StoreOutcome& outcome) {
   for (const auto& h : outcome.hooks) {
     if (!h.ok()) std::cerr << "trustagent: warning: hook " << h.name << ": " << h.error << "\n";
   }
+  if (const auto& e = outcome.hashed_directory_error) {
+    std::cerr << "trustagent: error: the hashed directory was not updated (the store was): "
+              << trust::printable_text(e->message) << "\n";
+  }
 }
 
 int merge_exit_code(const agent::StoreOutcome& outcome) {
-  bool clean = outcome.report.clean() && outcome.policy_errors.empty();
+  bool clean =
+      outcome.report.clean() && outcome.policy_errors.empty() && !outcome.hashed_directory_error;
   return clean ? 0 : static_cast<int>(trust::Code::kBadInput);
 }
 

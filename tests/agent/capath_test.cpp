@@ -111,6 +111,59 @@ TEST_F(CaPath, OrdinaryContentsOfACertificateDirectoryAreNotedNotFatal) {
   EXPECT_EQ(run({"list"}).exit_code, 0);
 }
 
+// Review: OpenSSL's reader finds a certificate after a long line in a CRL file, then stops on a
+// broken block; -CApath trusted the certificate while the merge called the file harmless.
+TEST_F(CaPath, ACrlThatHidesACertificateIsNotHarmless) {
+  std::string dir = home_.path() + "/certs";
+  home_.write(dir + "/root.pem", root_.pem());
+  home_.write(dir + "/hidden.crl", testing_support::make_crl_pem(root_) + std::string(254, 'x') +
+                                       other_.pem() +
+                                       "-----BEGIN X509 CRL-----\n!!!!\n-----END X509 CRL-----\n");
+  use_capath(dir);
+  auto r = run({"merge", "--json"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  json j = json::parse(r.out);
+  EXPECT_TRUE(j["not_certificates"].empty()) << j.dump();
+  EXPECT_NE(j["skipped"].dump().find(other_.sha256()), std::string::npos) << j["skipped"].dump();
+}
+
+// Review: keys in formats other than PEM's "… PRIVATE KEY" passed as "not a certificate"; and
+// a CRL-only PKCS#7 (openssl crl2pkcs7) failed as if it were a damaged bundle.
+TEST_F(CaPath, AnyPrivateKeyFailsAndACrlOnlyBundleDoesNot) {
+  std::string dir = home_.path() + "/certs";
+  home_.write(dir + "/root.pem", root_.pem());
+  std::string crl = home_.write(home_.path() + "/crl.pem", testing_support::make_crl_pem(root_));
+  ASSERT_EQ(shell("openssl crl2pkcs7 -in " + crl + " -out " + dir + "/crl.p7b"), 0);
+  use_capath(dir);
+  auto clean = run({"merge", "--json"});
+  EXPECT_EQ(clean.exit_code, 0) << clean.err;
+  EXPECT_EQ(json::parse(clean.out)["not_certificates"].size(), 1u) << clean.out;
+  home_.write(
+      dir + "/id.asc",
+      "-----BEGIN PGP PRIVATE KEY BLOCK-----\n\nlQOYBF0=\n-----END PGP PRIVATE KEY BLOCK-----\n");
+  home_.write(dir + "/id.ssh2",
+              "---- BEGIN SSH2 ENCRYPTED PRIVATE KEY ----\nP2/56wAAA==\n---- END SSH2 ENCRYPTED "
+              "PRIVATE KEY ----\n");
+  auto keys = run({"merge", "--json"});
+  EXPECT_EQ(keys.exit_code, 2) << keys.err;
+  std::string skipped = json::parse(keys.out)["skipped"].dump();
+  EXPECT_NE(skipped.find("id.asc"), std::string::npos) << skipped;
+  EXPECT_NE(skipped.find("id.ssh2"), std::string::npos) << skipped;
+}
+
+// Review: after 100 CRL blocks the broken certificate that fails the file was only counted.
+TEST_F(CaPath, TheDefectIsNamedEvenAfterAHundredCrls) {
+  std::string dir = home_.path() + "/certs";
+  std::string crls;
+  for (int i = 0; i < 150; ++i) crls += testing_support::make_crl_pem(root_);
+  std::string pem = other_.pem();
+  home_.write(dir + "/many.pem", root_.pem() + crls + pem.substr(0, pem.size() / 2));
+  use_capath(dir);
+  auto r = run({"merge", "--json"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(json::parse(r.out)["skipped"].dump().find("truncated"), std::string::npos) << r.out;
+}
+
 TEST_F(CaPath, ABrokenCertificateOrAKeyInTheDirectoryStillFails) {
   std::string dir = home_.path() + "/certs";
   home_.write(dir + "/root.pem", root_.pem());
@@ -187,22 +240,84 @@ TEST_F(HashedDirectory, KeptInStepWithTheStoreAndUsedByOpenssl) {
   EXPECT_EQ(json::parse(status.out)["capath"], capath());
 }
 
-TEST_F(HashedDirectory, AppearsWhenAskedForAndGoesWhenNoLongerAsked) {
+// Review: a plain `list` (cron, monitoring) deleted a directory made with --capath. Once made, it
+// is kept in step by every command until --no-capath (or capath = false) removes it.
+TEST_F(HashedDirectory, OnceMadeItIsKeptInStepUntilTurnedOff) {
   home_.write(home_.path() + "/in/root.pem", root_.pem());
+  home_.write(home_.path() + "/in/other.pem", other_.pem());
+  home_.write("etc/.capath-mine", "an administrator's file\n");
   ASSERT_EQ(run({"add", home_.path() + "/in/root.pem"}).exit_code, 0);
   EXPECT_FALSE(fs::exists(fs::symlink_status(capath())));
   // Asked for on a store that does not change: written anyway.
   auto on = run({"merge", "--capath"});
   EXPECT_EQ(on.exit_code, 0) << on.err;
   EXPECT_TRUE(fs::exists(capath() + "/" + subject_hash(root_) + ".0"));
-  // No longer asked for: a directory nobody keeps in step would go stale, so it goes.
-  auto off = run({"merge"});
+  EXPECT_EQ(run({"list"}).exit_code, 0);
+  ASSERT_EQ(run({"add", home_.path() + "/in/other.pem"}).exit_code, 0);
+  EXPECT_TRUE(fs::exists(capath() + "/" + subject_hash(other_) + ".0"));
+  // Turned off: it goes, and says so.
+  auto off = run({"merge", "--no-capath"});
   EXPECT_EQ(off.exit_code, 0) << off.err;
   EXPECT_FALSE(fs::exists(fs::symlink_status(capath())));
   EXPECT_NE(off.err.find("capath"), std::string::npos) << off.err;
   for (const auto& e : fs::directory_iterator(home_.path() + "/etc")) {
-    EXPECT_NE(e.path().filename().string().rfind(".capath-", 0), 0u) << e.path();
+    std::string name = e.path().filename().string();
+    EXPECT_TRUE(name.rfind(".capath-", 0) != 0 || name == ".capath-mine") << name;
   }
+  EXPECT_EQ(read_file(home_.etc(".capath-mine")), "an administrator's file\n");
+}
+
+// Review: files edited inside the generation were never noticed. --force rebuilds it, and a
+// generation whose file count is not the store's is rebuilt by any command.
+TEST_F(HashedDirectory, ATamperedGenerationIsRebuilt) {
+  home_.write("etc/trustagent.conf", "capath = true\n");
+  home_.write(home_.path() + "/in/root.pem", root_.pem());
+  ASSERT_EQ(run({"add", home_.path() + "/in/root.pem"}).exit_code, 0);
+  std::string file = capath() + "/" + subject_hash(root_) + ".0";
+  fs::remove(file);
+  EXPECT_EQ(run({"list"}).exit_code, 0);
+  EXPECT_EQ(read_file(file), root_.pem());
+  home_.write(file, other_.pem());
+  EXPECT_EQ(run({"merge", "--force"}).exit_code, 0);
+  EXPECT_EQ(read_file(file), root_.pem());
+}
+
+// Review: when the hashed directory could not be written, the change stayed applied but the
+// command said it failed and the hooks never heard of the new anchor.
+TEST_F(HashedDirectory, AFailureToWriteItStillRunsTheHooksAndSaysWhatHappened) {
+  home_.write("etc/capath/mine.pem", other_.pem());
+  std::string log = home_.path() + "/hook.log";
+  std::string hook = home_.write("etc/hooks.d/10-log", "#!/bin/sh\ncat >> " + log + "\n");
+  fs::permissions(hook, fs::perms(0755));
+  home_.write(home_.path() + "/in/root.pem", root_.pem());
+  auto r = run({"add", home_.path() + "/in/root.pem", "--capath", "--json"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find(capath()), std::string::npos) << r.err;
+  json j = json::parse(r.out);
+  EXPECT_EQ(j["added"].size(), 1u) << r.out;
+  EXPECT_NE(j["merge"]["capath_error"].get<std::string>().find(capath()), std::string::npos);
+  EXPECT_NE(read_file(log).find("added " + root_.sha256()), std::string::npos);
+}
+
+// Review: a policy CAPath naming the agent's own etc/capath fed the store back into itself, and
+// `remove` could no longer take an anchor out.
+TEST_F(HashedDirectory, TheAgentsOwnOutputsAreNeverSources) {
+  home_.write("etc/trustagent.conf", "capath = true\n");
+  home_.write(home_.path() + "/in/root.pem", root_.pem() + other_.pem());
+  ASSERT_EQ(run({"add", home_.path() + "/in/root.pem"}).exit_code, 0);
+  use_capath(capath());
+  home_.write("var/policies/merged.xml",
+              "<Policy guid=\"merged\" name=\"m\" revision=\"1\" priority=\"20\">"
+              "<CurlSSL CAInfo=\"" +
+                  home_.etc("cainfo-merged.pem") + "\"/></Policy>\n");
+  auto merged = run({"merge", "--json"});
+  EXPECT_EQ(merged.exit_code, 2) << merged.err;
+  EXPECT_NE(merged.err.find("trustagent's own output"), std::string::npos) << merged.err;
+  auto removed = run({"remove", root_.sha256()});
+  EXPECT_EQ(removed.exit_code, 2) << removed.err;  // the refused sources still say so
+  auto list = json::parse(run({"list", "--json"}).out);
+  ASSERT_EQ(list["anchors"].size(), 1u) << list.dump();
+  EXPECT_EQ(list["anchors"][0]["sha256"], other_.sha256());
 }
 
 // An administrator's own directory at etc/capath is not the agent's to replace or delete.
