@@ -9,6 +9,7 @@
 #include "agent/server_watch.h"
 #include "policy/source_list.h"
 #include "trust/atomic_file.h"
+#include "trust/cert_cache.h"
 #include "trust/file_lock.h"
 #include "trust/hashed_directory.h"
 #include "trust/reserve_state.h"
@@ -104,10 +105,13 @@ trust::Result<StoreOutcome> sync_store(const StoreRequest& request, const Mutati
   auto lock = trust::FileLock::acquire(layout.lock, request.lock_timeout_seconds);
   if (!lock) return fall_back(lock.error());
 
+  // One certificate cache for the run: what the change or the rollover decodes, the merge does
+  // not decode again.
+  trust::CertCache cache = trust::CertCache::load(layout.cert_cache);
   std::optional<Undo> undo;
   if (mutate) {
     undo.emplace(layout, request.also_undo);
-    if (auto changed = mutate(layout); !changed) {
+    if (auto changed = mutate(layout, cache); !changed) {
       (void)undo->put_back();
       return changed.error();
     }
@@ -137,14 +141,14 @@ trust::Result<StoreOutcome> sync_store(const StoreRequest& request, const Mutati
   ServersSeen seen = load_servers_seen(layout);
   inputs.seen = std::move(seen.in_use);
   for (const auto& leaf : seen.leaves) inputs.presented_by_own_servers.push_back(leaf.sha256);
-  auto rollover = trust::maintain_rollover(layout, inputs, clock);
+  auto rollover = trust::maintain_rollover(layout, inputs, clock, &cache);
   if (!rollover) return failed(rollover.error());
   outcome.rollover = std::move(*rollover);
   auto& pins = outcome.effective.pins.value;
   pins = trust::pins_following_rollover(pins, outcome.rollover.reserves, outcome.now);
   auto sources = policy::build_source_list(layout, request.ca_files, outcome.effective);
   if (!sources) return failed(sources.error());
-  auto report = trust::update_store(layout, *sources, request.merge);
+  auto report = trust::update_store(layout, *sources, request.merge, &cache);
   if (!report) return failed(report.error());
   outcome.report = std::move(*report);
   update_hashed_directory(layout, request, outcome);

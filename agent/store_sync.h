@@ -10,10 +10,12 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "agent/hooks.h"
 #include "policy/policy_set.h"
+#include "trust/cert_cache.h"
 #include "trust/layout.h"
 #include "trust/merge.h"
 #include "trust/result.h"
@@ -53,17 +55,48 @@ struct StoreOutcome {
   std::optional<trust::Error> hashed_directory_error;
 };
 
-using Mutation = std::function<trust::Result<void>(const trust::Layout&)>;
+// A change under the writer lock: a callable taking the layout, and optionally the run's one
+// certificate cache, in which it may leave what it decoded so that the rollover and the merge
+// after it decode nothing twice (a 100,000-certificate `add` decodes each certificate once).
+class Mutation {
+ public:
+  using Run = std::function<trust::Result<void>(const trust::Layout&, trust::CertCache&)>;
 
-// A Mutation that runs `edit` (layout -> Result<T>) and keeps its value in `out`.
+  Mutation() = default;
+  template <class F>
+  requires std::is_invocable_r_v<trust::Result<void>, F&, const trust::Layout&, trust::CertCache&>
+  Mutation(F f) : run_(std::move(f)) {}
+  template <class F>
+  requires std::is_invocable_r_v<trust::Result<void>, F&, const trust::Layout&> Mutation(F f)
+      : run_([f = std::move(f)](const trust::Layout& layout, trust::CertCache&) mutable {
+          return f(layout);
+        }) {}
+
+  explicit operator bool() const { return static_cast<bool>(run_); }
+  trust::Result<void> operator()(const trust::Layout& layout, trust::CertCache& cache) const {
+    return run_(layout, cache);
+  }
+
+ private:
+  Run run_;
+};
+
+// A Mutation that runs `edit` (layout [, cache] -> Result<T>) and keeps its value in `out`.
 template <class T, class Edit>
 Mutation keeping(T& out, Edit edit) {
-  return [&out, edit](const trust::Layout& layout) -> trust::Result<void> {
-    auto r = edit(layout);
-    if (!r) return r.error();
-    out = std::move(*r);
-    return {};
-  };
+  return Mutation(
+      [&out, edit](const trust::Layout& layout, trust::CertCache& cache) -> trust::Result<void> {
+        auto r = [&] {
+          if constexpr (std::is_invocable_v<const Edit&, const trust::Layout&, trust::CertCache&>) {
+            return edit(layout, cache);
+          } else {
+            return edit(layout);
+          }
+        }();
+        if (!r) return r.error();
+        out = std::move(*r);
+        return {};
+      });
 }
 
 trust::Result<StoreOutcome> sync_store(const StoreRequest& request, const Mutation& mutate = {});

@@ -21,6 +21,8 @@ class CertCache {
 
   const CertInfo* find(const Sha256& sha256) const;
   const CertInfo* find(const std::string& sha256_hex) const;
+  // Only for a certificate that decoded and passed store_defect(): an entry is taken as checked,
+  // and the merge decodes and checks only what the cache does not hold.
   void insert(const Sha256& sha256, CertInfo info);
   bool dirty() const { return dirty_; }
 

@@ -5,6 +5,7 @@
 #include <unordered_set>
 
 #include "trust/atomic_file.h"
+#include "trust/cert_cache.h"
 #include "trust/pem_parity.h"
 #include "trust/safe_text.h"
 #include "trust/source_reader.h"
@@ -40,10 +41,38 @@ Result<std::vector<Held>> read_source(const std::string& path) {
   if (!exists(path)) return out;
   auto content = read_source_file(path);
   if (!content) return content.error();
-  for (auto& raw : read_certificates(*content).certs) {
+  for (auto& raw : split_certificates(*content).certs) {
     auto cert = Certificate::from_der(raw.der);
     if (cert) out.push_back({cert->info(), std::move(raw.der)});
   }
+  return out;
+}
+
+// Adds certificates decoded once by the caller; `out` may already hold what was skipped.
+Result<AddOutcome> add_certificates(const std::vector<Certificate>& certs,
+                                    const std::string& target, AddOutcome out, CertCache* cache) {
+  out.target = target;
+  if (auto made = make_directories(parent_directory(target)); !made) return made.error();
+  auto held = read_source(target);
+  if (!held) return held.error();
+  std::unordered_set<std::string> present;
+  for (const auto& c : *held) present.insert(c.info.sha256);
+  for (const auto& cert : certs) {
+    CertInfo info = cert.info();
+    if (std::string defect = store_defect(cert); !defect.empty()) {
+      return make_error(Code::kBadInput, "refusing " + info.subject + " (sha256 " + info.sha256 +
+                                             "): " + defect + "; " + target + " is unchanged");
+    }
+    if (!present.insert(info.sha256).second) {
+      out.already_present.push_back(std::move(info));
+      continue;
+    }
+    out.added.push_back(info);
+    if (cache != nullptr) cache->insert(sha256_of(cert.der()), info);
+    held->push_back({std::move(info), std::string(cert.der())});
+  }
+  if (out.added.empty()) return out;
+  if (auto w = write_source(target, *held); !w) return w.error();
   return out;
 }
 
@@ -59,58 +88,43 @@ std::string annotated_certificate(const CertInfo& info, std::string_view der) {
          "\n" + to_pem(der);
 }
 
-Result<AddOutcome> add_to_managed_source(const std::string& file, const std::string& target) {
+Result<AddOutcome> add_to_managed_source(const std::string& file, const std::string& target,
+                                         CertCache* cache) {
   auto content = read_source_file(file);
   if (!content) return content.error();
-  ReadResult incoming = read_certificates(*content);
+  ReadResult incoming = split_certificates(*content);
+  std::vector<Certificate> certs;
+  for (const auto& raw : incoming.certs) {
+    auto cert = Certificate::from_der(raw.der);
+    if (cert) {
+      certs.push_back(std::move(*cert));
+    } else {
+      incoming.warn({raw.block, "malformed certificate (" + cert.error().message + "), skipped"});
+    }
+  }
   AddOutcome out;
-  out.target = target;
   for (const auto& w : incoming.warnings) out.skipped.push_back({file, w.block, w.reason});
   if (incoming.more_warnings > 0) {
     out.skipped.push_back(
         {file, 0, std::to_string(incoming.more_warnings) + " more blocks skipped (not listed)"});
   }
-  if (incoming.certs.empty()) {
+  if (certs.empty()) {
     std::string why =
         incoming.warnings.empty() ? "the file is empty" : describe(file, incoming.warnings.front());
     return make_error(Code::kBadInput, file + ": no certificate to add (" + why + ")");
   }
-
-  std::vector<std::string> ders;
-  for (auto& raw : incoming.certs) ders.push_back(std::move(raw.der));
-  auto added = add_ders_to_managed_source(ders, target);
-  if (!added) return added.error();
-  added->skipped = std::move(out.skipped);
-  return added;
+  return add_certificates(certs, target, std::move(out), cache);
 }
 
 Result<AddOutcome> add_ders_to_managed_source(const std::vector<std::string>& ders,
-                                              const std::string& target) {
-  AddOutcome out;
-  out.target = target;
-  if (auto made = make_directories(parent_directory(target)); !made) return made.error();
-  auto held = read_source(target);
-  if (!held) return held.error();
-  std::unordered_set<std::string> present;
-  for (const auto& c : *held) present.insert(c.info.sha256);
+                                              const std::string& target, CertCache* cache) {
+  std::vector<Certificate> certs;
   for (const auto& der : ders) {
     auto cert = Certificate::from_der(der);
     if (!cert) return make_error(Code::kBadInput, "not a certificate: " + cert.error().message);
-    CertInfo info = cert->info();
-    if (std::string defect = store_defect(*cert); !defect.empty()) {
-      return make_error(Code::kBadInput, "refusing " + info.subject + " (sha256 " + info.sha256 +
-                                             "): " + defect + "; " + target + " is unchanged");
-    }
-    if (!present.insert(info.sha256).second) {
-      out.already_present.push_back(std::move(info));
-      continue;
-    }
-    out.added.push_back(info);
-    held->push_back({std::move(info), der});
+    certs.push_back(std::move(*cert));
   }
-  if (out.added.empty()) return out;
-  if (auto w = write_source(target, *held); !w) return w.error();
-  return out;
+  return add_certificates(certs, target, {}, cache);
 }
 
 Result<void> write_managed_source(const std::string& path, const std::vector<std::string>& ders) {

@@ -15,6 +15,8 @@
 
 namespace trust {
 
+class CertCache;
+
 struct AddOutcome {
   std::string target;
   std::vector<CertInfo> added, already_present;
@@ -22,12 +24,15 @@ struct AddOutcome {
 };
 
 // Imports every certificate of `file` (any accepted format) into `target`, appending only those
-// not already there. Fails with kBadInput if `file` holds no certificate.
-Result<AddOutcome> add_to_managed_source(const std::string& file, const std::string& target);
+// not already there. Fails with kBadInput if `file` holds no certificate. Each certificate is
+// decoded once; with `cache`, what was decoded is left there for the merge that follows.
+Result<AddOutcome> add_to_managed_source(const std::string& file, const std::string& target,
+                                         CertCache* cache = nullptr);
 
 // The same for certificates already in hand (DER), e.g. one a server presented.
 Result<AddOutcome> add_ders_to_managed_source(const std::vector<std::string>& ders,
-                                              const std::string& target);
+                                              const std::string& target,
+                                              CertCache* cache = nullptr);
 
 // One certificate as a managed source holds it: "# <subject>", "# sha256: <hex>", then its PEM.
 std::string annotated_certificate(const CertInfo& info, std::string_view der);

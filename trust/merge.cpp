@@ -222,7 +222,7 @@ void note_unlisted_sources(const std::optional<MergeState>& state,
 }  // namespace
 
 Result<MergeReport> update_store(const Layout& layout, const std::vector<SourceSpec>& specs,
-                                 const MergeOptions& options) {
+                                 const MergeOptions& options, CertCache* shared_cache) {
   if (auto made = make_directories(layout.etc_dir); !made) return made.error();
   if (auto made = make_directories(layout.state_dir); !made) return made.error();
   sweep_stale_temporaries(layout.etc_dir);
@@ -265,7 +265,9 @@ Result<MergeReport> update_store(const Layout& layout, const std::vector<SourceS
 
   // Read every source and find its certificates. Parsing happens only for certificates the cache
   // has not seen.
-  CertCache cache = CertCache::load(layout.cert_cache);
+  CertCache own_cache;
+  if (shared_cache == nullptr) own_cache = CertCache::load(layout.cert_cache);
+  CertCache& cache = shared_cache != nullptr ? *shared_cache : own_cache;
   MergeState next;
   std::vector<StoreEntry> anchors;
   std::unordered_map<Sha256, size_t, DigestHash> position;  // index in anchors

@@ -24,6 +24,8 @@
 
 namespace trust {
 
+class CertCache;
+
 struct SourceSpec {
   std::string path;     // absolute
   std::string display;  // "cainfo.pem" for the agent's own files, the path otherwise
@@ -76,8 +78,9 @@ struct MergeReport {
   bool clean() const;
 };
 
+// `cache`, when given, is the run's certificate cache (see maintain_rollover), else it is loaded.
 Result<MergeReport> update_store(const Layout& layout, const std::vector<SourceSpec>& sources,
-                                 const MergeOptions& options);
+                                 const MergeOptions& options, CertCache* cache = nullptr);
 
 // What the last regeneration recorded, without checking or changing anything: for a command that
 // must work from the last good store when the disk takes no writes. Fails when there is none.

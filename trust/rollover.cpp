@@ -54,9 +54,9 @@ class Held {
 };
 
 // Unreadable or refused files are left to the merge to report; rollover just does not use them.
-// A cache entry vouches that its DER is well-formed; any other certificate is decoded here, which
-// is the check, and its metadata is added to `cache` for the rest of this run (never saved from
-// here).
+// A cache entry vouches that its DER is well-formed and fit for the store; any other certificate
+// is decoded here, and its metadata is added to `cache` only when it is fit (store_defect): the
+// merge, which shares the cache, checks only what the cache does not vouch for.
 std::vector<Held> read_held(const std::vector<std::string>& files, CertCache& cache) {
   std::vector<Held> out;
   for (const auto& file : files) {
@@ -71,7 +71,7 @@ std::vector<Held> read_held(const std::vector<std::string>& files, CertCache& ca
       auto cert = Certificate::from_der(std::move(raw.der));
       if (!cert) continue;
       out.emplace_back(file, *cert);
-      cache.insert(raw.sha256, out.back().info);
+      if (store_defect(*cert).empty()) cache.insert(raw.sha256, out.back().info);
     }
   }
   return out;
@@ -194,9 +194,8 @@ bool paused(const ClockRecord& c, int64_t now) {
 class Maintenance {
  public:
   Maintenance(const Layout& layout, const RolloverInputs& in, ReserveState& state, int64_t now,
-              std::vector<std::string>& notes)
-      : layout_(layout), in_(in), state_(state), now_(now), notes_(notes) {
-    cache_ = CertCache::load(layout.cert_cache);
+              std::vector<std::string>& notes, CertCache& cache)
+      : layout_(layout), in_(in), state_(state), now_(now), notes_(notes), cache_(cache) {
     current_ = read_held({layout.cainfo, layout.cainfo_ss}, cache_);
   }
 
@@ -458,7 +457,7 @@ class Maintenance {
   ReserveState& state_;
   int64_t now_;
   std::vector<std::string>& notes_;
-  CertCache cache_;
+  CertCache& cache_;
   std::vector<Held> current_;
 };
 
@@ -527,7 +526,7 @@ Result<CertInfo> remove_reserve(const Layout& layout, const Fingerprint& fingerp
 }
 
 Result<RolloverReport> maintain_rollover(const Layout& layout, const RolloverInputs& inputs,
-                                         const ClockReading& clock) {
+                                         const ClockReading& clock, CertCache* shared_cache) {
   ReserveState state = load_reserve_state(layout.reserve_state);
   RolloverReport report;
   int64_t now = clock.wall;
@@ -557,7 +556,10 @@ Result<RolloverReport> maintain_rollover(const Layout& layout, const RolloverInp
   state.clock.boot_id = clock.boot_id;
   report.paused = paused(state.clock, now);
 
-  Maintenance m(layout, inputs, state, now, report.notes);
+  CertCache own_cache;
+  if (shared_cache == nullptr) own_cache = CertCache::load(layout.cert_cache);
+  Maintenance m(layout, inputs, state, now, report.notes,
+                shared_cache != nullptr ? *shared_cache : own_cache);
   if (auto added = m.add_offered_reserves(); !added) return added.error();
   m.withdraw_unpublished();
   m.adopt_placed_by_hand();

@@ -42,6 +42,8 @@
 
 namespace trust {
 
+class CertCache;
+
 inline constexpr int64_t kRolloverGraceSeconds = 7 * 86400;
 inline constexpr int64_t kMaxClockPauseSeconds = kRolloverGraceSeconds + 86400;
 
@@ -96,8 +98,10 @@ struct RolloverReport {
   bool paused = false;             // retirement and pruning held back by a clock jump
 };
 
+// `cache`, when given, is the run's one certificate cache: what maintenance decodes, the merge
+// that follows does not decode again (otherwise it loads its own).
 Result<RolloverReport> maintain_rollover(const Layout& layout, const RolloverInputs& inputs,
-                                         const ClockReading& clock);
+                                         const ClockReading& clock, CertCache* cache = nullptr);
 
 // True once the certificates `r` replaces no longer count: they were retired, or they have all
 // expired.

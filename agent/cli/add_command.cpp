@@ -32,15 +32,18 @@ void add_add_command(CLI::App& app, Context& ctx) {
     trust::AddOutcome added;
     auto outcome = agent::sync_store(
         ctx.store_request(),
-        agent::keeping(added, [&](const trust::Layout& layout) -> trust::Result<trust::AddOutcome> {
-          std::string target = opts->site ? layout.cainfo_ss : layout.cainfo;
-          auto pass = password_of(opts->password);
-          if (!pass) return pass.error();
-          auto ders = agent::certificates_to_import(opts->file, *pass, opts->pick);
-          if (!ders) return ders.error();
-          if (!*ders) return trust::add_to_managed_source(opts->file, target);
-          return trust::add_ders_to_managed_source(**ders, target);
-        }));
+        agent::keeping(added,
+                       [&](const trust::Layout& layout,
+                           trust::CertCache& cache) -> trust::Result<trust::AddOutcome> {
+                         std::string target = opts->site ? layout.cainfo_ss : layout.cainfo;
+                         auto pass = password_of(opts->password);
+                         if (!pass) return pass.error();
+                         auto ders = agent::certificates_to_import(opts->file, *pass, opts->pick);
+                         if (!ders) return ders.error();
+                         if (!*ders)
+                           return trust::add_to_managed_source(opts->file, target, &cache);
+                         return trust::add_ders_to_managed_source(**ders, target, &cache);
+                       }));
     if (!outcome) {
       ctx.exit_code = fail(ctx, outcome.error());
       return;
