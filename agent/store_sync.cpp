@@ -107,7 +107,7 @@ trust::Result<StoreOutcome> sync_store(const StoreRequest& request, const Mutati
 
   // One certificate cache for the run: what the change or the rollover decodes, the merge does
   // not decode again.
-  trust::CertCache cache = trust::CertCache::load(layout.cert_cache);
+  trust::CertCache cache = trust::CertCache::on_demand(layout.cert_cache);
   std::optional<Undo> undo;
   if (mutate) {
     undo.emplace(layout, request.also_undo);

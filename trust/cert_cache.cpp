@@ -70,7 +70,21 @@ CertCache CertCache::load(const std::string& path) {
   return cache;
 }
 
+CertCache CertCache::on_demand(const std::string& path) {
+  CertCache cache;
+  cache.pending_path_ = path;
+  return cache;
+}
+
+void CertCache::load_if_pending() const {
+  if (!pending_path_) return;
+  std::string path = std::move(*pending_path_);
+  pending_path_.reset();
+  entries_ = load(path).entries_;
+}
+
 const CertInfo* CertCache::find(const Sha256& sha256) const {
+  load_if_pending();
   auto it = entries_.find(sha256);
   return it == entries_.end() ? nullptr : &it->second;
 }
@@ -81,12 +95,14 @@ const CertInfo* CertCache::find(const std::string& sha256_hex) const {
 }
 
 void CertCache::insert(const Sha256& sha256, CertInfo info) {
+  load_if_pending();
   entries_.insert_or_assign(sha256, std::move(info));
   dirty_ = true;
 }
 
 Result<void> CertCache::save(const std::string& path,
                              const std::unordered_set<Sha256, DigestHash>& keep) const {
+  load_if_pending();
   std::string out(kHeader);
   out += '\n';
   out.reserve(keep.size() * 300);

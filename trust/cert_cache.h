@@ -4,6 +4,7 @@
 // hit also vouches that those exact bytes are a well-formed certificate.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -18,6 +19,9 @@ class CertCache {
  public:
   // A missing or damaged cache is empty: it is only an accelerator, never a source of trust.
   static CertCache load(const std::string& path);
+  // The same, read at the first use: a command that finds nothing changed never reads it (at
+  // 100,000 anchors the file is tens of megabytes).
+  static CertCache on_demand(const std::string& path);
 
   const CertInfo* find(const Sha256& sha256) const;
   const CertInfo* find(const std::string& sha256_hex) const;
@@ -31,7 +35,10 @@ class CertCache {
                     const std::unordered_set<Sha256, DigestHash>& keep) const;
 
  private:
-  std::unordered_map<Sha256, CertInfo, DigestHash> entries_;
+  void load_if_pending() const;
+
+  mutable std::unordered_map<Sha256, CertInfo, DigestHash> entries_;
+  mutable std::optional<std::string> pending_path_;  // on_demand, not read yet
   bool dirty_ = false;
 };
 
