@@ -7,12 +7,12 @@
 #include "trust/safe_text.h"
 #include "trust/source_reader.h"
 #include "trust/text.h"
+#include "trust/thresholds.h"
 #include "trust/time_format.h"
 
 namespace agent {
 namespace {
 
-constexpr int64_t kDay = 86400;
 constexpr size_t kMaxStateBytes = 64 << 10;
 constexpr const char* kInUse = "in_use";
 
@@ -150,7 +150,7 @@ std::vector<trust::AnchorWarning> seen_leaf_warnings(const std::vector<SeenLeaf>
       std::string retires =
           r.seen_at != 0
               ? "it retires on " + trust::to_iso8601(r.seen_at + trust::kRolloverGraceSeconds)
-              : "it retires " + std::to_string(trust::kRolloverGraceSeconds / kDay) +
+              : "it retires " + std::to_string(trust::kRolloverGraceSeconds / trust::kDay) +
                     " days after a server is first seen presenting the reserve";
       out.push_back({"server_not_switched", s.sha256,
                      who + " (sha256 " + s.sha256 + "), which reserve sha256 " + r.sha256 +
@@ -158,13 +158,13 @@ std::vector<trust::AnchorWarning> seen_leaf_warnings(const std::vector<SeenLeaf>
                          ", and from then on this endpoint refuses it: switch the server to "
                          "the reserve"});
     }
-    if (s.not_after - now > trust::kExpiryWarningDays * kDay) continue;
+    if (s.not_after - now > trust::kExpiryWarningDays * trust::kDay) continue;
     bool anchored_or_succeeded = std::any_of(anchors.begin(), anchors.end(), [&](const auto& a) {
       return a.info.sha256 == s.sha256 ||
              (a.info.subject == s.subject && a.info.not_after > s.not_after);
     });
     if (anchored_or_succeeded) continue;
-    int64_t days = (s.not_after - now) / kDay;
+    int64_t days = (s.not_after - now) / trust::kDay;
     std::string when = s.not_after > now ? "expires on " + trust::to_iso8601(s.not_after) +
                                                " (in " + std::to_string(days) + " days)"
                                          : "expired on " + trust::to_iso8601(s.not_after);

@@ -14,15 +14,14 @@
 #include "trust/rollover.h"
 #include "trust/safe_text.h"
 #include "trust/source_reader.h"
+#include "trust/thresholds.h"
 #include "trust/time_format.h"
 
 namespace agent {
 namespace {
 
-constexpr int64_t kDay = 86400;
-
 // Whole days left, truncated: 0 within a day either side of expiry, -3 three days after it.
-int64_t days_left(int64_t not_after, int64_t now) { return (not_after - now) / kDay; }
+int64_t days_left(int64_t not_after, int64_t now) { return (not_after - now) / trust::kDay; }
 
 nlohmann::json last_refresh_on_disk(const trust::Layout& layout) {
   if (auto text = trust::read_source_file(layout.state_dir + "/status.json", 16 << 20)) {

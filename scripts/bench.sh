@@ -6,7 +6,10 @@
 #   merge:   trustagent merge (cold and warm cache, one process each) against cat (the byte-copy
 #            floor), p11-kit's `trust extract`, and a scripted openssl de-duplicating merge;
 #   connect: connect_bench's own table (trustagent connect, curl --cacert, the legacy
-#            one-handshake-per-anchor loop).
+#            one-handshake-per-anchor loop);
+#   scale:   scale_bench, the everyday commands at 10,000 and 100,000 anchors and the ratio
+#            between them (linear work costs about 10x; the target is at most 12x), and the idle
+#            daemon's memory over 60 cycles.
 #
 # --peers-only skips the two benchmark programs (the merge peers still need merge_bench's inputs).
 set -euo pipefail
@@ -34,6 +37,9 @@ if ! $peers_only; then
   echo
   echo "== connect_bench (whole processes, one verified HTTPS request to openssl s_server)"
   "$build/tests/bench/connect_bench" 2>/dev/null | sed -n '/^Summary/,$p' | tee "$work/connect_bench.txt"
+  echo
+  echo "== scale_bench (whole processes at 10,000 and 100,000 anchors; inputs kept in bench-inputs/)"
+  "$build/tests/bench/scale_bench" 2>/dev/null | sed -n '/^Summary/,$p'
 fi
 
 bundle=/etc/ssl/certs/ca-certificates.crt

@@ -10,8 +10,6 @@
 namespace trust {
 namespace {
 
-constexpr int64_t kDay = 86400;
-
 std::string days_text(int64_t seconds) {
   int64_t days = seconds / kDay;
   return std::to_string(days) + (days == 1 || days == -1 ? " day" : " days");
@@ -126,7 +124,7 @@ std::vector<AnchorWarning> anchor_warnings(const std::vector<Anchor>& anchors,
                                          " (the limit is 397)");
     }
     bool rsa_like = i.key_type == "RSA" || i.key_type == "RSA-PSS" || i.key_type == "DSA";
-    if ((rsa_like && i.key_bits < 2048) || (i.key_type == "EC" && i.key_bits < 256)) {
+    if ((rsa_like && i.key_bits < kMinRsaBits) || (i.key_type == "EC" && i.key_bits < kMinEcBits)) {
       warn("weak_key", "has a " + std::to_string(i.key_bits) + "-bit " + i.key_type +
                            " key (at least RSA 2048 or EC 256 is required)");
     }

@@ -28,11 +28,9 @@
 
 #include "trust/merge.h"
 #include "trust/reserve_state.h"
+#include "trust/thresholds.h"
 
 namespace trust {
-
-inline constexpr int64_t kExpiryWarningDays = 30;
-inline constexpr int64_t kMaxServerValidityDays = 397;
 
 struct AnchorWarning {
   std::string code;

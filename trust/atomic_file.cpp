@@ -114,7 +114,7 @@ void sweep_stale_temporaries(const std::string& dir) {
   ::closedir(d);
 }
 
-Result<void> make_directories(const std::string& dir, mode_t mode) {
+Result<void> make_directories(const std::string& dir) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) {
@@ -122,7 +122,6 @@ Result<void> make_directories(const std::string& dir, mode_t mode) {
     e.storage = true;
     return e;
   }
-  (void)mode;  // created with the process umask; the agent runs with 022
   return {};
 }
 

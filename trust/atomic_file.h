@@ -24,6 +24,7 @@ Result<void> remove_file_durably(const std::string& path);
 // Temporaries left by a process that died mid-write. Call with the writer lock held.
 void sweep_stale_temporaries(const std::string& dir);
 
-Result<void> make_directories(const std::string& dir, mode_t mode = 0755);
+// Creates `dir` and its missing parents, with the process umask (the agent sets 022).
+Result<void> make_directories(const std::string& dir);
 
 }  // namespace trust

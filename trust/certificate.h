@@ -37,7 +37,6 @@ class Certificate {
   static Result<Certificate> from_der(std::string der);
 
   std::string_view der() const { return der_; }
-  const X509& x509() const { return *x509_; }
   X509* x509_ptr() const { return x509_.get(); }
   CertInfo info() const;
 

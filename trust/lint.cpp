@@ -9,11 +9,10 @@
 #include <algorithm>
 
 #include "trust/ossl.h"
+#include "trust/thresholds.h"
 
 namespace trust {
 namespace {
-
-constexpr int64_t kDay = 86400;
 
 bool is_rsa(EVP_PKEY* key) {
   int id = EVP_PKEY_get_base_id(key);
@@ -64,7 +63,7 @@ void check_every_certificate(Checker& c, int64_t now) {
     if (EVP_PKEY* key = X509_get0_pubkey(x)) {
       int bits = EVP_PKEY_get_bits(key);
       bool ec = EVP_PKEY_get_base_id(key) == EVP_PKEY_EC;
-      if ((is_rsa(key) && bits < 2048) || (ec && bits < 256)) {
+      if ((is_rsa(key) && bits < kMinRsaBits) || (ec && bits < kMinEcBits)) {
         c.add("key_too_small", i,
               std::to_string(bits) + "-bit " + info.key_type +
                   " key; at least RSA 2048 or EC 256 is required");
@@ -215,7 +214,7 @@ std::vector<LintFinding> lint_chain(const std::vector<Certificate>& chain, LintP
   check_constraints_and_usage(c);
   check_names(c, address);
   const CertInfo first = chain.front().info();
-  if (first.not_after - first.not_before > 397 * kDay) {
+  if (first.not_after - first.not_before > kMaxServerValidityDays * kDay) {
     c.add("validity_over_397_days", 0,
           "valid for " + std::to_string((first.not_after - first.not_before) / kDay) +
               " days; at most 397 are allowed");
