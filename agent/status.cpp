@@ -60,11 +60,11 @@ std::vector<trust::AnchorWarning> cut_off_warnings(const trust::Layout& layout,
   for (const auto& src : report.sources) {
     bool managed = src.path == layout.cainfo || src.path == layout.cainfo_ss ||
                    src.path == layout.cainfo_reserve;
-    if (src.status == "refused") {
+    if (src.status == trust::SourceStatus::kRefused) {
       out.push_back({"source_refused", "",
                      src.display + " is refused (" + src.reason +
                          "): none of its certificates is an anchor"});
-    } else if (src.status == "missing" && !managed) {
+    } else if (src.status == trust::SourceStatus::kMissing && !managed) {
       out.push_back({"source_missing", "",
                      src.display + " is named as a CA source but does not exist: none of its "
                                    "certificates is an anchor"});

@@ -30,16 +30,16 @@ std::optional<FileStamp> stat_file(const std::string& path) {
   return probe.stamp;
 }
 
-const char* status_name(Presence p) {
+SourceStatus status_of(Presence p) {
   switch (p) {
     case Presence::kPresent:
-      return "ok";
+      return SourceStatus::kOk;
     case Presence::kMissing:
-      return "missing";
+      return SourceStatus::kMissing;
     case Presence::kRefused:
-      return "refused";
+      return SourceStatus::kRefused;
   }
-  return "refused";
+  return SourceStatus::kRefused;
 }
 
 MergeReport report_from_state(const MergeState& state) {
@@ -79,17 +79,18 @@ std::string why_regenerate(const Layout& layout, const std::vector<SourceSpec>& 
   for (size_t i = 0; i < specs.size(); ++i) {
     const SourceState& was = state->sources[i];
     Probed& now = probed[i];
-    std::string status = status_name(now.probe.presence);
-    if (status == "ok" && was.report.status == "refused" && was.content_sha256.empty()) {
+    SourceStatus status = status_of(now.probe.presence);
+    if (status == SourceStatus::kOk && was.report.status == SourceStatus::kRefused &&
+        was.content_sha256.empty()) {
       // It passed the checks last time too but could not be read; unchanged while that holds.
       auto content = read_source_file(specs[i].path, kMaxSourceBytes, &probed[i].probe.stamp);
       if (!content) continue;
       return specs[i].display + " became readable";
     }
     if (status != was.report.status) {
-      return specs[i].display + (status == "missing"   ? " disappeared"
-                                 : status == "refused" ? " is now refused"
-                                                       : " appeared");
+      return specs[i].display + (status == SourceStatus::kMissing   ? " disappeared"
+                                 : status == SourceStatus::kRefused ? " is now refused"
+                                                                    : " appeared");
     }
     if (now.probe.presence != Presence::kPresent || now.probe.stamp == was.stamp) continue;
     auto content = read_source_file(specs[i].path, kMaxSourceBytes, &probed[i].probe.stamp);
@@ -192,10 +193,29 @@ std::vector<RawCert> certificates_of(const SourceSpec& spec, std::string_view co
 
 }  // namespace
 
+const char* source_status_name(SourceStatus status) {
+  switch (status) {
+    case SourceStatus::kOk:
+      return "ok";
+    case SourceStatus::kMissing:
+      return "missing";
+    case SourceStatus::kRefused:
+      return "refused";
+  }
+  return "refused";
+}
+
+std::optional<SourceStatus> source_status_from(std::string_view name) {
+  for (auto s : {SourceStatus::kOk, SourceStatus::kMissing, SourceStatus::kRefused}) {
+    if (name == source_status_name(s)) return s;
+  }
+  return std::nullopt;
+}
+
 bool MergeReport::clean() const {
   if (!skipped.empty()) return false;
   for (const auto& s : sources) {
-    if (s.status == "refused") return false;
+    if (s.status == SourceStatus::kRefused) return false;
   }
   return true;
 }
@@ -279,7 +299,7 @@ Result<MergeReport> update_store(const Layout& layout, const std::vector<SourceS
     s.report.display = specs[i].display;
     s.report.directory = specs[i].directory;
     Probed& p = probed[i];
-    s.report.status = status_name(p.probe.presence);
+    s.report.status = status_of(p.probe.presence);
     s.report.reason = p.probe.reason;
     s.stamp = p.probe.stamp;
     if (p.probe.presence == Presence::kPresent) {
@@ -299,7 +319,7 @@ Result<MergeReport> update_store(const Layout& layout, const std::vector<SourceS
           p.content_sha256 = hash_hex(*content);
           p.content = std::move(*content);
         } else {
-          s.report.status = "refused";
+          s.report.status = SourceStatus::kRefused;
           s.report.reason = content.error().message;
         }
       }
@@ -341,8 +361,9 @@ Result<MergeReport> update_store(const Layout& layout, const std::vector<SourceS
       if (probed[i].probe.presence != Presence::kPresent || now.anchors > 0) continue;
       for (const auto& was : state->sources) {
         if (was.report.path != now.path || was.report.anchors == 0) continue;
-        std::string now_is =
-            now.status == "refused" ? "is now unreadable (" + now.reason + ")" : "now holds none";
+        std::string now_is = now.status == SourceStatus::kRefused
+                                 ? "is now unreadable (" + now.reason + ")"
+                                 : "now holds none";
         return make_error(Code::kBadInput,
                           now.display + " held " + std::to_string(was.report.anchors) +
                               " certificates at the last merge and " + now_is +
@@ -356,11 +377,11 @@ Result<MergeReport> update_store(const Layout& layout, const std::vector<SourceS
   if (anchors.empty() && !before.empty() && any_present && !options.allow_empty) {
     std::string problems;
     for (const auto& s : next.sources) {
-      if (s.report.status == "missing") continue;
+      if (s.report.status == SourceStatus::kMissing) continue;
       if (!problems.empty()) problems += ", ";
-      problems +=
-          s.report.display + (s.report.status == "refused" ? " (refused: " + s.report.reason + ")"
-                                                           : " (no certificates)");
+      problems += s.report.display + (s.report.status == SourceStatus::kRefused
+                                          ? " (refused: " + s.report.reason + ")"
+                                          : " (no certificates)");
     }
     return make_error(Code::kBadInput,
                       "refusing to replace a store of " + std::to_string(before.size()) +

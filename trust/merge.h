@@ -15,7 +15,9 @@
 // The caller holds the writer lock (FileLock on layout.lock).
 #pragma once
 
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "trust/certificate.h"
@@ -34,12 +36,18 @@ struct SourceSpec {
   std::string directory = "";
 };
 
+enum class SourceStatus { kOk, kMissing, kRefused };
+
+// "ok", "missing", "refused": the words JSON and merge.state use.
+const char* source_status_name(SourceStatus status);
+std::optional<SourceStatus> source_status_from(std::string_view name);
+
 struct SourceReport {
   std::string path, display;
   std::string directory;  // as in SourceSpec
-  std::string status;     // "ok", "missing" or "refused"
-  std::string reason;     // why refused or unreadable
-  int anchors = 0;        // certificates read from it (before de-duplication)
+  SourceStatus status = SourceStatus::kMissing;
+  std::string reason;  // why refused or unreadable
+  int anchors = 0;     // certificates read from it (before de-duplication)
 };
 
 struct Skipped {

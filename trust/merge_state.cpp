@@ -60,10 +60,13 @@ std::optional<MergeState> load_merge_state(const std::string& path) {
       have_merged = true;
     } else if (kind == "source" && (fields.size() == 4 || fields.size() == 5)) {
       SourceState s;
-      if (!(head >> s.report.status >> s.content_sha256 >> s.report.anchors) ||
-          !read_stamp(head, s.stamp)) {
+      std::string status;
+      if (!(head >> status >> s.content_sha256 >> s.report.anchors) || !read_stamp(head, s.stamp)) {
         return std::nullopt;
       }
+      auto known = source_status_from(status);
+      if (!known) return std::nullopt;
+      s.report.status = *known;
       if (s.content_sha256 == "-") s.content_sha256.clear();
       s.report.path = fields[1];
       s.report.display = fields[2];
@@ -93,7 +96,7 @@ Result<void> save_merge_state(const std::string& path, const MergeState& state) 
   write_stamp(out, state.index_stamp);
   out << ' ' << state.anchors << ' ' << state.duplicates << '\n';
   for (const auto& s : state.sources) {
-    out << "source " << s.report.status << ' '
+    out << "source " << source_status_name(s.report.status) << ' '
         << (s.content_sha256.empty() ? "-" : s.content_sha256) << ' ' << s.report.anchors << ' ';
     write_stamp(out, s.stamp);
     out << '\t' << one_line(s.report.path) << '\t' << one_line(s.report.display) << '\t'

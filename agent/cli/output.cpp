@@ -39,8 +39,10 @@ void print_sources(const trust::MergeReport& r) {
   for (size_t i = 0; i < r.sources.size(); ++i) {
     const auto& s = r.sources[i];
     if (s.directory.empty()) {
-      std::cout << "  source " << s.status << (s.status == "ok" ? "      " : " ") << s.path;
-      if (s.status == "ok") std::cout << " (" << s.anchors << " certificates)";
+      bool ok = s.status == trust::SourceStatus::kOk;
+      std::cout << "  source " << trust::source_status_name(s.status) << (ok ? "      " : " ")
+                << s.path;
+      if (ok) std::cout << " (" << s.anchors << " certificates)";
       std::cout << "\n";
       continue;
     }
@@ -49,7 +51,7 @@ void print_sources(const trust::MergeReport& r) {
       const auto& f = r.sources[i];
       ++files;
       anchors += f.anchors;
-      if (f.status == "refused") {
+      if (f.status == trust::SourceStatus::kRefused) {
         ++refused;
       } else if (not_certificates.count(f.display)) {
         ++without;
@@ -99,7 +101,8 @@ nlohmann::json merge_json(const agent::StoreOutcome& outcome) {
   if (r.regenerated) j["reason"] = r.why;
   auto sources = nlohmann::json::array();
   for (const auto& s : r.sources) {
-    nlohmann::json src = {{"path", s.path}, {"status", s.status}, {"anchors", s.anchors}};
+    nlohmann::json src = {
+        {"path", s.path}, {"status", trust::source_status_name(s.status)}, {"anchors", s.anchors}};
     if (!s.reason.empty()) src["reason"] = s.reason;
     if (!s.directory.empty()) src["directory"] = s.directory;
     sources.push_back(src);
@@ -167,7 +170,7 @@ void print_warnings(const agent::StoreOutcome& outcome) {
   for (const auto& n : outcome.report.notes) std::cerr << "trustagent: warning: " << n << "\n";
   for (const auto& n : outcome.rollover.notes) std::cerr << "trustagent: rollover: " << n << "\n";
   for (const auto& s : outcome.report.sources) {
-    if (s.status == "refused") {
+    if (s.status == trust::SourceStatus::kRefused) {
       std::cerr << "trustagent: error: " << s.path << ": refused: " << s.reason << "\n";
     }
   }

@@ -160,8 +160,8 @@ TEST_F(Merge, MissingSourcesAreReportedNotFatal) {
   auto r = merge();
   ASSERT_TRUE(r);
   ASSERT_EQ(r->sources.size(), 4u);
-  EXPECT_EQ(r->sources[1].status, "missing");
-  EXPECT_EQ(r->sources[3].status, "missing");
+  EXPECT_EQ(r->sources[1].status, SourceStatus::kMissing);
+  EXPECT_EQ(r->sources[3].status, SourceStatus::kMissing);
   EXPECT_TRUE(r->clean());
 }
 
@@ -239,7 +239,7 @@ TEST_F(Merge, WorldWritableSourceIsRefusedOthersStillMerge) {
   auto r = merge();
   ASSERT_TRUE(r);
   EXPECT_EQ(store_ders(), (std::vector<std::string>{a_.der()}));
-  EXPECT_EQ(r->sources[3].status, "refused");
+  EXPECT_EQ(r->sources[3].status, SourceStatus::kRefused);
   EXPECT_NE(r->sources[3].reason.find("writable by group or others (mode 0666"), std::string::npos);
   EXPECT_FALSE(r->clean());
 }
@@ -251,7 +251,7 @@ TEST_F(Merge, SourceInAGroupWritableDirectoryIsRefused) {
   ca_files_ = {bad};
   auto r = merge();
   ASSERT_TRUE(r);
-  EXPECT_EQ(r->sources[3].status, "refused");
+  EXPECT_EQ(r->sources[3].status, SourceStatus::kRefused);
   EXPECT_NE(r->sources[3].reason.find("directory " + home_.path() + "/shared"), std::string::npos);
 }
 
@@ -264,7 +264,7 @@ TEST_F(Merge, SymlinkToAWorldWritableFileIsRefused) {
   ca_files_ = {link};
   auto r = merge();
   ASSERT_TRUE(r);
-  EXPECT_EQ(r->sources[3].status, "refused");
+  EXPECT_EQ(r->sources[3].status, SourceStatus::kRefused);
   EXPECT_NE(r->sources[3].reason.find("symlink target " + target), std::string::npos);
 }
 
@@ -276,7 +276,7 @@ TEST_F(Merge, SourceOwnedByAnotherUserIsRefused) {
   ca_files_ = {other};
   auto r = merge();
   ASSERT_TRUE(r);
-  EXPECT_EQ(r->sources[3].status, "refused");
+  EXPECT_EQ(r->sources[3].status, SourceStatus::kRefused);
   EXPECT_NE(r->sources[3].reason.find("owned by uid 65534"), std::string::npos);
 }
 
