@@ -69,7 +69,6 @@ nlohmann::json changes(const std::vector<trust::AnchorChange>& list) {
 // A conditional GET cannot see a republish that the server's validators miss (nginx's ETag is the
 // mtime in whole seconds plus the size). Fetching the whole index at start, on SIGHUP and at least
 // this often bounds how long such a change can go unnoticed, at the price of one index download.
-constexpr auto kFullRefreshEvery = std::chrono::hours(24);
 
 Cycle run_cycle(const DaemonOptions& options, bool full, const Log& log) {
   Cycle c;
@@ -170,7 +169,7 @@ std::string status_document(const trust::Layout& layout, const Cycle& c, const L
 // Sleeps `seconds` unless a signal comes first. False: stop (SIGTERM, SIGINT). SIGHUP ends the
 // wait at once and asks for the whole index.
 bool wait_for_next_cycle(const sigset_t& signals, int64_t seconds, const Log& log,
-                         bool& want_full) {
+                         FullRefresh& full) {
   timespec wait{static_cast<time_t>(seconds), 0};
   while (true) {
     siginfo_t info{};
@@ -181,7 +180,7 @@ bool wait_for_next_cycle(const sigset_t& signals, int64_t seconds, const Log& lo
     }
     if (sig == SIGHUP) {
       log(LOG_INFO, "SIGHUP: refreshing now, whole index");
-      want_full = true;
+      full.ask();
       return true;
     }
     if (sig < 0 && errno == EINTR) continue;  // spurious; the remaining time is not tracked
@@ -212,8 +211,7 @@ int run_daemon(const DaemonOptions& options) {
 
   std::mt19937_64 random(std::random_device{}());
   int failures = 0;
-  bool want_full = true;
-  auto last_full = std::chrono::steady_clock::now();
+  FullRefresh full(FullRefresh::Clock::now());
   log(LOG_INFO, "started for " + layout.home);
   if (!options.once) {
     // A restart (the fleet upgraded, or the power came back) must not reach the central server
@@ -226,16 +224,13 @@ int run_daemon(const DaemonOptions& options) {
         {effective.refresh_interval.value, effective.refresh_jitter.value}, restarted, random);
     if (start > 0) {
       log(LOG_INFO, "first cycle in " + std::to_string(start) + " s (start jitter)");
-      if (!wait_for_next_cycle(signals, start, log, want_full)) return 0;
+      if (!wait_for_next_cycle(signals, start, log, full)) return 0;
     }
   }
   while (true) {
-    if (std::chrono::steady_clock::now() - last_full >= kFullRefreshEvery) want_full = true;
-    Cycle c = run_cycle(options, want_full, log);
-    if (c.ok && want_full) {
-      want_full = false;
-      last_full = std::chrono::steady_clock::now();
-    }
+    bool whole = full.due(FullRefresh::Clock::now());
+    Cycle c = run_cycle(options, whole, log);
+    full.cycle_ended(whole, c.ok, FullRefresh::Clock::now());
     Schedule schedule{c.interval, c.jitter};
     if (c.ok && failures > 0) {
       log(LOG_NOTICE, "recovered after " + std::to_string(failures) + " failed cycle" +
@@ -257,7 +252,7 @@ int run_daemon(const DaemonOptions& options) {
     ::malloc_trim(0);
 #endif
     if (!c.ok) log(LOG_INFO, "retrying in " + std::to_string(delay) + " s");
-    if (!wait_for_next_cycle(signals, delay, log, want_full)) return 0;
+    if (!wait_for_next_cycle(signals, delay, log, full)) return 0;
   }
 }
 

@@ -7,12 +7,38 @@
 //                        consecutive failure, never more than IntervalSeconds
 //   at a restart         uniform(0, JitterSeconds) before the first cycle; a first start (no
 //                        cycle ever recorded) and `run --once` begin at once
+//
+// Which cycles fetch the whole index instead of a conditional GET (FullRefresh): the first, the
+// one after SIGHUP, and the first after a day without a whole fetch that succeeded, so that a
+// republish the server's ETag cannot show is still seen.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <random>
 
 namespace agent {
+
+class FullRefresh {
+ public:
+  using Clock = std::chrono::steady_clock;
+  static constexpr auto kEvery = std::chrono::hours(24);
+
+  explicit FullRefresh(Clock::time_point now) : last_full_(now) {}
+
+  void ask() { asked_ = true; }  // start, SIGHUP
+  bool due(Clock::time_point now) const { return asked_ || now - last_full_ >= kEvery; }
+  // After a cycle that fetched whole (`full`): only a success counts; a failure asks again.
+  void cycle_ended(bool full, bool ok, Clock::time_point now) {
+    if (!full || !ok) return;
+    asked_ = false;
+    last_full_ = now;
+  }
+
+ private:
+  Clock::time_point last_full_;
+  bool asked_ = true;
+};
 
 struct Schedule {
   int64_t interval = 3600, jitter = 300;

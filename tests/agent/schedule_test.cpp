@@ -65,3 +65,28 @@ TEST(Schedule, ATinyIntervalIsNeverExceededByTheBackoffAndNoJitterMeansNone) {
 }
 
 }  // namespace
+
+namespace {
+
+using Clock = agent::FullRefresh::Clock;
+
+// The whole index is fetched at start, after SIGHUP, and once a day; a failed whole fetch is
+// tried again at the next cycle rather than a day later.
+TEST(FullRefresh, AtStartAfterSighupAndOnceADay) {
+  Clock::time_point t0{};
+  agent::FullRefresh full(t0);
+  EXPECT_TRUE(full.due(t0));
+  full.cycle_ended(true, false, t0 + std::chrono::seconds(1));  // the first one failed
+  EXPECT_TRUE(full.due(t0 + std::chrono::seconds(10)));
+  full.cycle_ended(true, true, t0 + std::chrono::seconds(20));
+  EXPECT_FALSE(full.due(t0 + std::chrono::hours(1)));
+  full.cycle_ended(false, true, t0 + std::chrono::hours(2));  // conditional cycles change nothing
+  EXPECT_FALSE(full.due(t0 + std::chrono::hours(23)));
+  EXPECT_TRUE(full.due(t0 + std::chrono::seconds(20) + agent::FullRefresh::kEvery));
+  full.ask();  // SIGHUP
+  EXPECT_TRUE(full.due(t0 + std::chrono::hours(3)));
+  full.cycle_ended(true, true, t0 + std::chrono::hours(3));
+  EXPECT_FALSE(full.due(t0 + std::chrono::hours(4)));
+}
+
+}  // namespace
