@@ -208,6 +208,7 @@ void read_pkcs7(std::string_view der, int block, ReadResult& out) {
     }
     return;
   }
+  ERR_clear_error();  // what ASN1_get_object reported is not the full decoder's business
   const auto* p = reinterpret_cast<const unsigned char*>(der.data());
   ossl::Ptr<PKCS7> p7(d2i_PKCS7(nullptr, &p, static_cast<long>(der.size())));
   if (!p7) {

@@ -104,6 +104,19 @@ TEST_F(SourceReader, ReadsPkcs7BundlesInPemAndDer) {
   }
 }
 
+// The bundle's certificates are cut out without decoding them; a bundle that is not exactly a
+// SignedData still goes to OpenSSL's full decoder, which refuses what is damaged.
+TEST_F(SourceReader, ADamagedPkcs7BundleIsSkippedNotSliced) {
+  std::string der = testing_support::make_pkcs7({&a_, &b_}, false);
+  for (std::string bad : {der.substr(0, der.size() - 1), der.substr(0, der.size() / 2)}) {
+    ReadResult r = split_certificates(bad);
+    EXPECT_TRUE(r.certs.empty()) << bad.size();
+    ASSERT_FALSE(r.warnings.empty()) << bad.size();
+  }
+  ReadResult whole = split_certificates(der);
+  EXPECT_EQ(ders(whole), (std::vector<std::string>{a_.der(), b_.der()}));
+}
+
 TEST_F(SourceReader, ReadsPkcs7UnderACertificateLabel) {
   // Some exporters wrap a .p7b in CERTIFICATE armour.
   std::string der = testing_support::make_pkcs7({&b_}, false);
