@@ -17,14 +17,13 @@
 #include <filesystem>
 #include <map>
 
+#include "tests/bench/spawn.h"
 #include "tests/support/cert_factory.h"
 #include "tests/support/run_cli.h"
 #include "tests/support/temp_home.h"
 #include "tests/support/tls_server.h"
 #include "trust/certificate.h"
 #include "trust/source_reader.h"
-
-extern char** environ;
 
 namespace {
 
@@ -77,20 +76,9 @@ World& world() {
 }
 
 double spawn_seconds(const std::vector<std::string>& argv, int* status) {
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
-  std::vector<char*> args;
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  auto start = std::chrono::steady_clock::now();
-  pid_t pid = 0;
-  *status = -1;
-  if (posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ) == 0)
-    waitpid(pid, status, 0);
-  posix_spawn_file_actions_destroy(&actions);
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  bench::Spawned s = bench::spawn(argv);
+  *status = s.status;
+  return s.seconds;
 }
 
 void BM_TrustagentConnect(benchmark::State& state) {

@@ -21,11 +21,10 @@
 #include <thread>
 #include <vector>
 
+#include "tests/bench/spawn.h"
 #include "tests/support/cert_factory.h"
 #include "tests/support/run_cli.h"
 #include "tests/support/temp_home.h"
-
-extern char** environ;
 
 namespace {
 
@@ -69,32 +68,8 @@ Inputs generated(int n) {
   return in;
 }
 
-struct Spawned {
-  double seconds = 0;
-  long max_rss_kb = 0;
-  int status = -1;
-};
-
-Spawned spawn(const std::vector<std::string>& argv) {
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
-  std::vector<char*> args;
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  Spawned r;
-  auto start = std::chrono::steady_clock::now();
-  pid_t pid = 0;
-  if (posix_spawn(&pid, args[0], &actions, nullptr, args.data(), environ) == 0) {
-    rusage usage{};
-    wait4(pid, &r.status, 0, &usage);
-    r.max_rss_kb = usage.ru_maxrss;
-  }
-  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  posix_spawn_file_actions_destroy(&actions);
-  return r;
-}
+using bench::spawn;
+using bench::Spawned;
 
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
