@@ -238,17 +238,20 @@ Result<HashedDirectoryChange> keep_hashed_directory(const Layout& layout,
   return in_step ? HashedDirectoryChange::kNone : HashedDirectoryChange::kWritten;
 }
 
-bool is_agent_output(const Layout& layout, const std::string& path) {
+AgentOutputs::AgentOutputs(const Layout& layout) {
+  std::error_code ec;
+  etc_ = fs::weakly_canonical(layout.etc_dir, ec).string();
+  merged_ = fs::weakly_canonical(layout.merged, ec).string();
+  merged_index_ = fs::weakly_canonical(layout.merged_index, ec).string();
+}
+
+bool AgentOutputs::contain(const std::string& path) const {
   std::error_code ec;
   fs::path real = fs::weakly_canonical(path, ec);
   if (ec) return false;
-  fs::path etc = fs::weakly_canonical(layout.etc_dir, ec);
-  if (ec) return false;
-  for (const auto& own : {layout.merged, layout.merged_index}) {
-    if (real == fs::weakly_canonical(own, ec)) return true;
-  }
+  if (real == merged_ || real == merged_index_) return true;
   // A file of a generation, whether reached through etc/capath or directly.
-  return real.parent_path().parent_path() == etc &&
+  return real.parent_path().parent_path() == etc_ &&
          is_generation_name(real.parent_path().filename().string());
 }
 

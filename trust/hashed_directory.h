@@ -30,8 +30,15 @@ enum class HashedDirectoryChange { kNone, kWritten, kRemoved };
 Result<HashedDirectoryChange> keep_hashed_directory(const Layout& layout,
                                                     std::optional<bool> wanted, bool force);
 
-// Whether `path` is inside the agent's own outputs (the merged store, its index, the hashed
-// directory): such a file must never be read back as a source.
-bool is_agent_output(const Layout& layout, const std::string& path);
+// The agent's own outputs (the merged store, its index, the hashed directory): such a file must
+// never be read back as a source. The home's paths are resolved once, each source's per call.
+class AgentOutputs {
+ public:
+  explicit AgentOutputs(const Layout& layout);
+  bool contain(const std::string& path) const;
+
+ private:
+  std::string etc_, merged_, merged_index_;
+};
 
 }  // namespace trust

@@ -251,9 +251,10 @@ Result<MergeReport> update_store(const Layout& layout, const std::vector<SourceS
   MergeReport report;
   std::optional<MergeState> state = load_merge_state(layout.merge_state);
   std::vector<Probed> probed(specs.size());
+  const AgentOutputs own_outputs(layout);
   for (size_t i = 0; i < specs.size(); ++i) {
     probed[i].probe = probe_source(specs[i].path);
-    if (probed[i].probe.presence == Presence::kPresent && is_agent_output(layout, specs[i].path)) {
+    if (probed[i].probe.presence == Presence::kPresent && own_outputs.contain(specs[i].path)) {
       // Read back as a source, the store would keep every anchor it ever had.
       probed[i].probe.presence = Presence::kRefused;
       probed[i].probe.reason =
