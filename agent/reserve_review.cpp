@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "trust/merge.h"
+#include "trust/server_identity.h"
 #include "trust/source_reader.h"
 
 namespace agent {
@@ -102,7 +103,7 @@ std::vector<std::string> root_notes(const std::vector<trust::Certificate>& chain
   if (leaf.self_signed) return notes;
   auto [reserve_root, reserve_name] = root_of(chain);
   for (const auto& a : store.anchors()) {
-    if (a.info.subject != leaf.subject || a.info.sha256 == leaf.sha256) continue;
+    if (!trust::same_server(a.info, leaf) || a.info.sha256 == leaf.sha256) continue;
     auto current = store.by_sha256(a.info.sha256);
     if (!current) continue;
     std::vector<trust::Certificate> current_chain;

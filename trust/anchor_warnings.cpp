@@ -5,6 +5,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "trust/server_identity.h"
 #include "trust/time_format.h"
 
 namespace trust {
@@ -25,9 +26,10 @@ bool mentions_sha1(std::string algorithm) {
 // 100,000 scans of itself.
 struct StoreFacts {
   std::unordered_map<std::string, const Reserve*> reserve_by_sha256;
-  std::unordered_set<std::string> replaced_pins;           // "sha256:…" a reserve takes over
-  std::unordered_set<std::string> subjects;                // to tell whether an issuer is here
-  std::unordered_map<std::string, int64_t> latest_expiry;  // per subject
+  std::unordered_set<std::string> replaced_pins;  // "sha256:…" a reserve takes over
+  std::unordered_set<std::string> subjects;       // to tell whether an issuer is here
+  // The latest expiry of each server, by subject and by names (trust/server_identity.h).
+  std::unordered_map<std::string, int64_t> latest_by_subject, latest_by_names;
 
   StoreFacts(const std::vector<Anchor>& anchors, const std::vector<Reserve>& reserves) {
     for (const auto& r : reserves) {
@@ -36,8 +38,10 @@ struct StoreFacts {
     }
     for (const auto& a : anchors) {
       subjects.insert(a.info.subject);
-      auto [it, inserted] = latest_expiry.emplace(a.info.subject, a.info.not_after);
-      if (!inserted) it->second = std::max(it->second, a.info.not_after);
+      note_expiry(latest_by_subject, a.info.subject, a.info.not_after);
+      if (auto names = server_names_key(a.info); !names.empty()) {
+        note_expiry(latest_by_names, names, a.info.not_after);
+      }
     }
   }
 
@@ -46,10 +50,18 @@ struct StoreFacts {
     return it == reserve_by_sha256.end() ? nullptr : it->second;
   }
 
-  // A reserve names it as replaced, or another anchor of its subject outlives it.
+  static void note_expiry(std::unordered_map<std::string, int64_t>& latest, const std::string& key,
+                          int64_t not_after) {
+    auto [it, inserted] = latest.emplace(key, not_after);
+    if (!inserted) it->second = std::max(it->second, not_after);
+  }
+
+  // A reserve names it as replaced, or another anchor of the same server outlives it.
   bool has_successor(const Anchor& a) const {
-    return replaced_pins.count("sha256:" + a.info.sha256) > 0 ||
-           latest_expiry.at(a.info.subject) > a.info.not_after;
+    if (replaced_pins.count("sha256:" + a.info.sha256) > 0) return true;
+    if (latest_by_subject.at(a.info.subject) > a.info.not_after) return true;
+    auto names = server_names_key(a.info);
+    return !names.empty() && latest_by_names.at(names) > a.info.not_after;
   }
 
   bool issuer_in_store(const Anchor& a) const { return subjects.count(a.info.issuer) > 0; }

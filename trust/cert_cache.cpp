@@ -11,9 +11,10 @@
 namespace trust {
 namespace {
 
-// Version 2: subjects and issuers are stored as printable_text() (safe_text.h).
-constexpr std::string_view kHeader = "trustagent-cert-cache 2";
-constexpr size_t kFields = 13;
+// Version 2: subjects and issuers are stored as printable_text() (safe_text.h). Version 3: the
+// server names follow as further fields (printable_text too, so never holding a tab or newline).
+constexpr std::string_view kHeader = "trustagent-cert-cache 3";
+constexpr size_t kFields = 13;  // before the names
 
 std::string clean(const std::string& s) {
   std::string out = s;
@@ -45,7 +46,7 @@ CertCache CertCache::load(const std::string& path) {
       f.push_back(line.substr(start, tab - start));
     }
     f.push_back(line.substr(start));
-    if (f.size() != kFields) continue;
+    if (f.size() < kFields) continue;
     auto key = sha256_from_hex(f[0]);
     if (!key) continue;
     CertInfo i;
@@ -65,6 +66,7 @@ CertCache CertCache::load(const std::string& path) {
     i.subject = f[10];
     i.issuer = f[11];
     i.key_id = f[12];
+    for (size_t n = kFields; n < f.size(); ++n) i.server_names.emplace_back(f[n]);
     cache.entries_.emplace(*key, std::move(i));
   }
   return cache;
@@ -113,7 +115,9 @@ Result<void> CertCache::save(const std::string& path,
            std::to_string((i.self_signed ? 1 : 0) | (i.is_ca ? 2 : 0)) + '\t' + clean(i.key_type) +
            '\t' + std::to_string(i.key_bits) + '\t' + clean(i.signature_algorithm) + '\t' +
            hex_number(i.subject_hash) + '\t' + clean(i.subject) + '\t' + clean(i.issuer) + '\t' +
-           i.key_id + "\n";
+           i.key_id;
+    for (const auto& name : i.server_names) out += '\t' + clean(name);
+    out += '\n';
   }
   return write_file_atomic(path, out);
 }

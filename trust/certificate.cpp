@@ -1,8 +1,11 @@
 #include "trust/certificate.h"
 
+#include <arpa/inet.h>
 #include <openssl/objects.h>
 #include <openssl/x509v3.h>
+#include <sys/socket.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <ctime>
 
@@ -81,6 +84,46 @@ Result<Certificate> Certificate::from_der(std::string der) {
   return Certificate(std::move(x), std::move(der));
 }
 
+namespace {
+
+// The DNS and IP subjectAltNames in the certificate's order, as "DNS:name" and "IP:address".
+std::vector<std::string> alt_names(X509& x) {
+  std::vector<std::string> out;
+  ossl::Ptr<GENERAL_NAMES> names(
+      static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(&x, NID_subject_alt_name, nullptr, nullptr)));
+  for (int i = 0; names && i < sk_GENERAL_NAME_num(names.get()); ++i) {
+    const GENERAL_NAME* n = sk_GENERAL_NAME_value(names.get(), i);
+    if (n->type == GEN_DNS) {
+      const ASN1_STRING* s = n->d.dNSName;
+      std::string dns(reinterpret_cast<const char*>(ASN1_STRING_get0_data(s)),
+                      static_cast<size_t>(ASN1_STRING_length(s)));
+      // A NUL or a byte that is not UTF-8 in a name is an attack; it is shown escaped, and an
+      // escaped name cannot equal a host name typed by a person.
+      out.push_back("DNS:" + printable_text(dns));
+    } else if (n->type == GEN_IPADD) {
+      const ASN1_OCTET_STRING* ip = n->d.iPAddress;
+      int length = ASN1_STRING_length(ip);
+      int family = length == 4 ? AF_INET : length == 16 ? AF_INET6 : AF_UNSPEC;
+      char text[INET6_ADDRSTRLEN] = "";
+      if (family == AF_UNSPEC ||
+          ::inet_ntop(family, ASN1_STRING_get0_data(ip), text, sizeof text) == nullptr) {
+        text[0] = '\0';  // a malformed address matches no host
+      }
+      out.push_back(std::string("IP:") + text);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<std::string> server_names(X509& x) {
+  std::vector<std::string> out = alt_names(x);
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
 CertInfo Certificate::info() const {
   X509* x = x509_.get();
   CertInfo info;
@@ -111,6 +154,7 @@ CertInfo Certificate::info() const {
   int ok = 0;
   info.subject_hash = X509_NAME_hash_ex(X509_get_subject_name(x), nullptr, nullptr, &ok);
   info.key_id = octets_hex(X509_get0_subject_key_id(x));
+  info.server_names = server_names(*x);
   ossl::drain_errors();  // the accessors above may leave benign errors for odd certificates
   return info;
 }
@@ -142,33 +186,7 @@ std::string der_of(X509& x) {
 }
 
 std::vector<std::string> host_names(X509& x) {
-  std::vector<std::string> out;
-  auto* names =
-      static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(&x, NID_subject_alt_name, nullptr, nullptr));
-  for (int i = 0; names && i < sk_GENERAL_NAME_num(names); ++i) {
-    const GENERAL_NAME* n = sk_GENERAL_NAME_value(names, i);
-    if (n->type == GEN_DNS) {
-      const ASN1_STRING* s = n->d.dNSName;
-      std::string dns(reinterpret_cast<const char*>(ASN1_STRING_get0_data(s)),
-                      static_cast<size_t>(ASN1_STRING_length(s)));
-      // A NUL or a byte that is not UTF-8 in a name is an attack; it is shown escaped, and an
-      // escaped name cannot equal a host name typed by a person.
-      out.push_back("DNS:" + printable_text(dns));
-    } else if (n->type == GEN_IPADD) {
-      const ASN1_OCTET_STRING* ip = n->d.iPAddress;
-      char buf[64] = "";
-      const unsigned char* b = ASN1_STRING_get0_data(ip);
-      if (ASN1_STRING_length(ip) == 4) {
-        std::snprintf(buf, sizeof buf, "%u.%u.%u.%u", b[0], b[1], b[2], b[3]);
-      } else if (ASN1_STRING_length(ip) == 16) {
-        char* p = buf;
-        for (int k = 0; k < 16; k += 2)
-          p += std::snprintf(p, 6, k ? ":%x" : "%x", b[k] << 8 | b[k + 1]);
-      }
-      out.push_back(std::string("IP:") + buf);
-    }
-  }
-  GENERAL_NAMES_free(names);
+  std::vector<std::string> out = alt_names(x);
   int cn = X509_NAME_get_index_by_NID(X509_get_subject_name(&x), NID_commonName, -1);
   if (cn >= 0) {
     ASN1_STRING* s = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(X509_get_subject_name(&x), cn));

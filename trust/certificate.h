@@ -27,6 +27,9 @@ struct CertInfo {
   std::string signature_algorithm;
   unsigned long subject_hash = 0;  // OpenSSL's X509_NAME_hash_ex, as used by hashed CApath dirs
   std::string key_id;              // subjectKeyIdentifier, lowercase hex; "" when absent
+  // The DNS and IP subjectAltNames ("DNS:name", "IP:address"), printable, sorted, each once: what
+  // makes two certificates one server (trust/server_identity.h).
+  std::vector<std::string> server_names;
 
   bool operator==(const CertInfo&) const = default;
 };
@@ -60,8 +63,12 @@ std::string authority_key_id(const X509& x);
 // The DER encoding of a parsed certificate ("" if it cannot be encoded).
 std::string der_of(X509& x);
 
-// The names a host is matched against, as "DNS:name" or "IP:address", then "CN=name".
+// The names a host is matched against, as "DNS:name" or "IP:address" (in the certificate's order),
+// then "CN=name".
 std::vector<std::string> host_names(X509& x);
+
+// The DNS and IP subjectAltNames alone, sorted and each once (CertInfo::server_names).
+std::vector<std::string> server_names(X509& x);
 
 // PEM text ("-----BEGIN CERTIFICATE-----", 64-column base64, LF endings) for DER bytes.
 std::string to_pem(std::string_view der);

@@ -72,6 +72,7 @@ std::string why_regenerate(const Layout& layout, const std::vector<SourceSpec>& 
                            const std::optional<MergeState>& state, std::vector<Probed>& probed,
                            bool& stamps_moved, MergeReport& report) {
   if (!state) return "no record of a previous merge";
+  if (state->metadata_outdated) return "the certificate metadata of an older version is renewed";
   if (state->sources.size() != specs.size()) return "the list of sources changed";
   for (size_t i = 0; i < specs.size(); ++i) {
     if (state->sources[i].report.path != specs[i].path) return "the list of sources changed";

@@ -8,7 +8,10 @@
 namespace trust {
 namespace {
 
-constexpr std::string_view kHeader = "trustagent-merge-state 1";
+// Format 2 changed nothing here; it marks a store whose metadata cache holds the server names
+// (trust/cert_cache.cpp, version 3). A format 1 record still loads, and asks for one regeneration.
+constexpr std::string_view kHeader = "trustagent-merge-state 2";
+constexpr std::string_view kHeaderBeforeServerNames = "trustagent-merge-state 1";
 
 std::vector<std::string> split_tabs(const std::string& line) {
   std::vector<std::string> out;
@@ -43,8 +46,11 @@ std::optional<MergeState> load_merge_state(const std::string& path) {
   if (!content) return std::nullopt;
   std::istringstream in(*content);
   std::string line;
-  if (!std::getline(in, line) || line != kHeader) return std::nullopt;
+  if (!std::getline(in, line) || (line != kHeader && line != kHeaderBeforeServerNames)) {
+    return std::nullopt;
+  }
   MergeState state;
+  state.metadata_outdated = line == kHeaderBeforeServerNames;
   bool have_merged = false;
   while (std::getline(in, line)) {
     auto fields = split_tabs(line);

@@ -27,6 +27,8 @@ struct MergeState {
   int duplicates = 0;
   std::vector<Skipped> skipped;
   std::vector<Skipped> not_certificates;
+  // Written by a version whose certificate metadata lacked what this one needs: regenerate once.
+  bool metadata_outdated = false;
 };
 
 std::optional<MergeState> load_merge_state(const std::string& path);

@@ -6,6 +6,7 @@
 
 #include "trust/cert_cache.h"
 #include "trust/managed_source.h"
+#include "trust/server_identity.h"
 #include "trust/source_check.h"
 #include "trust/source_reader.h"
 #include "trust/text.h"
@@ -14,43 +15,35 @@
 namespace trust {
 namespace {
 
-// A certificate in one agent-managed source. Its metadata comes from the merge's metadata cache
-// when the cache has it; the certificate itself is decoded only when its names or pins are asked
-// for, because decoding is what costs (OpenSSL 3 decodes the public key of every certificate, about
-// a millisecond for an RSA-4096 root), and a system bundle in cainfo.pem holds 140 of them.
+// A certificate in one agent-managed source. Its metadata (server names included) comes from the
+// merge's metadata cache when the cache has it; the certificate itself is decoded only when its
+// pins are asked for, because decoding is what costs (OpenSSL 3 decodes the public key of every
+// certificate, about a millisecond for an RSA-4096 root), and a system bundle in cainfo.pem holds
+// 140 of them.
 class Held {
  public:
   Held(std::string file, std::string der, CertInfo info)
       : file(std::move(file)), der(std::move(der)), info(std::move(info)) {}
   Held(std::string file, const Certificate& cert)
       : file(std::move(file)), der(cert.der()), info(cert.info()) {
-    decoded_ = decode(cert);
+    pins_ = std::make_shared<const std::vector<Pin>>(pins_of(*cert.x509_ptr()));
   }
 
-  const std::vector<std::string>& names() const { return decoded().names; }
-  const std::vector<Pin>& pins() const { return decoded().pins; }
+  const std::vector<Pin>& pins() const {
+    if (!pins_) {
+      auto cert = Certificate::from_der(der);
+      pins_ = std::make_shared<const std::vector<Pin>>(cert ? pins_of(*cert->x509_ptr())
+                                                            : std::vector<Pin>{});
+    }
+    return *pins_;
+  }
 
   std::string file;
   std::string der;
   CertInfo info;
 
  private:
-  struct Decoded {
-    std::vector<std::string> names;
-    std::vector<Pin> pins;
-  };
-  static std::shared_ptr<const Decoded> decode(const Certificate& cert) {
-    return std::make_shared<const Decoded>(
-        Decoded{host_names(*cert.x509_ptr()), pins_of(*cert.x509_ptr())});
-  }
-  const Decoded& decoded() const {
-    if (!decoded_) {
-      auto cert = Certificate::from_der(der);
-      decoded_ = cert ? decode(*cert) : std::make_shared<const Decoded>();
-    }
-    return *decoded_;
-  }
-  mutable std::shared_ptr<const Decoded> decoded_;
+  mutable std::shared_ptr<const std::vector<Pin>> pins_;
 };
 
 // Unreadable or refused files are left to the merge to report; rollover just does not use them.
@@ -75,25 +68,6 @@ std::vector<Held> read_held(const std::vector<std::string>& files, CertCache& ca
     }
   }
   return out;
-}
-
-// The DNS and IP names of a certificate, sorted; the subject CN is not one of them.
-std::vector<std::string> san_set(const Held& h) {
-  std::vector<std::string> out;
-  for (const auto& n : h.names()) {
-    if (n.rfind("CN=", 0) != 0) out.push_back(n);
-  }
-  std::sort(out.begin(), out.end());
-  out.erase(std::unique(out.begin(), out.end()), out.end());
-  return out;
-}
-
-// One server identity: the same subject, or the same non-empty set of names. Sharing one alias
-// is not enough: a notification server and a site server often share one.
-bool same_identity(const Held& a, const Held& b) {
-  if (a.info.subject == b.info.subject) return true;
-  auto names = san_set(a);  // `a`'s first: a root has none, and then `b` is never decoded
-  return !names.empty() && names == san_set(b);
 }
 
 const Held* find_sha(const std::vector<Held>& held, const std::string& sha256) {
@@ -125,10 +99,11 @@ Reserve record_for(const Held& reserve, const std::vector<Held>& current,
   r.arrived_at = now;
   for (const auto& c : current) {
     if (c.info.sha256 == r.sha256) continue;
-    bool replaced = replaces.empty()
-                        ? c.info.not_after < reserve.info.not_after && same_identity(c, reserve)
-                        : std::any_of(replaces.begin(), replaces.end(),
-                                      [&](const Fingerprint& fp) { return matches(fp, c.info); });
+    bool replaced =
+        replaces.empty()
+            ? c.info.not_after < reserve.info.not_after && same_server(c.info, reserve.info)
+            : std::any_of(replaces.begin(), replaces.end(),
+                          [&](const Fingerprint& fp) { return matches(fp, c.info); });
     if (!replaced) continue;
     for (const auto& p : c.pins()) {
       // A pin the reserve matches too (the same key renewed) is not the old certificate's alone:
@@ -297,7 +272,7 @@ class Maintenance {
   // names) retire on sightings: a CA may still be used by services the agent never connects to,
   // so a replaced CA leaves only when it has expired (prune_expired).
   std::optional<int64_t> retires_at(const Reserve& r, const Held& old) const {
-    if (r.seen_at == 0 || san_set(old).empty()) return std::nullopt;
+    if (r.seen_at == 0 || old.info.server_names.empty()) return std::nullopt;
     int64_t since = r.seen_at;
     if (const SeenInUse* s = seen(old.info.sha256)) {
       since = std::max(since, s->last_seen + kLastSeenResolutionSeconds);  // seen up to then
@@ -356,7 +331,7 @@ class Maintenance {
       auto successor = std::find_if(all.begin(), all.end(), [&](const Held& h) {
         return h.info.sha256 != old.info.sha256 && h.info.not_before <= now_ &&
                now_ < h.info.not_after && h.info.not_after > old.info.not_after &&
-               in_use(h.info.sha256) && same_identity(old, h);
+               in_use(h.info.sha256) && same_server(old.info, h.info);
       });
       if (successor == all.end()) continue;
       if (auto moved = retire(old); !moved) return moved;
@@ -383,7 +358,7 @@ class Maintenance {
       for (const auto& h : all) {
         if (h.info.sha256 != old.info.sha256 && now_ < h.info.not_after &&
             h.info.not_after > old.info.not_after && !in_use(h.info.sha256) &&
-            same_identity(old, h)) {
+            same_server(old.info, h.info)) {
           out.push_back(h.info.sha256);
         }
       }

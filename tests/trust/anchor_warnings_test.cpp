@@ -72,4 +72,25 @@ TEST(AnchorWarnings, TooSoonIsJudgedFromWhenTheReserveArrived) {
   EXPECT_TRUE(trust::anchor_warnings({a}, context).empty());
 }
 
+// "The same server" is one rule (trust/server_identity.h): the rollover takes a certificate with a
+// new subject but the same names as the successor, so the warnings must too, or `status` would
+// warn about a server whose renewal is already in place.
+TEST(AnchorWarnings, ARenewalWithANewSubjectButTheSameNamesIsASuccessor) {
+  int64_t now = std::time(nullptr);
+  std::vector<trust::Reserve> none;
+  trust::WarningContext context{none, 3600, 300, {}, now};
+  auto expiring = make_cert(
+      {.common_name = "server 2026", .not_after_days = 10, .dns_names = {"a.test", "b.test"}});
+  auto renewal = make_cert(
+      {.common_name = "server 2027", .not_after_days = 300, .dns_names = {"b.test", "a.test"}});
+  auto sharing_one_alias =
+      make_cert({.common_name = "other", .not_after_days = 300, .dns_names = {"a.test", "c.test"}});
+  auto renewed = trust::anchor_warnings(
+      {anchor(expiring, "cainfo.pem"), anchor(renewal, "cainfo.pem")}, context);
+  EXPECT_EQ(codes(renewed, false).count("expires_soon_no_reserve"), 0u);
+  auto not_renewed = trust::anchor_warnings(
+      {anchor(expiring, "cainfo.pem"), anchor(sharing_one_alias, "cainfo.pem")}, context);
+  EXPECT_EQ(codes(not_renewed, false).count("expires_soon_no_reserve"), 1u);
+}
+
 }  // namespace

@@ -55,7 +55,8 @@ class Rollover : public ::testing::Test {
   int64_t start_ = static_cast<int64_t>(std::time(nullptr));
   // A server certificate and its renewal: same names, the renewal outlives it.
   Issued old_ = make_cert({.common_name = "server", .not_after_days = 30, .dns_names = {"s.test"}});
-  Issued next_ = make_cert({.common_name = "server", .not_after_days = 400, .dns_names = {"s.test"}});
+  Issued next_ =
+      make_cert({.common_name = "server", .not_after_days = 400, .dns_names = {"s.test"}});
 };
 
 TEST_F(Rollover, AnOfferedReserveIsAnAnchorAtOnceAndActivatesAtItsTime) {
