@@ -93,7 +93,7 @@ Cycle run_cycle(const DaemonOptions& options, bool full, const Log& log) {
   if (have_server) {
     RefreshRequest request{options.store, options.server, options.timeout_seconds, full,
                            options.mirrors};
-    auto r = refresh_policies(request);
+    auto r = refresh_policies(request, &*first);  // one sync_store per quiet cycle
     if (!r) {
       fail(r.error());
       c.applied = std::move(*first);  // the last good state stays in force, and is reported

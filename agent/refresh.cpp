@@ -439,8 +439,10 @@ trust::Result<RefreshRun> start_run(const RefreshRequest& request, const StoreOu
   return run;
 }
 
-trust::Result<RefreshReport> refresh_once(const RefreshRequest& request) {
-  auto synced = sync_store(request.store);
+trust::Result<RefreshReport> refresh_once(const RefreshRequest& request,
+                                          const StoreOutcome* in_force) {
+  trust::Result<StoreOutcome> synced =
+      in_force != nullptr ? trust::Result<StoreOutcome>(*in_force) : sync_store(request.store);
   if (!synced) return synced.error();
   std::vector<std::string> servers = servers_to_ask(request, synced->effective);
   if (servers.empty()) {
@@ -516,8 +518,9 @@ std::string unauthenticated_transport_note(const RefreshReport& report) {
          "trusts its certificate (a policy publishing it as a reserve does)";
 }
 
-trust::Result<RefreshReport> refresh_policies(const RefreshRequest& request) {
-  auto report = refresh_once(request);
+trust::Result<RefreshReport> refresh_policies(const RefreshRequest& request,
+                                              const StoreOutcome* in_force) {
+  auto report = refresh_once(request, in_force);
   // A refresh that never asked anyone (no server known) is no failure of the central server.
   bool asked = report || report.error().code != trust::Code::kBadInput ||
                report.error().message.rfind("no central server", 0) != 0;

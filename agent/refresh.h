@@ -74,8 +74,11 @@ bool pins_admit_central_server(const policy::Policy& p, const std::vector<Presen
 // one loud line saying so, with the certificate that server presented and the signer.
 std::string unauthenticated_transport_note(const RefreshReport& report);
 
+// `in_force`: the store as the caller has just brought it up to date (sync_store) with nothing
+// changed since, so step 1 is not done twice (the daemon's cycle); null: step 1 runs here.
 // Errors: no server configured (kBadInput), the central server unreachable (kNetwork) or not
 // authenticated (kRefused), a malformed index (kBadInput). In every error case nothing changed.
-trust::Result<RefreshReport> refresh_policies(const RefreshRequest& request);
+trust::Result<RefreshReport> refresh_policies(const RefreshRequest& request,
+                                              const StoreOutcome* in_force = nullptr);
 
 }  // namespace agent

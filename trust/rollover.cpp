@@ -165,6 +165,55 @@ bool paused(const ClockRecord& c, int64_t now) {
   return c.jump_at != 0 && now >= c.jump_at && now < pause_ends(c);
 }
 
+// Writes cainfo-reserve.pem and records the reserves in `state`, which the caller saves: one
+// maintenance run loads and saves reserves.state once, whatever number of reserves it adds.
+Result<ReserveAdded> add_reserves_to(const Layout& layout, ReserveState& state, CertCache& cache,
+                                     const std::vector<std::string>& ders,
+                                     std::optional<int64_t> activate_at, const std::string& origin,
+                                     int64_t now, const std::vector<Fingerprint>& replaces) {
+  std::vector<Held> current =
+      read_held({layout.cainfo, layout.cainfo_ss, layout.cainfo_reserve}, cache);
+  for (const auto& fp : replaces) {
+    bool known = std::any_of(current.begin(), current.end(),
+                             [&](const Held& h) { return matches(fp, h.info); });
+    if (!known) {
+      return make_error(Code::kBadInput, "--replaces " + fp.hex +
+                                             ": no certificate with this fingerprint is in "
+                                             "cainfo.pem, cainfo-ss.pem or cainfo-reserve.pem");
+    }
+  }
+  std::vector<Held> incoming;
+  for (const auto& der : ders) {
+    auto cert = Certificate::from_der(der);
+    if (!cert) return make_error(Code::kBadInput, "not a certificate: " + cert.error().message);
+    Held h(layout.cainfo_reserve, *cert);
+    const Held* in_use = find_sha(current, h.info.sha256);
+    if (in_use && in_use->file != layout.cainfo_reserve) {
+      return make_error(Code::kBadInput,
+                        short_name(h) + " is already a current anchor in " +
+                            file_name(in_use->file) +
+                            "; a reserve is a certificate the server will use next");
+    }
+    incoming.push_back(std::move(h));
+  }
+  auto written = add_ders_to_managed_source(ders, layout.cainfo_reserve);
+  if (!written) return written.error();
+  ReserveAdded out;
+  out.added = written->added;
+  out.already_present = written->already_present;
+  for (const auto& h : incoming) {
+    if (Reserve* known = find_record(state, h.info.sha256)) {
+      if (activate_at) known->activate_at = *activate_at;
+      known->origin = origin;
+      out.reserves.push_back(*known);
+      continue;
+    }
+    state.reserves.push_back(record_for(h, current, replaces, activate_at, origin, now));
+    out.reserves.push_back(state.reserves.back());
+  }
+  return out;
+}
+
 // Steps of one maintenance run, in order; each adds its lines to `notes`.
 class Maintenance {
  public:
@@ -189,9 +238,8 @@ class Maintenance {
         }
         continue;
       }
-      if (auto saved = save_reserve_state(layout_.reserve_state, state_); !saved) return saved;
-      auto added =
-          add_reserves(layout_, {offer.der}, offer.activate_at, offer.origin, now_, offer.replaces);
+      auto added = add_reserves_to(layout_, state_, cache_, {offer.der}, offer.activate_at,
+                                   offer.origin, now_, offer.replaces);
       if (!added) {
         note("reserve from policy " + offer.origin + " not added: " + added.error().message);
       } else {
@@ -201,8 +249,6 @@ class Maintenance {
                to_iso8601(added->reserves.front().activate_at));
         }
       }
-      ReserveState reloaded = load_reserve_state(layout_.reserve_state);
-      state_.reserves = std::move(reloaded.reserves);
       reserves = read_held({layout_.cainfo_reserve}, cache_);
     }
     return {};
@@ -442,49 +488,11 @@ Result<ReserveAdded> add_reserves(const Layout& layout, const std::vector<std::s
                                   std::optional<int64_t> activate_at, const std::string& origin,
                                   int64_t now, const std::vector<Fingerprint>& replaces) {
   CertCache cache = CertCache::load(layout.cert_cache);
-  std::vector<Held> current =
-      read_held({layout.cainfo, layout.cainfo_ss, layout.cainfo_reserve}, cache);
-  for (const auto& fp : replaces) {
-    bool known = std::any_of(current.begin(), current.end(),
-                             [&](const Held& h) { return matches(fp, h.info); });
-    if (!known) {
-      return make_error(Code::kBadInput, "--replaces " + fp.hex +
-                                             ": no certificate with this fingerprint is in "
-                                             "cainfo.pem, cainfo-ss.pem or cainfo-reserve.pem");
-    }
-  }
-  std::vector<Held> incoming;
-  for (const auto& der : ders) {
-    auto cert = Certificate::from_der(der);
-    if (!cert) return make_error(Code::kBadInput, "not a certificate: " + cert.error().message);
-    Held h(layout.cainfo_reserve, *cert);
-    const Held* in_use = find_sha(current, h.info.sha256);
-    if (in_use && in_use->file != layout.cainfo_reserve) {
-      return make_error(Code::kBadInput,
-                        short_name(h) + " is already a current anchor in " +
-                            file_name(in_use->file) +
-                            "; a reserve is a certificate the server will use next");
-    }
-    incoming.push_back(std::move(h));
-  }
-  auto written = add_ders_to_managed_source(ders, layout.cainfo_reserve);
-  if (!written) return written.error();
   ReserveState state = load_reserve_state(layout.reserve_state);
-  ReserveAdded out;
-  out.added = written->added;
-  out.already_present = written->already_present;
-  for (const auto& h : incoming) {
-    if (Reserve* known = find_record(state, h.info.sha256)) {
-      if (activate_at) known->activate_at = *activate_at;
-      known->origin = origin;
-      out.reserves.push_back(*known);
-      continue;
-    }
-    state.reserves.push_back(record_for(h, current, replaces, activate_at, origin, now));
-    out.reserves.push_back(state.reserves.back());
-  }
+  auto added = add_reserves_to(layout, state, cache, ders, activate_at, origin, now, replaces);
+  if (!added) return added.error();
   if (auto saved = save_reserve_state(layout.reserve_state, state); !saved) return saved.error();
-  return out;
+  return added;
 }
 
 Result<CertInfo> remove_reserve(const Layout& layout, const Fingerprint& fingerprint) {

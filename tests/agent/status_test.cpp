@@ -183,12 +183,14 @@ TEST_F(Status, AReserveActivatingWithinOneRefreshIntervalWarns) {
   Issued next = make_cert({.common_name = "ns.example", .not_after_days = 300});
   home_.write("etc/cainfo.pem", current.pem());
   std::string file = home_.write("in/next.pem", next.pem());
-  std::string in_ten_minutes = trust::to_iso8601(std::time(nullptr) + 600);
-  ASSERT_EQ(run({"reserve", "add", file, "--activate-at", in_ten_minutes}).exit_code, 0);
+  // Twenty minutes: the test may cross a second boundary between here and the reserve's arrival.
+  std::string in_twenty_minutes = trust::to_iso8601(std::time(nullptr) + 1200);
+  ASSERT_EQ(run({"reserve", "add", file, "--activate-at", in_twenty_minutes}).exit_code, 0);
   EXPECT_EQ(codes_for(next.sha256()), std::set<std::string>{"reserve_activation_too_soon"});
-  // With a refresh every 5 minutes, ten minutes is enough.
+  // With a refresh every 5 minutes and one minute of jitter, twenty minutes is enough.
   home_.write("var/policies/p.xml",
-              "<Policy guid=\"fast\"><Refresh IntervalSeconds=\"300\"/></Policy>");
+              "<Policy guid=\"fast\"><Refresh IntervalSeconds=\"300\" "
+              "JitterSeconds=\"60\"/></Policy>");
   EXPECT_TRUE(codes_for(next.sha256()).empty()) << last_.dump();
 }
 
