@@ -5,7 +5,6 @@
 
 #include <arpa/inet.h>
 
-#include <strings.h>
 #include <algorithm>
 
 #include <cstring>
@@ -80,7 +79,11 @@ struct Capture {
   trust::AnchorIndex* index = nullptr;
   bool called = false;
   std::vector<std::string> presented, verified;  // DER, leaf first
-  std::string code, message;
+  std::optional<trust::Error> failure;           // what the verification refused, and why
+
+  void refuse(trust::Reason reason, std::string message) {
+    failure = trust::connection_error(reason, std::move(message));
+  }
 };
 
 std::string describe(X509* x) {
@@ -100,22 +103,20 @@ void explain_chain_failure(Capture& cap, X509_STORE_CTX* ctx) {
   };
   switch (err) {
     case X509_V_ERR_CERT_HAS_EXPIRED:
-      cap.code = "expired";
-      cap.message = who + " expired on " + when(false);
+      cap.refuse(trust::Reason::kExpired, who + " expired on " + when(false));
       return;
     case X509_V_ERR_CERT_NOT_YET_VALID:
-      cap.code = "not_yet_valid";
-      cap.message = who + " is not valid before " + when(true);
+      cap.refuse(trust::Reason::kNotYetValid, who + " is not valid before " + when(true));
       return;
     case X509_V_ERR_INVALID_CA:
-      cap.code = "invalid_ca";
-      cap.message = who +
-                    " signs for others but is not a CA (its basicConstraints or keyUsage "
-                    "do not allow it)";
+      cap.refuse(trust::Reason::kInvalidCa,
+                 who +
+                     " signs for others but is not a CA (its basicConstraints or keyUsage "
+                     "do not allow it)");
       return;
     case X509_V_ERR_PATH_LENGTH_EXCEEDED:
-      cap.code = "path_length";
-      cap.message = "the chain through " + who + " is longer than a CA's pathLenConstraint allows";
+      cap.refuse(trust::Reason::kPathLength,
+                 "the chain through " + who + " is longer than a CA's pathLenConstraint allows");
       return;
     case X509_V_ERR_PERMITTED_VIOLATION:
     case X509_V_ERR_EXCLUDED_VIOLATION:
@@ -123,18 +124,17 @@ void explain_chain_failure(Capture& cap, X509_STORE_CTX* ctx) {
     case X509_V_ERR_UNSUPPORTED_CONSTRAINT_TYPE:
     case X509_V_ERR_UNSUPPORTED_CONSTRAINT_SYNTAX:
     case X509_V_ERR_UNSUPPORTED_NAME_SYNTAX:
-      cap.code = "name_constraints";
-      cap.message = who + " has a name its issuing CA may not issue for (name constraints: " +
-                    X509_verify_cert_error_string(err) + ")";
+      cap.refuse(trust::Reason::kNameConstraints,
+                 who + " has a name its issuing CA may not issue for (name constraints: " +
+                     X509_verify_cert_error_string(err) + ")");
       return;
     case X509_V_ERR_INVALID_PURPOSE:
-      cap.code = "invalid_purpose";
-      cap.message = who + " is not for TLS servers (its extendedKeyUsage or purpose forbids it)";
+      cap.refuse(trust::Reason::kInvalidPurpose,
+                 who + " is not for TLS servers (its extendedKeyUsage or purpose forbids it)");
       return;
     default:
       break;
   }
-  cap.code = "untrusted";
   // Name the issuer the store lacks, and say whether anchors of that name exist with other keys.
   X509* top = cap.presented.empty() ? at : nullptr;
   STACK_OF(X509)* sent = X509_STORE_CTX_get0_untrusted(ctx);
@@ -143,21 +143,21 @@ void explain_chain_failure(Capture& cap, X509_STORE_CTX* ctx) {
   const X509_NAME* issuer = X509_get_issuer_name(top);
   auto top_info = trust::Certificate::from_der(der_of(top));
   std::string issuer_text = top_info ? top_info->info().issuer : "?";
-  cap.message = "no anchor in the store for issuer '" + issuer_text + "' (" +
-                X509_verify_cert_error_string(err) + ")";
+  std::string message = "no anchor in the store for issuer '" + issuer_text + "' (" +
+                        X509_verify_cert_error_string(err) + ")";
   if (cap.index != nullptr) {
     int ok = 0;
     unsigned long hash = X509_NAME_hash_ex(issuer, nullptr, nullptr, &ok);
     auto same_name =
         ok ? cap.index->find_by_subject_hash(hash) : std::vector<trust::IndexedAnchor>{};
     if (!same_name.empty()) {
-      cap.message += "; the store has " + std::to_string(same_name.size()) +
-                     " anchor(s) with that name, e.g. [" + std::to_string(same_name[0].index) +
-                     "] sha256 " + same_name[0].sha256 +
-                     ", but none signed this chain (different key)";
+      message += "; the store has " + std::to_string(same_name.size()) +
+                 " anchor(s) with that name, e.g. [" + std::to_string(same_name[0].index) +
+                 "] sha256 " + same_name[0].sha256 + ", but none signed this chain (different key)";
     }
-    if (!cap.index->capped().empty()) cap.message += "; " + cap.index->capped();
+    if (!cap.index->capped().empty()) message += "; " + cap.index->capped();
   }
+  cap.refuse(trust::Reason::kUntrusted, std::move(message));
   trust::ossl::drain_errors();
 }
 
@@ -191,9 +191,9 @@ int verify_callback(X509_STORE_CTX* ctx, void* arg) {
       if (!match) {
         std::string names;
         for (const auto& n : trust::host_names(*leaf)) names += (names.empty() ? "" : ", ") + n;
-        cap.code = "hostname_mismatch";
-        cap.message = "the certificate is for " + (names.empty() ? std::string("no name") : names) +
-                      ", not for '" + t.host + "'";
+        cap.refuse(trust::Reason::kHostnameMismatch,
+                   "the certificate is for " + (names.empty() ? std::string("no name") : names) +
+                       ", not for '" + t.host + "'");
         X509_STORE_CTX_set_error(ctx, X509_V_ERR_HOSTNAME_MISMATCH);
         return 0;
       }
@@ -205,9 +205,9 @@ int verify_callback(X509_STORE_CTX* ctx, void* arg) {
     if (!any) {
       std::string wanted;
       for (const auto& p : req.pins) wanted += (wanted.empty() ? "" : "; ") + p.text();
-      cap.code = "pin_mismatch";
-      cap.message = "the server's certificate matches no pin: pinned " + wanted + "; server has " +
-                    trust::leaf_pins(*leaf);
+      cap.refuse(trust::Reason::kPinMismatch, "the server's certificate matches no pin: pinned " +
+                                                  wanted + "; server has " +
+                                                  trust::leaf_pins(*leaf));
       X509_STORE_CTX_set_error(ctx, X509_V_ERR_APPLICATION_VERIFICATION);
       return 0;
     }
@@ -219,22 +219,18 @@ CURLcode ssl_ctx_callback(CURL*, void* ssl_ctx, void* arg) {
   auto& cap = *static_cast<Capture*>(arg);
   auto* ctx = static_cast<SSL_CTX*>(ssl_ctx);
   // A store of our own replaces whatever curl set up: only the merged store is trusted.
-  X509_STORE* store = X509_STORE_new();
-  if (store == nullptr) return CURLE_OUT_OF_MEMORY;
-  X509_STORE_set_flags(store, X509_V_FLAG_PARTIAL_CHAIN);
-  if (cap.index != nullptr && !cap.index->attach(store)) {
-    X509_STORE_free(store);
-    return CURLE_SSL_CACERT_BADFILE;
-  }
+  trust::ossl::Ptr<X509_STORE> store(X509_STORE_new());
+  if (!store) return CURLE_OUT_OF_MEMORY;
+  X509_STORE_set_flags(store.get(), X509_V_FLAG_PARTIAL_CHAIN);
+  if (cap.index != nullptr && !cap.index->attach(store.get())) return CURLE_SSL_CACERT_BADFILE;
   for (const auto& der : cap.request->only_anchors) {
     auto cert = trust::Certificate::from_der(der);
-    if (!cert || X509_STORE_add_cert(store, cert->x509_ptr()) != 1) {
-      X509_STORE_free(store);
+    if (!cert || X509_STORE_add_cert(store.get(), cert->x509_ptr()) != 1) {
       trust::ossl::drain_errors();
       return CURLE_SSL_CACERT_BADFILE;
     }
   }
-  SSL_CTX_set_cert_store(ctx, store);
+  SSL_CTX_set_cert_store(ctx, store.release());  // the SSL_CTX owns it from here
   SSL_CTX_set_cert_verify_callback(ctx, verify_callback, &cap);
   return CURLE_OK;
 }
@@ -258,27 +254,15 @@ size_t take_body(char* data, size_t size, size_t count, void* arg) {
   return size * count;
 }
 
-// Keeps the validators a conditional request needs next time.
-size_t take_header(char* data, size_t size, size_t count, void* arg) {
-  auto& out = *static_cast<ConnectOutcome*>(arg);
-  std::string_view line(data, size * count);
-  auto value = [&line](std::string_view name) -> std::optional<std::string> {
-    if (line.size() <= name.size() || strncasecmp(line.data(), name.data(), name.size()) != 0) {
-      return std::nullopt;
-    }
-    std::string_view v = line.substr(name.size());
-    while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
-    while (!v.empty() && (v.back() == '\r' || v.back() == '\n' || v.back() == ' '))
-      v.remove_suffix(1);
-    return std::string(v);
+// The validators a conditional request needs next time, from the final response's headers.
+void take_validators(CURL* h, ConnectOutcome& out) {
+  auto value = [h](const char* name) -> std::string {
+    struct curl_header* header = nullptr;
+    if (curl_easy_header(h, name, 0, CURLH_HEADER, -1, &header) != CURLHE_OK) return "";
+    return header->value;
   };
-  if (line.rfind("HTTP/", 0) == 0) {  // a new response (after a redirect or 100): start over
-    out.etag.clear();
-    out.last_modified.clear();
-  }
-  if (auto v = value("ETag:")) out.etag = *v;
-  if (auto v = value("Last-Modified:")) out.last_modified = *v;
-  return size * count;
+  out.etag = value("ETag");
+  out.last_modified = value("Last-Modified");
 }
 
 std::string network_message(CURLcode rc, const Target& t, const char* detail, double timeout) {
@@ -303,7 +287,7 @@ std::string network_message(CURLcode rc, const Target& t, const char* detail, do
 std::string how_to_trust(const ConnectOutcome& out) {
   // Only an unknown certificate is fixed by trusting it: not a wrong host name, an expired
   // certificate or a pin.
-  if (out.code != "untrusted" || out.chain.empty()) return "";
+  if (out.reason() != trust::Reason::kUntrusted || out.chain.empty()) return "";
   const trust::CertInfo& leaf = out.chain.front().info;
   // The command first and the server's own words last, short and quoted: a subject can hold
   // text that looks like another command, pushed out of sight by blank characters.
@@ -313,10 +297,90 @@ std::string how_to_trust(const ConnectOutcome& out) {
          trust::printable_text(subject) + "\")";
 }
 
-trust::Code ConnectOutcome::exit_code() const {
-  if (ok) return trust::Code::kOk;
-  return code == "network" ? trust::Code::kNetwork : trust::Code::kRefused;
+namespace {
+
+// The transfer as libcurl is told to make it: only the merged store (or `only_anchors`) is
+// trusted, through the verification callback, and nothing but https is spoken.
+void configure(CURL* h, const ConnectRequest& request, const Target& target, Capture& cap,
+               Body& body, const curl::Slist& headers, char* error_buffer) {
+  long timeout_ms = static_cast<long>(request.timeout_seconds * 1000);
+  curl_easy_setopt(h, CURLOPT_URL, target.url.c_str());
+  curl_easy_setopt(h, CURLOPT_ERRORBUFFER, error_buffer);
+  curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
+  curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms);
+  curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https");
+  // CURLOPT_USERAGENT copies the string.
+  curl_easy_setopt(
+      h, CURLOPT_USERAGENT,
+      request.user_agent.empty() ? "trustagent/" TRUSTAGENT_VERSION : request.user_agent.c_str());
+  // OpenSSL honours our verification callback only in VERIFY_PEER mode; the callback itself
+  // applies --no-verify-peer / --no-verify-host, so curl is told to verify in every case.
+  curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+  curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST,
+                   request.verify_host && request.verify_peer && !request.handshake_only ? 2L : 0L);
+  curl_easy_setopt(h, CURLOPT_CAINFO, nullptr);
+  curl_easy_setopt(h, CURLOPT_CAPATH, nullptr);
+  curl_easy_setopt(h, CURLOPT_SSL_SESSIONID_CACHE, 0L);  // a resumed session skips verification
+  curl_easy_setopt(h, CURLOPT_SSL_CTX_FUNCTION, ssl_ctx_callback);
+  curl_easy_setopt(h, CURLOPT_SSL_CTX_DATA, &cap);
+  if (request.handshake_only) {
+    curl_easy_setopt(h, CURLOPT_CONNECT_ONLY, 1L);
+    return;
+  }
+  curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, take_body);
+  curl_easy_setopt(h, CURLOPT_WRITEDATA, &body);
+  if (headers) curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers.get());
 }
+
+bool never_answered(CURLcode rc, const Capture& cap) {
+  return rc == CURLE_COULDNT_RESOLVE_HOST || rc == CURLE_COULDNT_CONNECT ||
+         rc == CURLE_OPERATION_TIMEDOUT || rc == CURLE_RECV_ERROR || rc == CURLE_SEND_ERROR ||
+         rc == CURLE_GOT_NOTHING || (rc == CURLE_SSL_CONNECT_ERROR && !cap.called);
+}
+
+// Why a transfer that did not complete failed: what the verification refused first, then the
+// network, then anything else the handshake reported.
+trust::Error failure_of(CURLcode rc, const ConnectRequest& request, const Target& target,
+                        const Capture& cap, const Body& body, const char* error_buffer) {
+  const char* detail = error_buffer[0] ? error_buffer : curl_easy_strerror(rc);
+  if (body.too_large) {
+    return trust::connection_error(trust::Reason::kNetwork,
+                                   target.url + ": the response is larger than the " +
+                                       std::to_string(request.max_body) +
+                                       "-byte limit; transfer stopped");
+  }
+  if (cap.failure) return *cap.failure;
+  if (never_answered(rc, cap)) {
+    return trust::connection_error(trust::Reason::kNetwork,
+                                   network_message(rc, target, detail, request.timeout_seconds));
+  }
+  return trust::connection_error(trust::Reason::kTlsError,
+                                 target.host + ":" + std::to_string(target.port) + ": " + detail);
+}
+
+// The anchor that authenticated the server: the lowest store position among the certificates
+// the verification used (or the position in `only_anchors`).
+std::optional<trust::IndexedAnchor> anchor_used(const ConnectRequest& request, const Capture& cap,
+                                                const trust::AnchorIndex* index) {
+  std::optional<trust::IndexedAnchor> found;
+  for (size_t i = 0; i < request.only_anchors.size() && !found; ++i) {
+    const std::string& der = request.only_anchors[i];
+    if (std::find(cap.verified.begin(), cap.verified.end(), der) == cap.verified.end()) continue;
+    auto cert = trust::Certificate::from_der(der);
+    found = trust::IndexedAnchor{static_cast<int>(i + 1), trust::to_hex(trust::sha256_of(der)),
+                                 cert ? cert->info().subject : ""};
+  }
+  if (index != nullptr) {
+    for (const auto& der : cap.verified) {
+      auto hit = index->find_by_sha256(trust::to_hex(trust::sha256_of(der)));
+      if (hit && (!found || hit->index < found->index)) found = hit;
+    }
+  }
+  return found;
+}
+
+}  // namespace
 
 trust::Result<ConnectOutcome> connect(const ConnectRequest& request) {
   auto target = parse_target(request.target);
@@ -334,10 +398,8 @@ trust::Result<ConnectOutcome> connect(const ConnectRequest& request) {
   cap.request = &request;
   cap.target = &*target;
   cap.index = index.get();
-
   curl::Easy easy(curl_easy_init());
   if (!easy) return trust::make_error(trust::Code::kBadInput, "cannot initialise libcurl");
-  CURL* h = easy.get();
   char error_buffer[CURL_ERROR_SIZE] = "";
   Body body;
   body.keep = request.keep_body;
@@ -346,83 +408,22 @@ trust::Result<ConnectOutcome> connect(const ConnectRequest& request) {
   for (const auto& line : request.headers) {
     headers.reset(curl_slist_append(headers.release(), line.c_str()));
   }
-  long timeout_ms = static_cast<long>(request.timeout_seconds * 1000);
-  curl_easy_setopt(h, CURLOPT_URL, target->url.c_str());
-  curl_easy_setopt(h, CURLOPT_ERRORBUFFER, error_buffer);
-  curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
-  curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms);
-  curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https");
-  std::string agent_name =
-      request.user_agent.empty() ? "trustagent/" TRUSTAGENT_VERSION : request.user_agent;
-  curl_easy_setopt(h, CURLOPT_USERAGENT, agent_name.c_str());
-  // OpenSSL honours our verification callback only in VERIFY_PEER mode; the callback itself
-  // applies --no-verify-peer / --no-verify-host, so curl is told to verify in every case.
-  curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
-  curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST,
-                   request.verify_host && request.verify_peer && !request.handshake_only ? 2L : 0L);
-  curl_easy_setopt(h, CURLOPT_CAINFO, nullptr);
-  curl_easy_setopt(h, CURLOPT_CAPATH, nullptr);
-  curl_easy_setopt(h, CURLOPT_SSL_SESSIONID_CACHE, 0L);  // a resumed session skips verification
-  curl_easy_setopt(h, CURLOPT_SSL_CTX_FUNCTION, ssl_ctx_callback);
-  curl_easy_setopt(h, CURLOPT_SSL_CTX_DATA, &cap);
-  if (request.handshake_only) {
-    curl_easy_setopt(h, CURLOPT_CONNECT_ONLY, 1L);
-  } else {
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, take_body);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &body);
-    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, take_header);
-    curl_easy_setopt(h, CURLOPT_HEADERDATA, &out);
-    if (headers) curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers.get());
-  }
+  configure(easy.get(), request, *target, cap, body, headers, error_buffer);
 
-  CURLcode rc = curl_easy_perform(h);
+  CURLcode rc = curl_easy_perform(easy.get());
   for (const auto& der : cap.presented) {
-    auto cert = trust::Certificate::from_der(der);
-    if (cert) out.chain.push_back({cert->info(), der});
+    if (auto cert = trust::Certificate::from_der(der)) out.chain.push_back({cert->info(), der});
   }
   out.anchors_parsed = index ? index->parsed() : 0;
-  curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &out.http_status);
-
+  curl_easy_getinfo(easy.get(), CURLINFO_RESPONSE_CODE, &out.http_status);
   bool body_capped = rc == CURLE_WRITE_ERROR && out.http_status > 0 && !body.too_large;
   if (rc != CURLE_OK && !body_capped) {
-    if (body.too_large) {
-      out.code = "network";
-      out.message = target->url + ": the response is larger than the " +
-                    std::to_string(request.max_body) + "-byte limit; transfer stopped";
-    } else if (!cap.code.empty()) {
-      out.code = cap.code;
-      out.message = cap.message;
-    } else if (rc == CURLE_COULDNT_RESOLVE_HOST || rc == CURLE_COULDNT_CONNECT ||
-               rc == CURLE_OPERATION_TIMEDOUT || rc == CURLE_RECV_ERROR || rc == CURLE_SEND_ERROR ||
-               rc == CURLE_GOT_NOTHING || (rc == CURLE_SSL_CONNECT_ERROR && !cap.called)) {
-      out.code = "network";
-      out.message =
-          network_message(rc, *target, error_buffer[0] ? error_buffer : curl_easy_strerror(rc),
-                          request.timeout_seconds);
-    } else {
-      out.code = "tls_error";
-      out.message = target->host + ":" + std::to_string(target->port) + ": " +
-                    (error_buffer[0] ? error_buffer : curl_easy_strerror(rc));
-    }
+    out.failure = failure_of(rc, request, *target, cap, body, error_buffer);
     return out;
   }
-  out.ok = true;
+  if (!request.handshake_only) take_validators(easy.get(), out);
   out.body = std::move(body.data);
-  for (size_t i = 0; i < request.only_anchors.size(); ++i) {
-    const std::string& der = request.only_anchors[i];
-    if (std::find(cap.verified.begin(), cap.verified.end(), der) == cap.verified.end()) continue;
-    auto cert = trust::Certificate::from_der(der);
-    out.anchor = trust::IndexedAnchor{static_cast<int>(i + 1), trust::to_hex(trust::sha256_of(der)),
-                                      cert ? cert->info().subject : ""};
-    break;
-  }
-  if (index) {
-    for (const auto& der : cap.verified) {
-      auto hit = index->find_by_sha256(trust::to_hex(trust::sha256_of(der)));
-      if (hit && (!out.anchor || hit->index < out.anchor->index)) out.anchor = hit;
-    }
-  }
+  out.anchor = anchor_used(request, cap, index.get());
   return out;
 }
 

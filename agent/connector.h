@@ -46,7 +46,6 @@ struct PresentedCert {
 };
 
 struct ConnectOutcome {
-  bool ok = false;
   std::string url, host;
   int port = 0;
   long http_status = 0;
@@ -54,13 +53,14 @@ struct ConnectOutcome {
   std::string etag, last_modified;             // response headers, for conditional requests
   std::optional<trust::IndexedAnchor> anchor;  // the lowest store position that authenticated
   std::vector<PresentedCert> chain;            // as the server sent it, leaf first
-  // On failure: untrusted, expired, not_yet_valid, hostname_mismatch, pin_mismatch, tls_error,
-  // network.
-  std::string code;
-  std::string message;
+  // Why the connection failed (its reason says what kind, trust/result.h); none when it worked.
+  // Kept beside the chain rather than instead of it: a refused server's chain is what `fetch`
+  // shows and what a signed-mode refresh reports.
+  std::optional<trust::Error> failure;
   int anchors_parsed = 0;  // how many anchors the verification decoded
 
-  trust::Code exit_code() const;
+  bool ok() const { return !failure; }
+  trust::Reason reason() const { return failure ? failure->reason : trust::Reason::kNone; }
 };
 
 // "host:port", or "[v6]:port", of the server an outcome is about.

@@ -16,8 +16,10 @@ trust::Result<std::vector<PresentedCert>> fetch_chain(const std::string& target,
   request.timeout_seconds = timeout_seconds;
   auto outcome = connect(request);
   if (!outcome) return outcome.error();
-  if (!outcome->ok) {
-    return trust::make_error(outcome->exit_code(), outcome->url + ": " + outcome->message);
+  if (!outcome->ok()) {
+    trust::Error e = *outcome->failure;
+    e.message = outcome->url + ": " + e.message;
+    return e;
   }
   if (outcome->chain.empty()) {
     return trust::make_error(trust::Code::kRefused,

@@ -166,13 +166,13 @@ trust::Result<MoveReport> move_server(const MoveRequest& request) {
   proof.timeout_seconds = request.timeout_seconds;
   auto verified = connect(proof);
   if (!verified) return verified.error();
-  if (!verified->ok) {
-    bool unreachable = verified->code == "network";
-    return trust::make_error(
-        verified->exit_code(),
-        (unreachable ? "cannot reach the new server: "
+  if (!verified->ok()) {
+    trust::Error e = *verified->failure;
+    e.message = (e.reason == trust::Reason::kNetwork
+                     ? "cannot reach the new server: "
                      : report.server + " does not authenticate with the new certificate: ") +
-            verified->message + "; nothing changed");
+                e.message + "; nothing changed";
+    return e;
   }
   report.verified = std::move(*verified);
   // The policy's pins apply to the agent's own server, which the new one becomes: pins it fails

@@ -23,7 +23,10 @@ PinCheck check_against(const policy::Policy& p, const std::string& server,
   if (!presented || presented->chain.empty()) {
     check.outcome = PinCheck::Outcome::kUnreachable;
     check.message = "policy " + p.guid + ": its pins could not be checked against " + server +
-                    ": " + (presented ? presented->message : presented.error().message);
+                    ": " +
+                    (!presented           ? presented.error().message
+                     : presented->failure ? presented->failure->message
+                                          : "it presented no certificate");
   } else if (pins_admit_central_server(p, presented->chain)) {
     check.outcome = PinCheck::Outcome::kMatches;
     check.message = "policy " + p.guid + ": a pin matches the certificate " + server +

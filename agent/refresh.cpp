@@ -35,13 +35,15 @@ std::string base_url(std::string server) {
 // command that trusts it, so an endpoint cut off by a certificate switch says how to heal.
 trust::Error connect_error(const ConnectOutcome& out) {
   std::string hint = how_to_trust(out);
-  return trust::make_error(out.exit_code(),
-                           out.url + ": " + out.message + (hint.empty() ? "" : "; " + hint));
+  trust::Error e = *out.failure;
+  e.message = out.url + ": " + e.message + (hint.empty() ? "" : "; " + hint);
+  return e;
 }
 
 // The server answered, but the store did not authenticate it (as opposed to not answering).
 bool authentication_failed(const ConnectOutcome& out) {
-  return !out.ok && out.code != "network" && out.code != "tls_error";
+  return !out.ok() && out.reason() != trust::Reason::kNetwork &&
+         out.reason() != trust::Reason::kTlsError;
 }
 
 // A request whose answer is trusted for its signed content alone: nothing about this endpoint
@@ -133,7 +135,7 @@ trust::Result<void> check_signature(const RefreshRun& run, IndexAnswer& a, Refre
   auto sig = connect(sig_get);
   if (!sig) return sig.error();
   ++report.downloads;
-  if (!sig->ok) return connect_error(*sig);
+  if (!sig->ok()) return connect_error(*sig);
   std::optional<std::string_view> signature;
   if (sig->http_status == 200) {
     signature = sig->body;
@@ -170,7 +172,7 @@ trust::Result<IndexAnswer> ask_for_index(const RefreshRun& run, const std::strin
     if (!response) return response.error();
     ++report.downloads;
   }
-  if (!response->ok) return connect_error(*response);
+  if (!response->ok()) return connect_error(*response);
   a.chain = std::move(response->chain);
   if (a.authenticated && run.get.verify_peer && response->anchor && !a.chain.empty()) {
     // For warnings before the central server's certificate expires, and so that rollover knows
@@ -294,10 +296,12 @@ trust::Result<Downloads> download_policies(const RefreshRun& run, const IndexAns
     auto response = connect(policy_get);
     if (!response) return response.error();
     ++report.downloads;
-    if (!response->ok && response->code != "network") return connect_error(*response);
+    if (!response->ok() && response->reason() != trust::Reason::kNetwork) {
+      return connect_error(*response);
+    }
     std::optional<policy::Policy> parsed;
-    std::string why =
-        response->ok ? policy_refusal(entry, *response, stored, from, parsed) : response->message;
+    std::string why = response->ok() ? policy_refusal(entry, *response, stored, from, parsed)
+                                     : response->failure->message;
     if (why.empty()) {
       policy::IndexEntry as_parsed = entry;
       as_parsed.revision = parsed->revision;  // the document's word, not only the index's

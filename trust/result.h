@@ -17,12 +17,34 @@ enum class Code : int {
   kLocked = 4,  // another writer holds <home>/var/lock
 };
 
+// Why a connection to a server failed, where the caller acts on the kind: a server that answered
+// but was not authenticated can still carry signed content, one that never answered cannot, and
+// only an unknown certificate is fixed by trusting it. Text only at the edges (reason_name).
+enum class Reason {
+  kNone,
+  kUntrusted,         // no anchor in the store for its chain
+  kExpired,           // a certificate of the chain
+  kNotYetValid,       // a certificate of the chain
+  kInvalidCa,         // a certificate signs for others but is no CA
+  kPathLength,        // longer than a CA's pathLenConstraint
+  kNameConstraints,   // a name its issuing CA may not issue for
+  kInvalidPurpose,    // not for TLS servers
+  kHostnameMismatch,  // the leaf is not for the host asked for
+  kPinMismatch,       // the leaf matches no pin
+  kTlsError,          // the handshake failed for another reason
+  kNetwork,           // no answer: resolution, connection, timeout, a cut transfer
+};
+
+// "untrusted", "expired", …, "network"; "" for kNone.
+const char* reason_name(Reason reason);
+
 struct Error {
   Code code = Code::kBadInput;
   std::string message;  // one line, names the file or host it is about
   // The disk refused a write (full, read-only, quota): what was already on it is intact, so a
   // command that only reads the store may go on with the last good one.
   bool storage = false;
+  Reason reason = Reason::kNone;
 };
 
 // Shaped like std::expected so the move to C++23 is mechanical.
@@ -61,5 +83,11 @@ class [[nodiscard]] Result<void> {
 };
 
 inline Error make_error(Code code, std::string message) { return Error{code, std::move(message)}; }
+
+// A failed connection: kNetwork for no answer, kRefused for every other reason.
+inline Error connection_error(Reason reason, std::string message) {
+  return Error{reason == Reason::kNetwork ? Code::kNetwork : Code::kRefused, std::move(message),
+               false, reason};
+}
 
 }  // namespace trust

@@ -83,8 +83,8 @@ void add_connect_command(CLI::App& app, Context& ctx) {
       ctx.exit_code = fail(ctx, outcome.error());
       return;
     }
-    ctx.exit_code = static_cast<int>(outcome->exit_code());
-    if (outcome->ok && outcome->anchor && !outcome->chain.empty()) {
+    ctx.exit_code = outcome->ok() ? 0 : static_cast<int>(outcome->failure->code);
+    if (outcome->ok() && outcome->anchor && !outcome->chain.empty()) {
       // What the server presents: for warnings before the configured server's leaf expires (it
       // is no anchor when a CA issued it), and so that rollover retires a replaced certificate
       // only once its successor is in use. Not recording it changes nothing else.
@@ -98,11 +98,11 @@ void add_connect_command(CLI::App& app, Context& ctx) {
                                                         synced->rollover.reserves, synced->now)
                                        : "";
     if (ctx.json) {
-      nlohmann::json j = {{"ok", outcome->ok},
+      nlohmann::json j = {{"ok", outcome->ok()},
                           {"url", outcome->url},
                           {"chain", chain},
                           {"stale_store", synced->stale_because.has_value()}};
-      if (outcome->ok) {
+      if (outcome->ok()) {
         j["http_status"] = outcome->http_status;
         if (outcome->anchor) {
           j["anchor"] = {{"index", outcome->anchor->index},
@@ -113,18 +113,19 @@ void add_connect_command(CLI::App& app, Context& ctx) {
           j["anchor"] = nullptr;  // not verified (--no-verify-peer)
         }
       } else {
-        j["error"] = {{"code", outcome->code}, {"message", outcome->message}};
+        j["error"] = {{"code", trust::reason_name(outcome->reason())},
+                      {"message", outcome->failure->message}};
       }
       std::cout << agent::json_text(j);
     }
-    if (!outcome->ok) {
-      std::string hint = outcome->code == "untrusted" ? agent::how_to_trust(*outcome) : "";
-      std::cerr << "trustagent: error: " << outcome->url << ": " << outcome->message
+    if (!outcome->ok()) {
+      std::string hint = agent::how_to_trust(*outcome);
+      std::cerr << "trustagent: error: " << outcome->url << ": " << outcome->failure->message
                 << (hint.empty() ? "" : "; " + hint) << "\n";
     }
     if (!ctx.json) {
-      std::ostream& out = outcome->ok ? std::cout : std::cerr;
-      if (outcome->ok) {
+      std::ostream& out = outcome->ok() ? std::cout : std::cerr;
+      if (outcome->ok()) {
         out << "connected to " << outcome->url << " (HTTP " << outcome->http_status << ")\n";
         if (outcome->anchor) {
           out << "authenticated by anchor [" << outcome->anchor->index << "] (" << role << ") "

@@ -20,6 +20,15 @@ namespace {
 using testing_support::Issued;
 using testing_support::make_cert;
 
+// The failure's kind as JSON and the CLI print it, its message, and the process exit status.
+std::string code_of(const ConnectOutcome& out) { return trust::reason_name(out.reason()); }
+std::string message_of(const ConnectOutcome& out) {
+  return out.failure ? out.failure->message : std::string();
+}
+trust::Code exit_code(const ConnectOutcome& out) {
+  return out.failure ? out.failure->code : trust::Code::kOk;
+}
+
 class Connector : public ::testing::Test {
  protected:
   // Writes `anchors` as cainfo.pem and merges, as every command does before connecting.
@@ -57,14 +66,14 @@ TEST_F(Connector, AuthenticatesThroughTheRootAndReportsIt) {
   trust_only(make_cert({.common_name = "Unrelated", .is_ca = true}).pem() + root_.pem());
   auto srv = serve(server_);
   ConnectOutcome out = connect_to(local(srv->port()));
-  ASSERT_TRUE(out.ok) << out.code << ": " << out.message;
+  ASSERT_TRUE(out.ok()) << code_of(out) << ": " << message_of(out);
   EXPECT_EQ(out.http_status, 200);
   ASSERT_TRUE(out.anchor);
   EXPECT_EQ(out.anchor->index, 2);
   EXPECT_EQ(out.anchor->sha256, root_.sha256());
   ASSERT_EQ(out.chain.size(), 1u);
   EXPECT_EQ(out.chain[0].info.sha256, server_.sha256());
-  EXPECT_EQ(out.exit_code(), trust::Code::kOk);
+  EXPECT_EQ(exit_code(out), trust::Code::kOk);
 }
 
 TEST_F(Connector, SelfSignedServerPinnedAsItsOwnAnchor) {
@@ -72,7 +81,7 @@ TEST_F(Connector, SelfSignedServerPinnedAsItsOwnAnchor) {
   trust_only(self.pem());
   auto srv = serve(self);
   ConnectOutcome out = connect_to(local(srv->port()));
-  ASSERT_TRUE(out.ok) << out.message;
+  ASSERT_TRUE(out.ok()) << message_of(out);
   EXPECT_EQ(out.anchor->sha256, self.sha256());
 }
 
@@ -82,13 +91,13 @@ TEST_F(Connector, LeafAndIntermediateFromATestRoot) {
   auto srv = serve(leaf, intermediate.pem());
   trust_only(root_.pem());
   ConnectOutcome via_root = connect_to(local(srv->port()));
-  ASSERT_TRUE(via_root.ok) << via_root.message;
+  ASSERT_TRUE(via_root.ok()) << message_of(via_root);
   EXPECT_EQ(via_root.anchor->sha256, root_.sha256());
   EXPECT_EQ(via_root.chain.size(), 2u);
   // An intermediate alone is enough: partial-chain trust.
   trust_only(make_cert({.common_name = "Other", .is_ca = true}).pem() + intermediate.pem());
   ConnectOutcome via_intermediate = connect_to(local(srv->port()));
-  ASSERT_TRUE(via_intermediate.ok) << via_intermediate.message;
+  ASSERT_TRUE(via_intermediate.ok()) << message_of(via_intermediate);
   EXPECT_EQ(via_intermediate.anchor->index, 2);
   EXPECT_EQ(via_intermediate.anchor->sha256, intermediate.sha256());
 }
@@ -97,12 +106,13 @@ TEST_F(Connector, UnknownIssuerIsUntrustedAndNamesIt) {
   trust_only(make_cert({.common_name = "Someone Else", .is_ca = true}).pem());
   auto srv = serve(server_);
   ConnectOutcome out = connect_to(local(srv->port()));
-  EXPECT_FALSE(out.ok);
-  EXPECT_EQ(out.code, "untrusted");
-  EXPECT_NE(out.message.find("no anchor in the store for issuer 'CN=Test Root,O=trustagent tests'"),
-            std::string::npos)
-      << out.message;
-  EXPECT_EQ(out.exit_code(), trust::Code::kRefused);
+  EXPECT_FALSE(out.ok());
+  EXPECT_EQ(code_of(out), "untrusted");
+  EXPECT_NE(
+      message_of(out).find("no anchor in the store for issuer 'CN=Test Root,O=trustagent tests'"),
+      std::string::npos)
+      << message_of(out);
+  EXPECT_EQ(exit_code(out), trust::Code::kRefused);
   ASSERT_EQ(out.chain.size(), 1u);  // the chain is shown even when it is not trusted
   EXPECT_EQ(out.chain[0].info.sha256, server_.sha256());
 }
@@ -112,9 +122,9 @@ TEST_F(Connector, SameNameDifferentKeyIsExplained) {
   trust_only(impostor.pem());
   auto srv = serve(server_);
   ConnectOutcome out = connect_to(local(srv->port()));
-  EXPECT_EQ(out.code, "untrusted");
-  EXPECT_NE(out.message.find("none signed this chain (different key)"), std::string::npos)
-      << out.message;
+  EXPECT_EQ(code_of(out), "untrusted");
+  EXPECT_NE(message_of(out).find("none signed this chain (different key)"), std::string::npos)
+      << message_of(out);
 }
 
 TEST_F(Connector, ExpiredAndNotYetValidServerCertificates) {
@@ -126,9 +136,9 @@ TEST_F(Connector, ExpiredAndNotYetValidServerCertificates) {
                              &root_);
   auto a = serve(expired);
   ConnectOutcome old = connect_to(local(a->port()));
-  EXPECT_EQ(old.code, "expired");
-  EXPECT_NE(old.message.find("CN=localhost,O=trustagent tests expired on "), std::string::npos)
-      << old.message;
+  EXPECT_EQ(code_of(old), "expired");
+  EXPECT_NE(message_of(old).find("CN=localhost,O=trustagent tests expired on "), std::string::npos)
+      << message_of(old);
   Issued future = make_cert({.common_name = "localhost",
                              .not_before_days = 2,
                              .not_after_days = 30,
@@ -136,8 +146,8 @@ TEST_F(Connector, ExpiredAndNotYetValidServerCertificates) {
                             &root_);
   auto b = serve(future);
   ConnectOutcome early = connect_to(local(b->port()));
-  EXPECT_EQ(early.code, "not_yet_valid");
-  EXPECT_NE(early.message.find("is not valid before"), std::string::npos);
+  EXPECT_EQ(code_of(early), "not_yet_valid");
+  EXPECT_NE(message_of(early).find("is not valid before"), std::string::npos);
 }
 
 TEST_F(Connector, HostNameMismatchListsTheCertificatesNames) {
@@ -146,19 +156,19 @@ TEST_F(Connector, HostNameMismatchListsTheCertificatesNames) {
       make_cert({.common_name = "other.example", .dns_names = {"other.example"}}, &root_);
   auto srv = serve(other);
   ConnectOutcome out = connect_to(local(srv->port()));
-  EXPECT_EQ(out.code, "hostname_mismatch");
-  EXPECT_NE(out.message.find("the certificate is for DNS:other.example"), std::string::npos);
-  EXPECT_NE(out.message.find("not for 'localhost'"), std::string::npos);
+  EXPECT_EQ(code_of(out), "hostname_mismatch");
+  EXPECT_NE(message_of(out).find("the certificate is for DNS:other.example"), std::string::npos);
+  EXPECT_NE(message_of(out).find("not for 'localhost'"), std::string::npos);
   ConnectRequest lax;
   lax.verify_host = false;
-  EXPECT_TRUE(connect_to(local(srv->port()), lax).ok);
+  EXPECT_TRUE(connect_to(local(srv->port()), lax).ok());
 }
 
 TEST_F(Connector, Ipv6LiteralWithPort) {
   trust_only(root_.pem());
   auto srv = serve(server_);
   ConnectOutcome out = connect_to("[::1]:" + std::to_string(srv->port()));
-  ASSERT_TRUE(out.ok) << out.code << ": " << out.message;
+  ASSERT_TRUE(out.ok()) << code_of(out) << ": " << message_of(out);
   EXPECT_EQ(out.host, "::1");
   EXPECT_EQ(out.url, "https://[::1]:" + std::to_string(srv->port()) + "/");
 }
@@ -169,20 +179,20 @@ TEST_F(Connector, PinsOnCertificateOrPublicKeyAnyOneMatching) {
   auto pins = [](std::string text) { return *trust::parse_pin_list(text); };
   ConnectRequest right;
   right.pins = pins(std::string(64, '0') + ";" + server_.sha256());
-  EXPECT_TRUE(connect_to(local(srv->port()), right).ok);
+  EXPECT_TRUE(connect_to(local(srv->port()), right).ok());
 
   ConnectRequest wrong;
   wrong.pins = pins(std::string(64, 'a'));
   ConnectOutcome out = connect_to(local(srv->port()), wrong);
-  EXPECT_EQ(out.code, "pin_mismatch");
-  EXPECT_NE(out.message.find("pinned sha256:" + std::string(64, 'a')), std::string::npos);
-  EXPECT_NE(out.message.find("server has sha256:" + server_.sha256()), std::string::npos);
+  EXPECT_EQ(code_of(out), "pin_mismatch");
+  EXPECT_NE(message_of(out).find("pinned sha256:" + std::string(64, 'a')), std::string::npos);
+  EXPECT_NE(message_of(out).find("server has sha256:" + server_.sha256()), std::string::npos);
 
   // The SPKI pin from the mismatch message works on its own.
-  std::string spki = out.message.substr(out.message.find("sha256//"));
+  std::string spki = message_of(out).substr(message_of(out).find("sha256//"));
   ConnectRequest by_key;
   by_key.pins = pins(spki);
-  EXPECT_TRUE(connect_to(local(srv->port()), by_key).ok);
+  EXPECT_TRUE(connect_to(local(srv->port()), by_key).ok());
 }
 
 // A loopback TCP socket bound to an ephemeral port, returned through `port`.
@@ -203,11 +213,11 @@ TEST_F(Connector, ClosedPortIsANetworkError) {
   ::close(loopback_socket(&port));  // nobody listens there now
   trust_only(root_.pem());
   ConnectOutcome out = connect_to("127.0.0.1:" + std::to_string(port));
-  EXPECT_EQ(out.code, "network");
-  EXPECT_EQ(out.exit_code(), trust::Code::kNetwork);
-  EXPECT_NE(out.message.find("127.0.0.1:" + std::to_string(port) + ": cannot connect"),
+  EXPECT_EQ(code_of(out), "network");
+  EXPECT_EQ(exit_code(out), trust::Code::kNetwork);
+  EXPECT_NE(message_of(out).find("127.0.0.1:" + std::to_string(port) + ": cannot connect"),
             std::string::npos)
-      << out.message;
+      << message_of(out);
 }
 
 TEST_F(Connector, SilentServerTimesOut) {
@@ -221,8 +231,8 @@ TEST_F(Connector, SilentServerTimesOut) {
   ConnectOutcome out = connect_to("127.0.0.1:" + std::to_string(port), quick);
   double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   ::close(s);
-  EXPECT_EQ(out.code, "network");
-  EXPECT_NE(out.message.find("no answer within 1"), std::string::npos) << out.message;
+  EXPECT_EQ(code_of(out), "network");
+  EXPECT_NE(message_of(out).find("no answer within 1"), std::string::npos) << message_of(out);
   EXPECT_LT(took, 4.0);
 }
 
@@ -234,7 +244,7 @@ TEST_F(Connector, ThousandAnchorsRightOneLastParsesOnlyWhatMatches) {
   trust_only(anchors + root_.pem());
   auto srv = serve(server_);
   ConnectOutcome out = connect_to(local(srv->port()));
-  ASSERT_TRUE(out.ok) << out.message;
+  ASSERT_TRUE(out.ok()) << message_of(out);
   EXPECT_EQ(out.anchor->index, 1000);
   EXPECT_LE(out.anchors_parsed, 3) << "the index should spare parsing the other 999";
 }
@@ -246,7 +256,7 @@ TEST_F(Connector, RolloverReportsTheAnchorWhoseKeySignedTheServer) {
   trust_only(old_root.pem() + new_root.pem());
   auto srv = serve(leaf);
   ConnectOutcome out = connect_to(local(srv->port()));
-  ASSERT_TRUE(out.ok) << out.message;
+  ASSERT_TRUE(out.ok()) << message_of(out);
   EXPECT_EQ(out.anchor->index, 2);
   EXPECT_EQ(out.anchor->sha256, new_root.sha256());
 }
@@ -256,7 +266,7 @@ TEST_F(Connector, StaleIndexFallsBackToTheWholeStoreNeverTrustingLess) {
   std::filesystem::remove(layout_.merged_index);
   auto srv = serve(server_);
   ConnectOutcome out = connect_to(local(srv->port()));
-  ASSERT_TRUE(out.ok) << out.message;
+  ASSERT_TRUE(out.ok()) << message_of(out);
   EXPECT_EQ(out.anchor->index, 2);
   EXPECT_EQ(out.anchors_parsed, 2);
 }
@@ -267,7 +277,7 @@ TEST_F(Connector, NoVerifyPeerAcceptsAnyServerButReportsNoAnchor) {
   ConnectRequest unsafe;
   unsafe.verify_peer = false;
   ConnectOutcome out = connect_to(local(srv->port()), unsafe);
-  EXPECT_TRUE(out.ok) << out.message;
+  EXPECT_TRUE(out.ok()) << message_of(out);
   EXPECT_FALSE(out.anchor);
 }
 
