@@ -2,7 +2,9 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
+#include <spawn.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -12,7 +14,6 @@
 #include <cstdio>
 #include <cstring>
 #include <memory>
-#include <thread>
 
 #include "trust/safe_text.h"
 #include "trust/source_check.h"
@@ -54,61 +55,113 @@ struct FileCloser {
   void operator()(FILE* f) const { std::fclose(f); }
 };
 
-HookRun run_one(const std::string& path, int program, const std::string& name, FILE* input,
+// posix_spawn's attributes and file actions, destroyed with their scope.
+class Spawn {
+ public:
+  Spawn() {
+    ::posix_spawnattr_init(&attributes_);
+    ::posix_spawn_file_actions_init(&actions_);
+  }
+  ~Spawn() {
+    ::posix_spawnattr_destroy(&attributes_);
+    ::posix_spawn_file_actions_destroy(&actions_);
+  }
+  Spawn(const Spawn&) = delete;
+  Spawn& operator=(const Spawn&) = delete;
+
+  // A hook runs in a process group of its own (so the timeout kills whatever it started), with
+  // the caller's `input` on standard input, its standard output on our standard error (our
+  // standard output may be JSON), no signal blocked and default dispositions: the daemon blocks
+  // SIGHUP/SIGTERM/SIGINT to take them synchronously, which a hook must not inherit.
+  int start(pid_t& pid, const std::string& program, int input,
+            const std::vector<std::string>& env) {
+    sigset_t none, defaults;
+    sigemptyset(&none);
+    sigemptyset(&defaults);
+    for (int s : {SIGHUP, SIGTERM, SIGINT, SIGCHLD, SIGPIPE}) sigaddset(&defaults, s);
+    ::posix_spawnattr_setflags(
+        &attributes_, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+    ::posix_spawnattr_setpgroup(&attributes_, 0);
+    ::posix_spawnattr_setsigmask(&attributes_, &none);
+    ::posix_spawnattr_setsigdefault(&attributes_, &defaults);
+    ::posix_spawn_file_actions_adddup2(&actions_, input, STDIN_FILENO);
+    ::posix_spawn_file_actions_adddup2(&actions_, STDERR_FILENO, STDOUT_FILENO);
+    std::vector<char*> envp;
+    for (const auto& e : env) envp.push_back(const_cast<char*>(e.c_str()));
+    envp.push_back(nullptr);
+    char* argv[] = {const_cast<char*>(program.c_str()), nullptr};
+    return ::posix_spawn(&pid, program.c_str(), &actions_, &attributes_, argv, envp.data());
+  }
+
+ private:
+  posix_spawnattr_t attributes_;
+  posix_spawn_file_actions_t actions_;
+};
+
+// Waits for `pid` until `deadline`, woken by SIGCHLD (blocked by the caller, so none is lost
+// between the spawn and the wait) rather than by polling. False: still running at the deadline.
+bool wait_until(pid_t pid, int& status, std::chrono::steady_clock::time_point deadline) {
+  sigset_t child;
+  sigemptyset(&child);
+  sigaddset(&child, SIGCHLD);
+  while (true) {
+    pid_t done = ::waitpid(pid, &status, WNOHANG);
+    if (done == pid || (done < 0 && errno != EINTR)) return true;
+    auto left = deadline - std::chrono::steady_clock::now();
+    if (left <= std::chrono::steady_clock::duration::zero()) return false;
+    auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(left).count();
+    timespec wait{static_cast<time_t>(ns / 1000000000), static_cast<long>(ns % 1000000000)};
+    ::sigtimedwait(&child, nullptr, &wait);  // a SIGCHLD, the timeout or EINTR: look again
+  }
+}
+
+std::string how_it_ended(int status, HookRun& run) {
+  if (!WIFEXITED(status)) {
+    run.exit_code = -1;
+    return "killed by signal " + std::to_string(WTERMSIG(status));
+  }
+  run.exit_code = WEXITSTATUS(status);
+  if (run.exit_code == 127) return "could not be executed (exit 127)";
+  if (run.exit_code != 0) return "exited with status " + std::to_string(run.exit_code);
+  return "";
+}
+
+// `program` is the descriptor whose file was checked: it runs through /proc/self/fd, never by
+// its path again, so a file swapped in after the check is not what runs. A script needs the
+// descriptor open across exec (the kernel hands it to the interpreter as /dev/fd/N), so the
+// child gets a copy without close-on-exec.
+HookRun run_one(int program, const std::string& name, FILE* input,
                 const std::vector<std::string>& env, std::chrono::milliseconds timeout) {
   HookRun run;
   run.name = name;
   std::rewind(input);
-  pid_t pid = ::fork();
-  if (pid < 0) {
+  sigset_t child, previous;
+  sigemptyset(&child);
+  sigaddset(&child, SIGCHLD);
+  ::pthread_sigmask(SIG_BLOCK, &child, &previous);
+  int inherited = ::fcntl(program, F_DUPFD, 3);
+  pid_t pid = -1;
+  int started = inherited < 0 ? errno
+                              : Spawn().start(pid, "/proc/self/fd/" + std::to_string(inherited),
+                                              ::fileno(input), env);
+  if (inherited >= 0) ::close(inherited);
+  if (started != 0) {
+    ::pthread_sigmask(SIG_SETMASK, &previous, nullptr);
     run.exit_code = -1;
-    run.error = std::string("cannot start: ") + std::strerror(errno);
+    run.error = std::string("cannot start: ") + std::strerror(started);
     return run;
   }
-  if (pid == 0) {
-    ::setpgid(0, 0);
-    ::dup2(::fileno(input), STDIN_FILENO);
-    ::dup2(STDERR_FILENO, STDOUT_FILENO);  // keep our stdout (maybe JSON) clean
-    std::vector<char*> envp;
-    for (const auto& e : env) envp.push_back(const_cast<char*>(e.c_str()));
-    envp.push_back(nullptr);
-    char* argv[] = {const_cast<char*>(path.c_str()), nullptr};
-    // The descriptor that was checked, not the path again: a script needs it open across exec
-    // (the kernel hands it to the interpreter as /dev/fd/N), so a copy without close-on-exec.
-    ::fexecve(::dup(program), argv, envp.data());
-    ::_exit(127);
-  }
-  ::setpgid(pid, pid);  // also from the parent, so the kill below cannot race the child's call
-  auto deadline = std::chrono::steady_clock::now() + timeout;
   int status = 0;
-  while (true) {
-    pid_t done = ::waitpid(pid, &status, WNOHANG);
-    if (done == pid) break;
-    if (done < 0 && errno != EINTR) {
-      run.exit_code = -1;
-      run.error = std::string("lost track of it: ") + std::strerror(errno);
-      return run;
-    }
-    if (std::chrono::steady_clock::now() >= deadline) {
-      ::kill(-pid, SIGKILL);
-      ::waitpid(pid, &status, 0);
-      run.exit_code = -1;
-      run.timed_out = true;
-      run.error = "killed after " + std::to_string(timeout.count() / 1000.0).substr(0, 4) + " s";
-      return run;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  if (WIFEXITED(status)) {
-    run.exit_code = WEXITSTATUS(status);
-    if (run.exit_code == 127)
-      run.error = "could not be executed (exit 127)";
-    else if (run.exit_code != 0)
-      run.error = "exited with status " + std::to_string(run.exit_code);
-  } else {
+  if (!wait_until(pid, status, std::chrono::steady_clock::now() + timeout)) {
+    ::kill(-pid, SIGKILL);
+    ::waitpid(pid, &status, 0);
     run.exit_code = -1;
-    run.error = "killed by signal " + std::to_string(WTERMSIG(status));
+    run.timed_out = true;
+    run.error = "killed after " + std::to_string(timeout.count() / 1000.0).substr(0, 4) + " s";
+  } else {
+    run.error = how_it_ended(status, run);
   }
+  ::pthread_sigmask(SIG_SETMASK, &previous, nullptr);
   return run;
 }
 
@@ -165,7 +218,7 @@ std::vector<HookRun> run_hooks(const trust::Layout& layout, const trust::MergeRe
       runs.push_back({name, -1, false, "not run: replaced between its check and its start"});
       continue;
     }
-    runs.push_back(run_one(path, program, name, input.get(), env, timeout));
+    runs.push_back(run_one(program, name, input.get(), env, timeout));
     ::close(program);
   }
   return runs;

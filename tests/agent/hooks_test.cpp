@@ -1,6 +1,7 @@
 #include "agent/hooks.h"
 
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/stat.h>
 
 #include <chrono>
@@ -66,6 +67,39 @@ TEST_F(Hooks, SlowHookIsKilledAtTheTimeout) {
   ASSERT_EQ(runs.size(), 1u);
   EXPECT_TRUE(runs[0].timed_out);
   EXPECT_LT(took, 5.0);
+}
+
+// The daemon blocks SIGHUP, SIGTERM and SIGINT to take them synchronously; a hook must not
+// inherit that, or `systemctl restart` of a service it runs could never stop it.
+TEST_F(Hooks, AHookStartsWithNoSignalBlockedWhateverTheAgentBlocks) {
+  std::string out = home_.path() + "/mask";
+  // Perl (essential on Debian) keeps the mask it is given; a shell would reset it.
+  std::string path = home_.write("etc/hooks.d/10-mask",
+                                 "#!/usr/bin/perl\nopen(my $in, '<', '/proc/self/status');\n"
+                                 "open(my $out, '>', '" +
+                                     out +
+                                     "');\n"
+                                     "while (<$in>) { print $out $_ if /^SigBlk/; }\n");
+  ::chmod(path.c_str(), 0755);
+  sigset_t blocked, previous;
+  sigemptyset(&blocked);
+  for (int s : {SIGHUP, SIGTERM, SIGINT, SIGCHLD}) sigaddset(&blocked, s);
+  ::sigprocmask(SIG_BLOCK, &blocked, &previous);
+  auto runs = run_hooks(layout_, report_);
+  ::sigprocmask(SIG_SETMASK, &previous, nullptr);
+  ASSERT_EQ(runs.size(), 1u);
+  EXPECT_TRUE(runs[0].ok()) << runs[0].error;
+  EXPECT_EQ(read_file(out), "SigBlk:\t0000000000000000\n");
+}
+
+TEST_F(Hooks, AQuickHookCostsNoPollingInterval) {
+  for (int i = 0; i < 20; ++i) hook("h" + std::to_string(10 + i), "exit 0\n");
+  auto start = std::chrono::steady_clock::now();
+  auto runs = run_hooks(layout_, report_);
+  double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  ASSERT_EQ(runs.size(), 20u);
+  for (const auto& r : runs) EXPECT_TRUE(r.ok()) << r.name << ": " << r.error;
+  EXPECT_LT(took, 2.0);
 }
 
 TEST_F(Hooks, HookWritableByOthersIsNotRun) {
