@@ -29,7 +29,7 @@ namespace {
 
 class Log {
  public:
-  explicit Log(bool use_syslog) : syslog_(use_syslog) {
+  Log(bool use_syslog, const trust::Clock& clock) : syslog_(use_syslog), clock_(clock) {
     if (syslog_) ::openlog("trustagent", LOG_PID, LOG_DAEMON);
   }
   // One event per line, valid UTF-8: what a server or policy said cannot forge a second event.
@@ -43,13 +43,14 @@ class Log {
                        : level == LOG_WARNING ? "warning"
                        : level == LOG_NOTICE  ? "notice"
                                               : "info";
-    std::fprintf(stderr, "%s %s %s\n", trust::to_iso8601(std::time(nullptr)).c_str(), name,
+    std::fprintf(stderr, "%s %s %s\n", trust::to_iso8601(clock_.now()).c_str(), name,
                  message.c_str());
     std::fflush(stderr);
   }
 
  private:
   bool syslog_;
+  const trust::Clock& clock_;
 };
 
 struct Cycle {
@@ -72,7 +73,7 @@ nlohmann::json changes(const std::vector<trust::AnchorChange>& list) {
 
 Cycle run_cycle(const DaemonOptions& options, bool full, const Log& log) {
   Cycle c;
-  c.report["time"] = trust::to_iso8601(std::time(nullptr));
+  c.report["time"] = trust::to_iso8601(options.store.clock->now());
   auto fail = [&](const trust::Error& e) {
     c.exit_code = static_cast<int>(e.code);
     c.report["result"] = "error";
@@ -191,7 +192,7 @@ bool wait_for_next_cycle(const sigset_t& signals, int64_t seconds, const Log& lo
 }  // namespace
 
 int run_daemon(const DaemonOptions& options) {
-  Log log(options.syslog);
+  Log log(options.syslog, *options.store.clock);
   trust::Layout layout = trust::Layout::at(options.store.home);
   if (auto made = trust::make_directories(layout.state_dir); !made) {
     log(LOG_ERR, made.error().message);

@@ -1,7 +1,6 @@
 #include "agent/policy_signers.h"
 
 #include <algorithm>
-#include <ctime>
 #include <filesystem>
 
 #include "trust/atomic_file.h"
@@ -86,7 +85,7 @@ trust::Result<std::optional<std::vector<trust::Certificate>>> load_policy_signer
   return std::optional(std::move(*certs));
 }
 
-trust::Result<trust::CertInfo> trust_policy_signer(const trust::Layout& layout,
+trust::Result<trust::CertInfo> trust_policy_signer(const trust::Layout& layout, int64_t now,
                                                    const std::string& file,
                                                    const std::string& fingerprint) {
   auto wanted = sha256_fingerprint(fingerprint);
@@ -117,7 +116,6 @@ trust::Result<trust::CertInfo> trust_policy_signer(const trust::Layout& layout,
   if (!cert) return trust::make_error(trust::Code::kBadInput, file + ": " + cert.error().message);
   std::string why = trust::signing_refusal(*cert);
   trust::CertInfo valid = cert->info();
-  int64_t now = static_cast<int64_t>(std::time(nullptr));
   if (why.empty() && valid.not_after <= now)
     why = "it expired on " + trust::to_iso8601(valid.not_after);
   if (!why.empty()) {

@@ -30,7 +30,7 @@ trust::Result<std::optional<std::vector<trust::Certificate>>> load_policy_signer
 // Adds the certificate in `file` whose SHA-256 fingerprint is `fingerprint` (what a person read
 // from the publisher out of band). Refuses a file holding a private key: a signing key has no
 // place on an endpoint. Call under the writer lock. Returns the signer added (or already there).
-trust::Result<trust::CertInfo> trust_policy_signer(const trust::Layout& layout,
+trust::Result<trust::CertInfo> trust_policy_signer(const trust::Layout& layout, int64_t now,
                                                    const std::string& file,
                                                    const std::string& fingerprint);
 

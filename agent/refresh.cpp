@@ -1,7 +1,6 @@
 #include "agent/refresh.h"
 
 #include <algorithm>
-#include <ctime>
 #include <filesystem>
 #include <map>
 #include <set>
@@ -419,7 +418,7 @@ bool record_changes(const RefreshRun& run, const IndexAnswer& taken) {
 }
 
 trust::Result<RefreshRun> start_run(const RefreshRequest& request, const StoreOutcome& synced) {
-  int64_t now = request.now != 0 ? request.now : static_cast<int64_t>(std::time(nullptr));
+  int64_t now = request.store.clock->now();
   RefreshRun run{request, trust::Layout::at(request.store.home), now, {}, {}, {}, {}, false};
   auto signers = load_policy_signers(run.layout);
   if (!signers) return signers.error();
@@ -529,9 +528,8 @@ trust::Result<RefreshReport> refresh_policies(const RefreshRequest& request,
   bool asked = report || report.error().code != trust::Code::kBadInput ||
                report.error().message.rfind("no central server", 0) != 0;
   if (asked) {
-    int64_t now = request.now != 0 ? request.now : static_cast<int64_t>(std::time(nullptr));
     record_refresh(trust::Layout::at(request.store.home), report.has_value(),
-                   report ? "" : report.error().message, now);
+                   report ? "" : report.error().message, request.store.clock->now());
   }
   return report;
 }

@@ -45,7 +45,6 @@ struct RefreshRequest {
   double timeout_seconds = 30;
   bool full = false;                 // fetch the index whatever the stored validators say
   std::vector<std::string> mirrors;  // tried after the server, before the policy's <Mirror>s
-  int64_t now = 0;                   // for the index's expiry and the records; 0: the clock
 };
 
 struct RefreshReport {

@@ -2,7 +2,6 @@
 
 #include <unistd.h>
 
-#include <ctime>
 #include <optional>
 #include <utility>
 
@@ -52,7 +51,8 @@ class Undo {
 };
 
 // The outcome of a command that reads the store when the disk takes no writes.
-trust::Result<StoreOutcome> last_good_store(const trust::Layout& layout, const trust::Error& why) {
+trust::Result<StoreOutcome> last_good_store(const trust::Layout& layout, const trust::Error& why,
+                                            int64_t now) {
   auto report = trust::last_merge_report(layout);
   if (!report) return why;
   StoreOutcome outcome;
@@ -63,7 +63,7 @@ trust::Result<StoreOutcome> last_good_store(const trust::Layout& layout, const t
   policy::LoadedPolicies loaded = policy::load_policy_dir(layout.policies_dir);
   outcome.effective = policy::effective_settings(std::move(loaded.policies));
   outcome.policy_errors = std::move(loaded.refused);
-  outcome.now = std::time(nullptr);
+  outcome.now = now;
   // The reserves as last recorded, so that roles and pins follow the rollover as they did.
   outcome.rollover.reserves = trust::load_reserve_state(layout.reserve_state).reserves;
   auto& pins = outcome.effective.pins.value;
@@ -97,7 +97,7 @@ trust::Result<StoreOutcome> sync_store(const StoreRequest& request, const Mutati
   }
   auto fall_back = [&](const trust::Error& e) -> trust::Result<StoreOutcome> {
     if (request.last_good_store_will_do && !mutate && e.storage) {
-      return last_good_store(layout, e);
+      return last_good_store(layout, e, request.clock->now());
     }
     return e;
   };
@@ -130,7 +130,7 @@ trust::Result<StoreOutcome> sync_store(const StoreRequest& request, const Mutati
   StoreOutcome outcome;
   outcome.effective = policy::effective_settings(std::move(loaded.policies));
   outcome.policy_errors = std::move(loaded.refused);
-  trust::ClockReading clock = trust::read_clock();
+  trust::ClockReading clock = request.clock->read();
   outcome.now = clock.wall;
   trust::RolloverInputs inputs;
   for (const auto& p : outcome.effective.policies) {

@@ -16,6 +16,7 @@
 #include "agent/hooks.h"
 #include "policy/policy_set.h"
 #include "trust/cert_cache.h"
+#include "trust/clock.h"
 #include "trust/layout.h"
 #include "trust/merge.h"
 #include "trust/result.h"
@@ -37,6 +38,8 @@ struct StoreRequest {
   // etc/capath, the store as a hashed directory (trust/hashed_directory.h): true makes and keeps
   // it, nullopt keeps one the agent made in step, false removes it.
   std::optional<bool> hashed_directory;
+  // The time every decision of the run is made at (roles, pins, rollover, warnings).
+  const trust::Clock* clock = &trust::system_clock();
 };
 
 struct StoreOutcome {

@@ -25,6 +25,20 @@ ClockReading read_clock() {
   return r;
 }
 
+namespace {
+
+class SystemClock final : public Clock {
+ public:
+  ClockReading read() const override { return read_clock(); }
+};
+
+}  // namespace
+
+const Clock& system_clock() {
+  static const SystemClock clock;
+  return clock;
+}
+
 std::optional<int64_t> clock_jump(const ClockRecord& last, const ClockReading& now) {
   if (last.wall == 0) return std::nullopt;  // no earlier reading
   int64_t wall_moved = now.wall - last.wall;

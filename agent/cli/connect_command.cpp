@@ -91,7 +91,7 @@ void add_connect_command(CLI::App& app, Context& ctx) {
       (void)agent::record_verified_connection(
           request.layout, opts->url.empty() ? agent::kConfiguredServerRole : "",
           agent::address_of(*outcome), outcome->chain.front().info, outcome->anchor->sha256,
-          std::time(nullptr));
+          ctx.clock->now());
     }
     nlohmann::json chain = chain_json(outcome->chain);
     std::string role = outcome->anchor ? trust::role_of(outcome->anchor->sha256,

@@ -21,6 +21,7 @@ struct Context {
   std::vector<std::string> mirrors;  // more central servers with the same policies (--mirror)
   std::optional<bool> capath;        // etc/capath: --capath / --no-capath, or capath = true / false
   int exit_code = 0;
+  const trust::Clock* clock = &trust::system_clock();  // the one place commands read the time
 
   agent::StoreRequest store_request() const {
     agent::StoreRequest r;
@@ -28,6 +29,7 @@ struct Context {
     r.ca_files = ca_files;
     r.lock_timeout_seconds = lock_timeout;
     r.hashed_directory = capath;
+    r.clock = clock;
     return r;
   }
 };

@@ -1,4 +1,3 @@
-#include <ctime>
 #include <iostream>
 
 #include "agent/cli/command_options.h"
@@ -46,7 +45,7 @@ void add_lint_command(CLI::App& app, Context& ctx) {
     }
     auto chain = trust::order_chain(std::move(*certs));
     auto profile = *trust::parse_lint_profile(opts->profile);
-    auto findings = trust::lint_chain(chain, profile, opts->address, std::time(nullptr));
+    auto findings = trust::lint_chain(chain, profile, opts->address, ctx.clock->now());
     if (ctx.json) {
       nlohmann::json j = {{"file", opts->file},
                           {"profile", opts->profile},

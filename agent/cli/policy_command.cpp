@@ -1,4 +1,3 @@
-#include <ctime>
 #include <iostream>
 
 #include "agent/cli/command_options.h"
@@ -88,10 +87,10 @@ void add_signer_commands(CLI::App& group, Context& ctx) {
   trust_signer->footer(kExitCodes);
   trust_signer->callback([&ctx, file, fingerprint] {
     trust::CertInfo added;
-    auto synced =
-        agent::sync_store(ctx.store_request(), agent::keeping(added, [&](const trust::Layout& l) {
-                            return agent::trust_policy_signer(l, *file, *fingerprint);
-                          }));
+    auto synced = agent::sync_store(
+        ctx.store_request(), agent::keeping(added, [&](const trust::Layout& l) {
+          return agent::trust_policy_signer(l, ctx.clock->now(), *file, *fingerprint);
+        }));
     if (!synced) {
       ctx.exit_code = fail(ctx, synced.error());
       return;
@@ -304,7 +303,7 @@ void add_policy_command(CLI::App& app, Context& ctx) {
       ctx.exit_code = fail(ctx, sign.error());
       return;
     }
-    auto written = agent::write_policy_index(*dir, *entries, *sign, std::time(nullptr), *force);
+    auto written = agent::write_policy_index(*dir, *entries, *sign, ctx.clock->now(), *force);
     if (!written) {
       ctx.exit_code = fail(ctx, written.error());
       return;

@@ -1,5 +1,4 @@
 // `policy reserve FILE DIR`: the central server's side of publishing a reserve certificate.
-#include <ctime>
 #include <iostream>
 
 #include "agent/cli/command_options.h"
@@ -45,7 +44,7 @@ void add_policy_reserve_command(CLI::App& group, Context& ctx) {
     request.dir = o->dir;
     request.guid = o->guid;
     request.force_unsigned = o->force;
-    request.now = std::time(nullptr);
+    request.now = ctx.clock->now();
     auto activation = activation_of(o->activation, request.now);
     if (!activation) {
       ctx.exit_code = fail(ctx, activation.error());

@@ -1,5 +1,4 @@
 #include <algorithm>
-#include <ctime>
 #include <iostream>
 
 #include "agent/certificate_file.h"
@@ -83,7 +82,7 @@ void add_reserve_add(CLI::App& reserve, Context& ctx) {
       }
       replaces.push_back(*fp);
     }
-    auto activation = activation_of(opts->activation, std::time(nullptr));
+    auto activation = activation_of(opts->activation, ctx.clock->now());
     if (!activation) {
       ctx.exit_code = fail(ctx, activation.error());
       return;
@@ -120,7 +119,7 @@ void add_reserve_add(CLI::App& reserve, Context& ctx) {
                 for (auto& c : read.certs) ders.push_back(std::move(c.der));
                 reserves = ders;
               }
-              auto review = agent::review_reserve(layout, ders, std::time(nullptr));
+              auto review = agent::review_reserve(layout, ders, ctx.clock->now());
               if (!review) return review.error();
               if (auto refused = findings_refusal(opts->file, *review, opts->force)) {
                 return *refused;
@@ -128,7 +127,7 @@ void add_reserve_add(CLI::App& reserve, Context& ctx) {
               for (const auto& n : review->notes) {
                 std::cerr << "trustagent: note: " << opts->file << ": " << n << "\n";
               }
-              return trust::add_reserves(layout, reserves, activate_at, "cli", std::time(nullptr),
+              return trust::add_reserves(layout, reserves, activate_at, "cli", ctx.clock->now(),
                                          replaces);
             }));
     if (!outcome) {
