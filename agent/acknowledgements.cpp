@@ -14,7 +14,7 @@
 namespace agent {
 namespace {
 
-std::string path_of(const trust::Layout& layout) { return layout.state_dir + "/acknowledged"; }
+std::string path_of(const trust::Layout& layout) { return layout.acknowledged; }
 
 // Warnings about one certificate that an administrator may accept. Those that mean a server is
 // (or is about to be) refused are not among them: server_certificate_expired,

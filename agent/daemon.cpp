@@ -198,7 +198,7 @@ int run_daemon(const DaemonOptions& options) {
     log(LOG_ERR, made.error().message);
     return static_cast<int>(made.error().code);
   }
-  auto instance = trust::FileLock::acquire(layout.var_dir + "/daemon.lock", 0);
+  auto instance = trust::FileLock::acquire(layout.daemon_lock, 0);
   if (!instance) {
     log(LOG_ERR, "another trustagent daemon is running for " + layout.home);
     return static_cast<int>(trust::Code::kLocked);
@@ -219,8 +219,7 @@ int run_daemon(const DaemonOptions& options) {
     // all at once: the first cycle waits a random part of the jitter of the policy in force.
     auto effective =
         policy::effective_settings(policy::load_policy_dir(layout.policies_dir).policies);
-    bool restarted =
-        trust::read_source_file(layout.state_dir + "/status.json", 16 << 20).has_value();
+    bool restarted = trust::read_source_file(layout.status, 16 << 20).has_value();
     int64_t start = delay_before_first_cycle(
         {effective.refresh_interval.value, effective.refresh_jitter.value}, restarted, random);
     if (start > 0) {
@@ -241,7 +240,7 @@ int run_daemon(const DaemonOptions& options) {
     int64_t delay = c.ok ? delay_after_success(schedule, random)
                          : delay_after_failure(schedule, failures, random);
     c.report["next_cycle_in_seconds"] = delay;
-    if (auto w = trust::write_file_atomic(layout.state_dir + "/status.json",
+    if (auto w = trust::write_file_atomic(layout.status,
                                           status_document(layout, c, log, options.server));
         !w) {
       log(LOG_ERR, w.error().message);

@@ -32,7 +32,7 @@ std::string capped_list(const std::vector<T>& items, Text text) {
 }  // namespace
 
 std::string endpoint_id(const trust::Layout& layout) {
-  std::string path = layout.state_dir + "/endpoint-id";
+  std::string path = layout.endpoint_id;
   if (auto stored = trust::read_source_file(path, 256)) {
     std::string id = stored->substr(0, stored->find('\n'));
     if (is_id(id)) return id;

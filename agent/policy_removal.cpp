@@ -13,9 +13,7 @@
 namespace agent {
 namespace {
 
-std::string holds_path(const trust::Layout& layout) {
-  return layout.state_dir + "/held-back-policies";
-}
+std::string holds_path(const trust::Layout& layout) { return layout.held_back; }
 
 trust::Result<void> save(const trust::Layout& layout, const std::vector<HeldBackPolicy>& holds) {
   std::string out;
@@ -50,7 +48,7 @@ const HeldBackPolicy* hold_on(const std::vector<HeldBackPolicy>& holds,
 std::vector<std::string> files_policy_removal_edits(const trust::Layout& layout,
                                                     const std::string& guid) {
   std::vector<std::string> out = {holds_path(layout)};
-  if (policy::is_valid_guid(guid)) out.push_back(layout.policies_dir + "/" + guid + ".xml");
+  if (policy::is_valid_guid(guid)) out.push_back(layout.policy_file(guid));
   return out;
 }
 
@@ -60,7 +58,7 @@ trust::Result<PolicyRemoved> remove_policy_locally(const trust::Layout& layout,
     return trust::make_error(trust::Code::kBadInput,
                              "'" + guid + "' is not a policy GUID (letters, digits, - _ { })");
   }
-  std::string path = layout.policies_dir + "/" + guid + ".xml";
+  std::string path = layout.policy_file(guid);
   auto content = trust::read_source_file(path, policy::kMaxPolicyBytes);
   if (!content) {
     return trust::make_error(trust::Code::kBadInput,

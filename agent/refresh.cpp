@@ -280,7 +280,7 @@ trust::Result<Downloads> download_policies(const RefreshRun& run, const IndexAns
       hold_back(entry.guid, entry.revision, *h);
       continue;
     }
-    std::string stored_path = run.layout.policies_dir + "/" + entry.guid + ".xml";
+    std::string stored_path = run.layout.policy_file(entry.guid);
     std::optional<policy::Policy> stored;
     if (auto old = trust::read_source_file(stored_path, policy::kMaxPolicyBytes)) {
       if (trust::to_hex(trust::sha256_of(*old)) == entry.sha256) {
@@ -322,7 +322,7 @@ trust::Result<Downloads> download_policies(const RefreshRun& run, const IndexAns
 // at the same time may have installed a newer revision, and `policy remove` may have run.
 trust::Result<void> install_policy(const trust::Layout& l, const Download& d,
                                    RefreshReport& report) {
-  std::string path = l.policies_dir + "/" + d.entry.guid + ".xml";
+  std::string path = l.policy_file(d.entry.guid);
   if (auto now = stored_revision(path); now && *now > d.revision) {
     report.refused.push_back(trust::make_error(
         trust::Code::kBadInput, "policy " + d.entry.guid + ": revision " +

@@ -9,9 +9,7 @@
 namespace agent {
 namespace {
 
-std::string record_path(const trust::Layout& layout) {
-  return layout.state_dir + "/refresh-record.json";
-}
+std::string record_path(const trust::Layout& layout) { return layout.refresh_record; }
 
 int64_t number_field(const nlohmann::json& j, const char* key) {
   auto it = j.find(key);

@@ -24,7 +24,7 @@ namespace {
 int64_t days_left(int64_t not_after, int64_t now) { return (not_after - now) / trust::kDay; }
 
 nlohmann::json last_refresh_on_disk(const trust::Layout& layout) {
-  if (auto text = trust::read_source_file(layout.state_dir + "/status.json", 16 << 20)) {
+  if (auto text = trust::read_source_file(layout.status, 16 << 20)) {
     auto j = nlohmann::json::parse(*text, nullptr, false);
     if (j.is_object() && j.contains("cycle")) return j["cycle"];
   }

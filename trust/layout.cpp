@@ -26,9 +26,19 @@ Layout Layout::at(const std::string& home_in) {
   l.policy_signers = l.etc_dir + "/policy-signers.pem";
   l.policy_index_state = l.state_dir + "/policy-index.state";
   l.refresh_state = l.state_dir + "/refresh.state";
+  l.refresh_record = l.state_dir + "/refresh-record.json";
+  l.status = l.state_dir + "/status.json";
+  l.endpoint_id = l.state_dir + "/endpoint-id";
+  l.acknowledged = l.state_dir + "/acknowledged";
+  l.held_back = l.state_dir + "/held-back-policies";
   l.retired = l.var_dir + "/retired.pem";
   l.lock = l.var_dir + "/lock";
+  l.daemon_lock = l.var_dir + "/daemon.lock";
   return l;
+}
+
+std::string Layout::policy_file(const std::string& guid) const {
+  return policies_dir + "/" + guid + ".xml";
 }
 
 }  // namespace trust

@@ -18,10 +18,19 @@ struct Layout {
   std::string policy_signers;           // etc/policy-signers.pem: who may sign the policy index
   std::string policy_index_state;       // var/state/policy-index.state: the last index accepted
   std::string refresh_state;            // var/state/refresh.state: validators per central server
-  std::string retired;  // var/retired.pem: certificates rollover took out of the store
-  std::string lock;     // var/lock
+  std::string refresh_record;           // var/state/refresh-record.json: the last refresh's outcome
+  std::string status;                   // var/state/status.json: the daemon's last cycle
+  std::string endpoint_id;              // var/state/endpoint-id: this endpoint's random id
+  std::string acknowledged;             // var/state/acknowledged: warnings an operator accepted
+  std::string held_back;                // var/state/held-back-policies: removed on this endpoint
+  std::string retired;      // var/retired.pem: certificates rollover took out of the store
+  std::string lock;         // var/lock: the writer lock
+  std::string daemon_lock;  // var/daemon.lock: one daemon per home
 
   static Layout at(const std::string& home);
+
+  // var/policies/<guid>.xml; the guid must already be valid (policy::is_valid_guid).
+  std::string policy_file(const std::string& guid) const;
 };
 
 }  // namespace trust

@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "agent/cli/context.h"
+#include "trust/layout.h"
 #include "trust/safe_text.h"
 #include "trust/source_check.h"
 #include "trust/source_reader.h"
@@ -36,7 +37,7 @@ std::string config_from(int argc, char** argv, const std::string& home) {
     if (std::strcmp(argv[i], "--config") == 0 && i + 1 < argc) return argv[i + 1];
     if (std::strncmp(argv[i], "--config=", 9) == 0) return argv[i] + 9;
   }
-  return home + "/etc/trustagent.conf";
+  return trust::Layout::at(home).config;
 }
 
 // The settings file names the server and extra CA files: another user who could write it could
