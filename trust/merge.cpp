@@ -242,91 +242,90 @@ void note_unlisted_sources(const std::optional<MergeState>& state,
 
 }  // namespace
 
-Result<MergeReport> update_store(const Layout& layout, const std::vector<SourceSpec>& specs,
-                                 const MergeOptions& options, CertCache* shared_cache) {
-  if (auto made = make_directories(layout.etc_dir); !made) return made.error();
-  if (auto made = make_directories(layout.state_dir); !made) return made.error();
-  sweep_stale_temporaries(layout.etc_dir);
-  sweep_stale_temporaries(layout.state_dir);
+namespace {
 
-  MergeReport report;
-  std::optional<MergeState> state = load_merge_state(layout.merge_state);
+// Every source's probe, with the agent's own outputs refused as sources: read back, the store
+// would keep every anchor it ever had.
+std::vector<Probed> probe_sources(const Layout& layout, const std::vector<SourceSpec>& specs) {
   std::vector<Probed> probed(specs.size());
   const AgentOutputs own_outputs(layout);
   for (size_t i = 0; i < specs.size(); ++i) {
     probed[i].probe = probe_source(specs[i].path);
     if (probed[i].probe.presence == Presence::kPresent && own_outputs.contain(specs[i].path)) {
-      // Read back as a source, the store would keep every anchor it ever had.
       probed[i].probe.presence = Presence::kRefused;
       probed[i].probe.reason =
           "is trustagent's own output (the merged store, its index or its hashed directory), "
           "never a source";
     }
   }
+  return probed;
+}
 
-  bool stamps_moved = false;
-  std::string why =
-      options.force ? "forced" : why_regenerate(layout, specs, state, probed, stamps_moved, report);
-  if (why.empty()) {
-    MergeReport unchanged = report_from_state(*state);
-    if (stamps_moved) {
-      // Touched but identical: remember the new stamps so the next check is a stat again.
-      MergeState next = *state;
-      for (size_t i = 0; i < specs.size(); ++i) {
-        if (probed[i].probe.presence == Presence::kPresent)
-          next.sources[i].stamp = probed[i].probe.stamp;
-      }
-      if (auto s = stat_file(layout.merged)) next.merged_stamp = *s;
-      if (auto s = stat_file(layout.merged_index)) next.index_stamp = *s;
-      if (auto saved = save_merge_state(layout.merge_state, next); !saved) return saved.error();
+// Nothing changed: the last report stands. Sources touched but identical get their new stamps
+// recorded, so the next check is a stat again.
+Result<MergeReport> keep_unchanged(const Layout& layout, const std::vector<SourceSpec>& specs,
+                                   const MergeState& state, const std::vector<Probed>& probed,
+                                   bool stamps_moved) {
+  if (stamps_moved) {
+    MergeState next = state;
+    for (size_t i = 0; i < specs.size(); ++i) {
+      if (probed[i].probe.presence == Presence::kPresent)
+        next.sources[i].stamp = probed[i].probe.stamp;
     }
-    return unchanged;
+    if (auto s = stat_file(layout.merged)) next.merged_stamp = *s;
+    if (auto s = stat_file(layout.merged_index)) next.index_stamp = *s;
+    if (auto saved = save_merge_state(layout.merge_state, next); !saved) return saved.error();
   }
-  report.regenerated = true;
-  report.why = why;
+  return report_from_state(state);
+}
 
-  // Read every source and find its certificates. Parsing happens only for certificates the cache
-  // has not seen.
-  CertCache own_cache;
-  if (shared_cache == nullptr) own_cache = CertCache::load(layout.cert_cache);
-  CertCache& cache = shared_cache != nullptr ? *shared_cache : own_cache;
+// The store being built: each source's record, and the anchors in source order, each once.
+struct Collected {
   MergeState next;
+  std::vector<std::vector<RawCert>> per_source;  // owns the bytes the anchors point into
   std::vector<StoreEntry> anchors;
   std::unordered_map<Sha256, size_t, DigestHash> position;  // index in anchors
-  std::vector<std::vector<RawCert>> per_source(specs.size());
-  bool any_present = false;
+  bool any_present = false;  // some source exists (present or refused), so empty is suspicious
+};
+
+// One source's bytes: reused from the change check, or read now. An untouched file (same stamp)
+// keeps its recorded hash.
+void read_content(const SourceSpec& spec, const SourceState* was, Probed& p, SourceState& s) {
+  if (!p.content && was && was->report.path == spec.path && was->stamp == p.probe.stamp &&
+      !was->content_sha256.empty()) {
+    if (auto content = read_source_file(spec.path, kMaxSourceBytes, &p.probe.stamp)) {
+      p.content = std::move(*content);
+      p.content_sha256 = was->content_sha256;
+    }
+  }
+  if (p.content) return;
+  auto content = read_source_file(spec.path, kMaxSourceBytes, &p.probe.stamp);
+  if (content) {
+    p.content_sha256 = hash_hex(*content);
+    p.content = std::move(*content);
+  } else {
+    s.report.status = SourceStatus::kRefused;
+    s.report.reason = content.error().message;
+  }
+}
+
+Collected collect_anchors(const std::vector<SourceSpec>& specs, std::vector<Probed>& probed,
+                          const std::optional<MergeState>& state, CertCache& cache,
+                          MergeReport& report) {
+  Collected c;
+  std::vector<std::vector<RawCert>>& per_source = c.per_source;
+  per_source.resize(specs.size());
   for (size_t i = 0; i < specs.size(); ++i) {
     SourceState s;
-    s.report.path = specs[i].path;
-    s.report.display = specs[i].display;
-    s.report.directory = specs[i].directory;
+    s.report = {specs[i].path,          specs[i].display,
+                specs[i].directory,     status_of(probed[i].probe.presence),
+                probed[i].probe.reason, 0};
+    s.stamp = probed[i].probe.stamp;
     Probed& p = probed[i];
-    s.report.status = status_of(p.probe.presence);
-    s.report.reason = p.probe.reason;
-    s.stamp = p.probe.stamp;
+    c.any_present = c.any_present || p.probe.presence != Presence::kMissing;
     if (p.probe.presence == Presence::kPresent) {
-      any_present = true;
-      // Untouched since the last merge (same stamp): its recorded hash still holds.
-      if (!p.content && state && i < state->sources.size() &&
-          state->sources[i].report.path == specs[i].path &&
-          state->sources[i].stamp == p.probe.stamp && !state->sources[i].content_sha256.empty()) {
-        if (auto content = read_source_file(specs[i].path, kMaxSourceBytes, &p.probe.stamp)) {
-          p.content = std::move(*content);
-          p.content_sha256 = state->sources[i].content_sha256;
-        }
-      }
-      if (!p.content) {
-        auto content = read_source_file(specs[i].path, kMaxSourceBytes, &probed[i].probe.stamp);
-        if (content) {
-          p.content_sha256 = hash_hex(*content);
-          p.content = std::move(*content);
-        } else {
-          s.report.status = SourceStatus::kRefused;
-          s.report.reason = content.error().message;
-        }
-      }
-    } else if (p.probe.presence == Presence::kRefused) {
-      any_present = true;
+      const SourceState* was = state && i < state->sources.size() ? &state->sources[i] : nullptr;
+      read_content(specs[i], was, p, s);
     }
     if (p.content) {
       s.content_sha256 = p.content_sha256;
@@ -335,85 +334,82 @@ Result<MergeReport> update_store(const Layout& layout, const std::vector<SourceS
       // The certificates now hold their own bytes; drop the file's (tens of MB at 10,000 anchors).
       p.content.reset();
     }
-    next.sources.push_back(std::move(s));
+    c.next.sources.push_back(std::move(s));
   }
   for (size_t i = 0; i < specs.size(); ++i) {
     for (auto& raw : per_source[i]) {
-      auto [it, inserted] = position.emplace(raw.sha256, anchors.size());
+      auto [it, inserted] = c.position.emplace(raw.sha256, c.anchors.size());
       if (!inserted) {
-        auto& srcs = anchors[it->second].sources;
+        auto& srcs = c.anchors[it->second].sources;
         if (srcs.back() != specs[i].display) srcs.push_back(specs[i].display);
         ++report.duplicates;
         continue;
       }
-      StoreEntry e;
-      e.info = cache.find(raw.sha256);
-      e.der = raw.der;
-      e.sources.push_back(specs[i].display);
-      anchors.push_back(std::move(e));
+      c.anchors.push_back({cache.find(raw.sha256), raw.der, {specs[i].display}});
     }
   }
+  return c;
+}
 
-  // A source that gave anchors last time and still exists but now yields none was truncated or
-  // damaged, not emptied on purpose (the agent deletes a managed source it empties, and an admin
-  // removes a file from the configuration). Dropping its anchors could cut the endpoint off.
-  if (state && !options.allow_empty) {
-    for (size_t i = 0; i < specs.size(); ++i) {
-      const SourceReport& now = next.sources[i].report;
-      if (probed[i].probe.presence != Presence::kPresent || now.anchors > 0) continue;
-      for (const auto& was : state->sources) {
-        if (was.report.path != now.path || was.report.anchors == 0) continue;
-        std::string now_is = now.status == SourceStatus::kRefused
-                                 ? "is now unreadable (" + now.reason + ")"
-                                 : "now holds none";
-        return make_error(Code::kBadInput,
-                          now.display + " held " + std::to_string(was.report.anchors) +
-                              " certificates at the last merge and " + now_is +
-                              "; refusing to drop them: " + layout.merged +
-                              " is unchanged (fix the source, or merge --allow-empty if intended)");
-      }
+// A source that gave anchors last time and still exists but now yields none was truncated or
+// damaged, not emptied on purpose (the agent deletes a managed source it empties, and an admin
+// removes a file from the configuration); and a store never becomes empty by accident. Dropping
+// the anchors could cut the endpoint off.
+std::optional<Error> refuse_to_lose_anchors(const Layout& layout, const std::vector<Probed>& probed,
+                                            const std::optional<MergeState>& state,
+                                            const Collected& c, size_t anchors_before) {
+  for (size_t i = 0; state && i < c.next.sources.size(); ++i) {
+    const SourceReport& now = c.next.sources[i].report;
+    if (probed[i].probe.presence != Presence::kPresent || now.anchors > 0) continue;
+    for (const auto& was : state->sources) {
+      if (was.report.path != now.path || was.report.anchors == 0) continue;
+      std::string now_is = now.status == SourceStatus::kRefused
+                               ? "is now unreadable (" + now.reason + ")"
+                               : "now holds none";
+      return make_error(Code::kBadInput,
+                        now.display + " held " + std::to_string(was.report.anchors) +
+                            " certificates at the last merge and " + now_is +
+                            "; refusing to drop them: " + layout.merged +
+                            " is unchanged (fix the source, or merge --allow-empty if intended)");
     }
   }
-
-  std::vector<AnchorChange> before = previous_anchors(layout);
-  if (anchors.empty() && !before.empty() && any_present && !options.allow_empty) {
-    std::string problems;
-    for (const auto& s : next.sources) {
-      if (s.report.status == SourceStatus::kMissing) continue;
-      if (!problems.empty()) problems += ", ";
-      problems += s.report.display + (s.report.status == SourceStatus::kRefused
-                                          ? " (refused: " + s.report.reason + ")"
-                                          : " (no certificates)");
-    }
-    return make_error(Code::kBadInput,
-                      "refusing to replace a store of " + std::to_string(before.size()) +
-                          " anchors with an empty one: " + problems + "; " + layout.merged +
-                          " is unchanged (merge --allow-empty if this is intended)");
+  if (!c.anchors.empty() || anchors_before == 0 || !c.any_present) return std::nullopt;
+  std::string problems;
+  for (const auto& s : c.next.sources) {
+    if (s.report.status == SourceStatus::kMissing) continue;
+    if (!problems.empty()) problems += ", ";
+    problems += s.report.display + (s.report.status == SourceStatus::kRefused
+                                        ? " (refused: " + s.report.reason + ")"
+                                        : " (no certificates)");
   }
+  return make_error(Code::kBadInput,
+                    "refusing to replace a store of " + std::to_string(anchors_before) +
+                        " anchors with an empty one: " + problems + "; " + layout.merged +
+                        " is unchanged (merge --allow-empty if this is intended)");
+}
 
-  RenderedStore rendered = render_store(anchors);
-  std::string store_sha256 = hash_hex(rendered.text);
-
-  std::unordered_set<Sha256, DigestHash> now;
-  for (const auto& [digest, at] : position) now.insert(digest);
-  std::unordered_set<std::string> was;
-  std::unordered_set<std::string> now_hex;
-  for (const auto& e : rendered.index) now_hex.insert(e.sha256);
+void note_changes(const std::vector<AnchorChange>& before, const std::vector<IndexEntry>& now,
+                  MergeReport& report) {
+  std::unordered_set<std::string> was, now_hex;
+  for (const auto& e : now) now_hex.insert(e.sha256);
   for (const auto& b : before) {
     was.insert(b.sha256);
     if (!now_hex.count(b.sha256)) report.removed.push_back(b);
   }
-  for (const auto& e : rendered.index) {
+  for (const auto& e : now) {
     if (!was.count(e.sha256)) report.added.push_back({e.sha256, e.subject});
   }
-  note_unlisted_sources(state, specs, report);
+}
 
-  // Identical bytes on disk already (a source that adds nothing, a touched file): keep the file,
-  // its inode and its readers undisturbed, and tell no hook. --force rewrites regardless.
-  // The index carries what the store's comments may cut short (every source's full name), so
-  // identical store bytes are not enough: the index must be identical too.
+// Writes the store and its index, unless identical bytes are on disk already (a source that adds
+// nothing, a touched file): then the file, its inode and its readers stay undisturbed, and no
+// hook is told. The index carries what the store's comments may cut short (every source's full
+// name), so identical store bytes are not enough: the index must be identical too.
+Result<void> write_store(const Layout& layout, const RenderedStore& rendered,
+                         const std::string& store_sha256, const Collected& c,
+                         const std::optional<MergeState>& state, bool force, MergeReport& report) {
   std::string index_text = render_index(rendered.index, store_sha256);
-  bool already_current = !options.force && state && store_sha256 == state->merged_sha256 &&
+  bool already_current = !force && state && store_sha256 == state->merged_sha256 &&
                          stat_file(layout.merged) == state->merged_stamp &&
                          stat_file(layout.merged_index) == state->index_stamp && [&] {
                            auto on_disk = read_source_file(layout.merged_index);
@@ -422,32 +418,79 @@ Result<MergeReport> update_store(const Layout& layout, const std::vector<SourceS
   if (already_current) {
     report.regenerated = false;
     report.why.clear();
-  } else {
-    if (auto checked = check_reads_back(rendered.text, expected_anchors(anchors), layout.merged);
-        !checked) {
-      return checked.error();
-    }
-    // Store first, then its index, then the records that describe them: a crash in between is
-    // detected at the next run (stamps differ) and repaired by regenerating.
-    if (auto w = write_file_atomic(layout.merged, rendered.text); !w) return w.error();
-    if (auto w = write_file_atomic(layout.merged_index, index_text); !w) {
-      return w.error();
-    }
+    return {};
   }
-  if (cache.dirty() || options.force) {
-    if (auto w = cache.save(layout.cert_cache, now); !w) return w.error();
+  if (auto checked = check_reads_back(rendered.text, expected_anchors(c.anchors), layout.merged);
+      !checked) {
+    return checked;
   }
+  // Store first, then its index, then the records that describe them: a crash in between is
+  // detected at the next run (stamps differ) and repaired by regenerating.
+  if (auto w = write_file_atomic(layout.merged, rendered.text); !w) return w;
+  return write_file_atomic(layout.merged_index, index_text);
+}
+
+// The cache (only what the store holds) and the record the next no-change check compares with.
+Result<void> save_records(const Layout& layout, const CertCache& cache, bool force, Collected& c,
+                          const std::string& store_sha256, const MergeReport& report) {
+  if (cache.dirty() || force) {
+    std::unordered_set<Sha256, DigestHash> kept;
+    for (const auto& [digest, at] : c.position) kept.insert(digest);
+    if (auto w = cache.save(layout.cert_cache, kept); !w) return w;
+  }
+  MergeState& next = c.next;
   next.merged_sha256 = store_sha256;
   if (auto s = stat_file(layout.merged)) next.merged_stamp = *s;
   if (auto s = stat_file(layout.merged_index)) next.index_stamp = *s;
-  next.anchors = static_cast<int>(anchors.size());
+  next.anchors = static_cast<int>(c.anchors.size());
   next.duplicates = report.duplicates;
   next.skipped = report.skipped;
   next.not_certificates = report.not_certificates;
-  if (auto w = save_merge_state(layout.merge_state, next); !w) return w.error();
+  return save_merge_state(layout.merge_state, next);
+}
 
-  report.anchors = next.anchors;
-  for (const auto& s : next.sources) report.sources.push_back(s.report);
+}  // namespace
+
+Result<MergeReport> update_store(const Layout& layout, const std::vector<SourceSpec>& specs,
+                                 const MergeOptions& options, CertCache* shared_cache) {
+  for (const auto& dir : {layout.etc_dir, layout.state_dir}) {
+    if (auto made = make_directories(dir); !made) return made.error();
+    sweep_stale_temporaries(dir);
+  }
+  MergeReport report;
+  std::optional<MergeState> state = load_merge_state(layout.merge_state);
+  std::vector<Probed> probed = probe_sources(layout, specs);
+  bool stamps_moved = false;
+  std::string why =
+      options.force ? "forced" : why_regenerate(layout, specs, state, probed, stamps_moved, report);
+  if (why.empty()) return keep_unchanged(layout, specs, *state, probed, stamps_moved);
+  report.regenerated = true;
+  report.why = why;
+
+  // Parsing happens only for certificates the cache has not seen.
+  CertCache own_cache;
+  if (shared_cache == nullptr) own_cache = CertCache::load(layout.cert_cache);
+  CertCache& cache = shared_cache != nullptr ? *shared_cache : own_cache;
+  Collected collected = collect_anchors(specs, probed, state, cache, report);
+  std::vector<AnchorChange> before = previous_anchors(layout);
+  if (!options.allow_empty) {
+    if (auto refused = refuse_to_lose_anchors(layout, probed, state, collected, before.size())) {
+      return *refused;
+    }
+  }
+  RenderedStore rendered = render_store(collected.anchors);
+  std::string store_sha256 = hash_hex(rendered.text);
+  note_changes(before, rendered.index, report);
+  note_unlisted_sources(state, specs, report);
+  if (auto w = write_store(layout, rendered, store_sha256, collected, state, options.force, report);
+      !w) {
+    return w.error();
+  }
+  if (auto w = save_records(layout, cache, options.force, collected, store_sha256, report); !w) {
+    return w.error();
+  }
+  report.anchors = static_cast<int>(collected.anchors.size());
+  for (const auto& s : collected.next.sources) report.sources.push_back(s.report);
   return report;
 }
 
