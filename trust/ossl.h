@@ -5,6 +5,7 @@
 #include <openssl/bn.h>
 #include <openssl/cms.h>
 #include <openssl/evp.h>
+#include <openssl/pkcs12.h>
 #include <openssl/pkcs7.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
@@ -88,6 +89,33 @@ struct Free<CMS_ContentInfo> {
 template <>
 struct Free<GENERAL_NAMES> {
   void operator()(GENERAL_NAMES* p) const { GENERAL_NAMES_free(p); }
+};
+
+template <>
+struct Free<PKCS12> {
+  void operator()(PKCS12* p) const { PKCS12_free(p); }
+};
+template <>
+struct Free<STACK_OF(PKCS7)> {
+  void operator()(STACK_OF(PKCS7) * p) const { sk_PKCS7_pop_free(p, PKCS7_free); }
+};
+template <>
+struct Free<STACK_OF(PKCS12_SAFEBAG)> {
+  void operator()(STACK_OF(PKCS12_SAFEBAG) * p) const {
+    sk_PKCS12_SAFEBAG_pop_free(p, PKCS12_SAFEBAG_free);
+  }
+};
+template <>
+struct Free<PBEPARAM> {
+  void operator()(PBEPARAM* p) const { PBEPARAM_free(p); }
+};
+template <>
+struct Free<PBE2PARAM> {
+  void operator()(PBE2PARAM* p) const { PBE2PARAM_free(p); }
+};
+template <>
+struct Free<PBKDF2PARAM> {
+  void operator()(PBKDF2PARAM* p) const { PBKDF2PARAM_free(p); }
 };
 
 template <class T>

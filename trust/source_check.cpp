@@ -7,6 +7,7 @@
 #include <climits>
 #include <cstring>
 #include <deque>
+#include <optional>
 #include <sstream>
 #include <vector>
 
@@ -73,6 +74,27 @@ struct Walk {
 // directory must be theirs and not writable by group or others (unless sticky, like /tmp), and a
 // symlink must be theirs. The last component is followed when it is a symlink only if
 // `follow_last`. This is OpenSSH's StrictModes walk, with symlinks resolved rather than trusted.
+// Puts the components of `p` in front of what is left to walk ("a//b/" gives "a", "b").
+void push_front_components(std::deque<std::string>& rest, const std::string& p) {
+  std::vector<std::string> parts;
+  size_t from = 0;
+  while (from <= p.size()) {
+    size_t slash = p.find('/', from);
+    if (slash == std::string::npos) slash = p.size();
+    if (slash > from) parts.push_back(p.substr(from, slash - from));
+    from = slash + 1;
+  }
+  rest.insert(rest.begin(), parts.begin(), parts.end());
+}
+
+// `path` made absolute against the working directory; nullopt when that cannot be known.
+std::optional<std::string> absolute(const std::string& path) {
+  if (!path.empty() && path.front() == '/') return path;
+  char cwd[PATH_MAX];
+  if (::getcwd(cwd, sizeof cwd) == nullptr) return std::nullopt;
+  return std::string(cwd) + "/" + path;
+}
+
 Walk walk_path(const std::string& path, bool follow_last) {
   Walk w;
   auto refuse = [&](std::string reason) {
@@ -81,24 +103,9 @@ Walk walk_path(const std::string& path, bool follow_last) {
     return w;
   };
   std::deque<std::string> rest;
-  auto push_front_components = [&](const std::string& p) {
-    std::vector<std::string> parts;
-    size_t from = 0;
-    while (from <= p.size()) {
-      size_t slash = p.find('/', from);
-      if (slash == std::string::npos) slash = p.size();
-      if (slash > from) parts.push_back(p.substr(from, slash - from));
-      from = slash + 1;
-    }
-    rest.insert(rest.begin(), parts.begin(), parts.end());
-  };
-  std::string start = path;
-  if (start.empty() || start.front() != '/') {
-    char cwd[PATH_MAX];
-    if (::getcwd(cwd, sizeof cwd) == nullptr) return refuse("cannot resolve a relative path");
-    start = std::string(cwd) + "/" + start;
-  }
-  push_front_components(start);
+  auto start = absolute(path);
+  if (!start) return refuse("cannot resolve a relative path");
+  push_front_components(rest, *start);
   std::string dir = "/";
   struct stat st {};
   if (::lstat("/", &st) != 0 || !check_owner_and_mode("directory /", st, true, &w.reason)) {
@@ -138,7 +145,7 @@ Walk walk_path(const std::string& path, bool follow_last) {
       }
       std::string to(target, static_cast<size_t>(n));
       if (to.front() == '/') dir = "/";
-      push_front_components(to);
+      push_front_components(rest, to);
       continue;
     }
     if (last) {
