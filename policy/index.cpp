@@ -90,6 +90,38 @@ bool is_safe_guid(std::string_view guid) {
          });
 }
 
+namespace {
+
+// One <Policy> entry, or why it is refused (the rest of the index still counts).
+trust::Result<IndexEntry> read_entry(const pugi::xml_node& p, const std::string& source,
+                                     std::string_view xml, std::unordered_set<std::string>& seen) {
+  IndexEntry e;
+  e.guid = p.attribute("guid").value();
+  e.sha256 = p.attribute("sha256").value();
+  e.href = p.attribute("href").value();
+  // The position is only worked out for an entry that is refused: finding a line number scans
+  // the document, and doing that for every entry would make a large index quadratic.
+  auto refuse = [&](const std::string& why) {
+    return trust::make_error(trust::Code::kBadInput,
+                             where(source, xml, p.offset_debug() - 1) + ": " + why);
+  };
+  if (!is_safe_guid(e.guid)) return refuse("guid=\"" + e.guid + "\" is not a GUID");
+  if (!trust::parse_number(p.attribute("revision").value(), e.revision) || e.revision < 0) {
+    return refuse(e.guid + ": bad revision");
+  }
+  std::transform(e.sha256.begin(), e.sha256.end(), e.sha256.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
+  if (!is_hex64(e.sha256)) return refuse(e.guid + ": sha256 is not 64 hex digits");
+  if (!is_safe_href(e.href)) {
+    return refuse(e.guid + ": href=\"" + e.href +
+                  "\" points outside the central server's policies folder");
+  }
+  if (!seen.insert(e.guid).second) return refuse(e.guid + ": listed twice");
+  return e;
+}
+
+}  // namespace
+
 trust::Result<ParsedIndex> parse_index(std::string_view xml, const std::string& source) {
   if (xml.size() > kMaxIndexBytes) {
     return trust::make_error(trust::Code::kBadInput, source + ": the index is larger than 4 MiB");
@@ -122,42 +154,12 @@ trust::Result<ParsedIndex> parse_index(std::string_view xml, const std::string& 
                                                            std::to_string(kMaxIndexEntries) +
                                                            " policies; refusing the whole index");
     }
-    IndexEntry e;
-    e.guid = p.attribute("guid").value();
-    e.sha256 = p.attribute("sha256").value();
-    e.href = p.attribute("href").value();
-    // The position is only worked out for an entry that is refused: finding a line number scans
-    // the document, and doing that for every entry would make a large index quadratic.
-    auto at = [&] { return where(source, xml, p.offset_debug() - 1) + ": "; };
-    if (!is_safe_guid(e.guid)) {
-      out.refused.push_back(trust::make_error(trust::Code::kBadInput,
-                                              at() + "guid=\"" + e.guid + "\" is not a GUID"));
-      continue;
+    auto e = read_entry(p, source, xml, seen);
+    if (e) {
+      out.entries.push_back(std::move(*e));
+    } else {
+      out.refused.push_back(e.error());
     }
-    if (!trust::parse_number(p.attribute("revision").value(), e.revision) || e.revision < 0) {
-      out.refused.push_back(
-          trust::make_error(trust::Code::kBadInput, at() + e.guid + ": bad revision"));
-      continue;
-    }
-    std::transform(e.sha256.begin(), e.sha256.end(), e.sha256.begin(),
-                   [](unsigned char c) { return std::tolower(c); });
-    if (!is_hex64(e.sha256)) {
-      out.refused.push_back(trust::make_error(trust::Code::kBadInput,
-                                              at() + e.guid + ": sha256 is not 64 hex digits"));
-      continue;
-    }
-    if (!is_safe_href(e.href)) {
-      out.refused.push_back(trust::make_error(
-          trust::Code::kBadInput, at() + e.guid + ": href=\"" + e.href +
-                                      "\" points outside the central server's policies folder"));
-      continue;
-    }
-    if (!seen.insert(e.guid).second) {
-      out.refused.push_back(
-          trust::make_error(trust::Code::kBadInput, at() + e.guid + ": listed twice"));
-      continue;
-    }
-    out.entries.push_back(std::move(e));
   }
   return out;
 }

@@ -92,33 +92,9 @@ bool is_valid_guid(std::string_view guid) {
          });
 }
 
-trust::Result<Policy> parse_policy(std::string_view xml, const std::string& file) {
-  if (xml.size() > kMaxPolicyBytes) {
-    return trust::make_error(trust::Code::kBadInput, file + ": " + std::to_string(xml.size()) +
-                                                         " bytes is larger than the 1 MiB limit");
-  }
-  // pugixml never expands a DTD's entities, but a document that declares one is refused outright:
-  // a policy has no use for it, and a billion-laughs file should not even look accepted.
-  if (auto doctype = xml.find("<!DOCTYPE"); doctype != std::string_view::npos) {
-    return trust::make_error(trust::Code::kBadInput,
-                             where(file, xml, static_cast<std::ptrdiff_t>(doctype)) +
-                                 ": DTDs and entity declarations are not allowed in a policy");
-  }
-  pugi::xml_document doc;
-  pugi::xml_parse_result parsed =
-      doc.load_buffer(xml.data(), xml.size(), pugi::parse_default, pugi::encoding_utf8);
-  if (!parsed) {
-    return trust::make_error(
-        trust::Code::kBadInput,
-        where(file, xml, parsed.offset) + ": not well-formed XML: " + parsed.description());
-  }
-  Reader r{xml, file};
-  pugi::xml_node root = doc.document_element();
-  if (std::string_view(root.name()) != "Policy") {
-    return r.error(root, std::string("the root element is <") + root.name() + ">, not <Policy>");
-  }
-  Policy p;
-  p.file = file;
+namespace {
+
+trust::Result<void> read_header(const Reader& r, pugi::xml_node root, Policy& p) {
   auto guid = text_of(root, "guid");
   if (!guid) return r.error(root, "<Policy> has no guid");
   if (!is_valid_guid(*guid)) return r.error(root, "guid=\"" + *guid + "\" is not a GUID");
@@ -130,87 +106,154 @@ trust::Result<Policy> parse_policy(std::string_view xml, const std::string& file
   auto priority = integer(r, root, "priority", INT32_MIN, INT32_MAX);
   if (!priority) return priority.error();
   p.priority = priority->value_or(0);
+  return {};
+}
 
-  if (pugi::xml_node ssl = root.child("CurlSSL")) {
-    for (auto [attr, out] :
-         {std::pair{"SSLVerifyPeer", &p.verify_peer}, std::pair{"SSLVerifyHost", &p.verify_host},
-          std::pair{"UseSystemCAStore", &p.use_system_store}}) {
-      auto b = boolean(r, ssl, attr);
-      if (!b) return b.error();
-      *out = *b;
-    }
-    auto ca_info = absolute_path(r, ssl, "CAInfo");
-    if (!ca_info) return ca_info.error();
-    p.ca_info = *ca_info;
-    auto ca_path = absolute_path(r, ssl, "CAPath");
-    if (!ca_path) return ca_path.error();
-    p.ca_path = *ca_path;
-    p.pins_text = text_of(ssl, "SSLNSPublicHttpsCertFingerprint");
-    if (p.pins_text) {
-      auto pins = trust::parse_pin_list(*p.pins_text);
-      if (!pins) return r.error(ssl, "SSLNSPublicHttpsCertFingerprint: " + pins.error().message);
-      p.pins = *pins;
-    }
+trust::Result<void> read_curl_ssl(const Reader& r, pugi::xml_node ssl, Policy& p) {
+  for (auto [attr, out] :
+       {std::pair{"SSLVerifyPeer", &p.verify_peer}, std::pair{"SSLVerifyHost", &p.verify_host},
+        std::pair{"UseSystemCAStore", &p.use_system_store}}) {
+    auto b = boolean(r, ssl, attr);
+    if (!b) return b.error();
+    *out = *b;
   }
-  if (pugi::xml_node refresh = root.child("Refresh")) {
-    auto interval = integer(r, refresh, "IntervalSeconds", 1, 30 * 86400);
-    if (!interval) return interval.error();
-    p.refresh_interval = *interval;
-    auto jitter = integer(r, refresh, "JitterSeconds", 0, 86400);
-    if (!jitter) return jitter.error();
-    p.refresh_jitter = *jitter;
+  auto ca_info = absolute_path(r, ssl, "CAInfo");
+  if (!ca_info) return ca_info.error();
+  p.ca_info = *ca_info;
+  auto ca_path = absolute_path(r, ssl, "CAPath");
+  if (!ca_path) return ca_path.error();
+  p.ca_path = *ca_path;
+  p.pins_text = text_of(ssl, "SSLNSPublicHttpsCertFingerprint");
+  if (p.pins_text) {
+    auto pins = trust::parse_pin_list(*p.pins_text);
+    if (!pins) return r.error(ssl, "SSLNSPublicHttpsCertFingerprint: " + pins.error().message);
+    p.pins = *pins;
   }
-  for (pugi::xml_node reserve : root.children("ReserveCertificate")) {
-    ReserveCertificate rc;
-    if (auto at = text_of(reserve, "ActivateAt")) {
-      auto epoch = trust::from_iso8601(*at);
-      if (!epoch)
-        return r.error(reserve,
-                       "ActivateAt=\"" + *at + "\" is not a date like 2027-01-10T00:00:00Z");
-      rc.activate_at = *epoch;
+  return {};
+}
+
+trust::Result<void> read_refresh(const Reader& r, pugi::xml_node refresh, Policy& p) {
+  auto interval = integer(r, refresh, "IntervalSeconds", 1, 30 * 86400);
+  if (!interval) return interval.error();
+  p.refresh_interval = *interval;
+  auto jitter = integer(r, refresh, "JitterSeconds", 0, 86400);
+  if (!jitter) return jitter.error();
+  p.refresh_jitter = *jitter;
+  return {};
+}
+
+trust::Result<ReserveCertificate> read_reserve(const Reader& r, pugi::xml_node reserve) {
+  ReserveCertificate rc;
+  if (auto at = text_of(reserve, "ActivateAt")) {
+    auto epoch = trust::from_iso8601(*at);
+    if (!epoch) {
+      return r.error(reserve, "ActivateAt=\"" + *at + "\" is not a date like 2027-01-10T00:00:00Z");
     }
-    if (auto replaces = text_of(reserve, "Replaces")) {
-      for (std::string_view rest = *replaces; !rest.empty();) {
-        size_t semi = rest.find(';');
-        std::string_view one = rest.substr(0, semi);
-        rest = semi == std::string_view::npos ? std::string_view() : rest.substr(semi + 1);
-        if (one.empty()) continue;
-        auto fp = trust::parse_fingerprint(one);
-        if (!fp) {
-          return r.error(reserve, "Replaces=\"" + std::string(one) +
-                                      "\" is not a SHA-256 or SHA-1 fingerprint");
-        }
-        rc.replaces.push_back(*fp);
+    rc.activate_at = *epoch;
+  }
+  if (auto replaces = text_of(reserve, "Replaces")) {
+    for (std::string_view rest = *replaces; !rest.empty();) {
+      size_t semi = rest.find(';');
+      std::string_view one = rest.substr(0, semi);
+      rest = semi == std::string_view::npos ? std::string_view() : rest.substr(semi + 1);
+      if (one.empty()) continue;
+      auto fp = trust::parse_fingerprint(one);
+      if (!fp) {
+        return r.error(
+            reserve, "Replaces=\"" + std::string(one) + "\" is not a SHA-256 or SHA-1 fingerprint");
       }
+      rc.replaces.push_back(*fp);
     }
-    trust::ReadResult read = trust::read_certificates(reserve.child_value());
-    if (read.certs.size() != 1 || !read.warnings.empty()) {
-      return r.error(reserve, "<ReserveCertificate> must hold exactly one PEM certificate");
-    }
-    rc.der = std::move(read.certs.front().der);
-    p.reserves.push_back(std::move(rc));
   }
-  if (pugi::xml_node server = root.child("Server")) {
-    p.server_address = text_of(server, "Address");
-    auto port = integer(r, server, "Port", 1, 65535);
-    if (!port) return port.error();
-    if (*port) p.server_port = static_cast<int>(**port);
-    p.server_base_path = text_of(server, "BasePath");
+  trust::ReadResult read = trust::read_certificates(reserve.child_value());
+  if (read.certs.size() != 1 || !read.warnings.empty()) {
+    return r.error(reserve, "<ReserveCertificate> must hold exactly one PEM certificate");
   }
-  for (pugi::xml_node mirror : root.children("Mirror")) {
+  rc.der = std::move(read.certs.front().der);
+  return rc;
+}
+
+trust::Result<void> read_server(const Reader& r, pugi::xml_node server, Policy& p) {
+  p.server_address = text_of(server, "Address");
+  auto port = integer(r, server, "Port", 1, 65535);
+  if (!port) return port.error();
+  if (*port) p.server_port = static_cast<int>(**port);
+  p.server_base_path = text_of(server, "BasePath");
+  return {};
+}
+
+trust::Result<Mirror> read_mirror(const Reader& r, pugi::xml_node mirror) {
+  auto address = text_of(mirror, "Address");
+  if (!address || !is_address(*address)) {
+    return r.error(mirror, "<Mirror> needs Address= a host name or IP address");
+  }
+  if (auto base = text_of(mirror, "BasePath"); base && !is_base_path(*base)) {
+    return r.error(mirror, "<Mirror> BasePath= must be a plain absolute path");
+  }
+  auto port = integer(r, mirror, "Port", 1, 65535);
+  if (!port) return port.error();
+  return Mirror{*address, *port ? std::optional<int>(static_cast<int>(**port)) : std::nullopt,
+                text_of(mirror, "BasePath")};
+}
+
+// The document, well-formed, small, without a DTD, and with <Policy> at its root.
+trust::Result<pugi::xml_node> policy_element(pugi::xml_document& doc, std::string_view xml,
+                                             const std::string& file) {
+  if (xml.size() > kMaxPolicyBytes) {
+    return trust::make_error(trust::Code::kBadInput, file + ": " + std::to_string(xml.size()) +
+                                                         " bytes is larger than the 1 MiB limit");
+  }
+  // pugixml never expands a DTD's entities, but a document that declares one is refused outright:
+  // a policy has no use for it, and a billion-laughs file should not even look accepted.
+  if (auto doctype = xml.find("<!DOCTYPE"); doctype != std::string_view::npos) {
+    return trust::make_error(trust::Code::kBadInput,
+                             where(file, xml, static_cast<std::ptrdiff_t>(doctype)) +
+                                 ": DTDs and entity declarations are not allowed in a policy");
+  }
+  pugi::xml_parse_result parsed =
+      doc.load_buffer(xml.data(), xml.size(), pugi::parse_default, pugi::encoding_utf8);
+  if (!parsed) {
+    return trust::make_error(
+        trust::Code::kBadInput,
+        where(file, xml, parsed.offset) + ": not well-formed XML: " + parsed.description());
+  }
+  pugi::xml_node root = doc.document_element();
+  if (std::string_view(root.name()) != "Policy") {
+    return Reader{xml, file}.error(
+        root, std::string("the root element is <") + root.name() + ">, not <Policy>");
+  }
+  return root;
+}
+
+}  // namespace
+
+trust::Result<Policy> parse_policy(std::string_view xml, const std::string& file) {
+  pugi::xml_document doc;
+  auto root = policy_element(doc, xml, file);
+  if (!root) return root.error();
+  Reader r{xml, file};
+  Policy p;
+  p.file = file;
+  if (auto ok = read_header(r, *root, p); !ok) return ok.error();
+  if (pugi::xml_node ssl = root->child("CurlSSL")) {
+    if (auto ok = read_curl_ssl(r, ssl, p); !ok) return ok.error();
+  }
+  if (pugi::xml_node refresh = root->child("Refresh")) {
+    if (auto ok = read_refresh(r, refresh, p); !ok) return ok.error();
+  }
+  for (pugi::xml_node reserve : root->children("ReserveCertificate")) {
+    auto rc = read_reserve(r, reserve);
+    if (!rc) return rc.error();
+    p.reserves.push_back(std::move(*rc));
+  }
+  if (pugi::xml_node server = root->child("Server")) {
+    if (auto ok = read_server(r, server, p); !ok) return ok.error();
+  }
+  for (pugi::xml_node mirror : root->children("Mirror")) {
     if (p.mirrors.size() >= kMaxMirrors) return r.error(mirror, "too many <Mirror> elements");
-    auto address = text_of(mirror, "Address");
-    if (!address || !is_address(*address)) {
-      return r.error(mirror, "<Mirror> needs Address= a host name or IP address");
-    }
-    if (auto base = text_of(mirror, "BasePath"); base && !is_base_path(*base)) {
-      return r.error(mirror, "<Mirror> BasePath= must be a plain absolute path");
-    }
-    auto port = integer(r, mirror, "Port", 1, 65535);
-    if (!port) return port.error();
-    p.mirrors.push_back({*address,
-                         *port ? std::optional<int>(static_cast<int>(**port)) : std::nullopt,
-                         text_of(mirror, "BasePath")});
+    auto m = read_mirror(r, mirror);
+    if (!m) return m.error();
+    p.mirrors.push_back(std::move(*m));
   }
   return p;
 }
