@@ -65,4 +65,32 @@ PinVerdict check_pins(const std::vector<trust::Pin>& pins, const PresentedCert& 
   return PinVerdict::kMismatch;
 }
 
+TrustDecision decide_trust(const TrustInputs& in, const PresentedCert& picked, size_t position,
+                           const PresentedCert& leaf) {
+  using Basis = TrustDecision::Basis;
+  const trust::CertInfo& cert = picked.info;
+  if (in.expected) {
+    if (fingerprint_matches(*in.expected, cert)) return {Basis::kFingerprint, ""};
+    return {Basis::kRefused, "fingerprint mismatch: expected " + in.expected->hex +
+                                 ", the server's certificate [" + std::to_string(position) +
+                                 "] has sha256 " + cert.sha256 + " (sha1 " + cert.sha1 + ")"};
+  }
+  if (in.pins == PinVerdict::kMatches) {
+    return {Basis::kPin, "the server's certificate matches the pin of " + in.pinned_by};
+  }
+  if (in.first_use && in.pins == PinVerdict::kMismatch) {
+    return {Basis::kRefused, "trust on first use refused: " + in.pinned_by +
+                                 " pins another certificate than the one this server presents "
+                                 "(sha256 " +
+                                 leaf.info.sha256 + "); pass --fingerprint to store it anyway"};
+  }
+  if (in.first_use) {
+    return {Basis::kFirstUse,
+            "WARNING: trusting on first use: " + cert.subject + " sha256 " + cert.sha256};
+  }
+  if (in.terminal) return {Basis::kAskPerson, ""};
+  return {Basis::kRefused, "no terminal to ask: pass --fingerprint " + cert.sha256 +
+                               " after checking it, or --trust-on-first-use"};
+}
+
 }  // namespace agent

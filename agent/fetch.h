@@ -5,6 +5,7 @@
 // storing it goes through the agent-managed sources like any other anchor.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,5 +31,27 @@ bool fingerprint_matches(const trust::Fingerprint& fingerprint, const trust::Cer
 // the presented leaf. kMismatch means connect would refuse this server with pin_mismatch.
 enum class PinVerdict { kNoPins, kMatches, kMismatch };
 PinVerdict check_pins(const std::vector<trust::Pin>& pins, const PresentedCert& leaf);
+
+// What may make a fetched certificate trusted, in this order: a --fingerprint that matches it, a
+// pin of the policy in force that matches the leaf, --trust-on-first-use (never against a pin
+// that names another certificate), a person at a terminal. Nothing else: without a terminal,
+// the answer is no.
+struct TrustInputs {
+  std::optional<trust::Fingerprint> expected;  // --fingerprint
+  PinVerdict pins = PinVerdict::kNoPins;       // of the server's leaf
+  std::string pinned_by;                       // "policy GUID", for messages
+  bool first_use = false;                      // --trust-on-first-use
+  bool terminal = false;                       // a person can be asked
+};
+
+struct TrustDecision {
+  enum class Basis { kFingerprint, kPin, kFirstUse, kAskPerson, kRefused };
+  Basis basis = Basis::kRefused;
+  std::string message;  // why it is refused, or what to say before storing
+};
+
+// `picked` is the certificate to store (1-based `position` in the chain), `leaf` the server's.
+TrustDecision decide_trust(const TrustInputs& in, const PresentedCert& picked, size_t position,
+                           const PresentedCert& leaf);
 
 }  // namespace agent

@@ -127,34 +127,19 @@ void add_fetch_command(CLI::App& app, Context& ctx) {
                            : verdict == agent::PinVerdict::kMatches ? "matches"
                                                                     : "mismatch";
 
-    bool terminal = ::isatty(STDIN_FILENO) == 1;
-    if (expected) {
-      if (!agent::fingerprint_matches(*expected, cert.info)) {
-        refuse("fingerprint mismatch: expected " + expected->hex + ", the server's certificate [" +
-               std::to_string(*picked + 1) + "] has sha256 " + cert.info.sha256 + " (sha1 " +
-               cert.info.sha1 + ")");
-        return;
-      }
-    } else if (verdict == agent::PinVerdict::kMatches) {
-      std::cerr << "trustagent: the server's certificate matches the pin of " << pinned_by << "\n";
-    } else if (opts->tofu && verdict == agent::PinVerdict::kMismatch) {
-      refuse("trust on first use refused: " + pinned_by +
-             " pins another certificate than the one this server presents (sha256 " +
-             chain->front().info.sha256 + "); pass --fingerprint to store it anyway");
-      return;
-    } else if (opts->tofu) {
-      std::cerr << "trustagent: WARNING: trusting on first use: " << cert.info.subject << " sha256 "
-                << cert.info.sha256 << "\n";
-    } else if (terminal) {
-      if (!opts->yes && !ask_person(cert.info)) {
-        refuse("not trusted");
-        return;
-      }
-    } else {
-      refuse("no terminal to ask: pass --fingerprint " + cert.info.sha256 +
-             " after checking it, or --trust-on-first-use");
+    agent::TrustDecision decision =
+        agent::decide_trust({expected, verdict, pinned_by, opts->tofu, ::isatty(STDIN_FILENO) == 1},
+                            cert, *picked + 1, chain->front());
+    using Basis = agent::TrustDecision::Basis;
+    if (decision.basis == Basis::kRefused) {
+      refuse(decision.message);
       return;
     }
+    if (decision.basis == Basis::kAskPerson && !opts->yes && !ask_person(cert.info)) {
+      refuse("not trusted");
+      return;
+    }
+    if (!decision.message.empty()) std::cerr << "trustagent: " << decision.message << "\n";
 
     trust::AddOutcome added;
     auto stored =

@@ -1,0 +1,69 @@
+// The one decision `fetch` makes before storing anything: what may make a presented certificate
+// trusted. Every path, with no terminal unless the case says so.
+#include <gtest/gtest.h>
+
+#include "agent/fetch.h"
+#include "tests/support/cert_factory.h"
+#include "trust/fingerprint.h"
+
+namespace agent {
+namespace {
+
+using Basis = TrustDecision::Basis;
+using testing_support::make_cert;
+
+PresentedCert presented(const testing_support::Issued& issued) {
+  return {trust::Certificate::from_der(issued.der())->info(), issued.der()};
+}
+
+class FetchTrust : public ::testing::Test {
+ protected:
+  TrustDecision decide(const TrustInputs& in) { return decide_trust(in, leaf_, 1, leaf_); }
+  static TrustInputs with(std::optional<trust::Fingerprint> expected, PinVerdict pins,
+                          bool first_use, bool terminal) {
+    TrustInputs in;
+    in.expected = std::move(expected);
+    in.pins = pins;
+    in.pinned_by = "policy p";
+    in.first_use = first_use;
+    in.terminal = terminal;
+    return in;
+  }
+
+  PresentedCert leaf_ = presented(make_cert({.common_name = "server"}));
+  trust::Fingerprint right_ = *trust::parse_fingerprint(leaf_.info.sha256);
+  trust::Fingerprint wrong_ = *trust::parse_fingerprint(std::string(64, 'a'));
+};
+
+TEST_F(FetchTrust, WithoutAnyGroundAndNoTerminalItIsRefused) {
+  auto d = decide({});
+  EXPECT_EQ(d.basis, Basis::kRefused);
+  EXPECT_NE(d.message.find("--fingerprint " + leaf_.info.sha256), std::string::npos);
+}
+
+TEST_F(FetchTrust, OnATerminalAPersonIsAsked) {
+  EXPECT_EQ(decide(with(std::nullopt, PinVerdict::kNoPins, false, true)).basis, Basis::kAskPerson);
+}
+
+TEST_F(FetchTrust, AFingerprintDecidesAloneEvenOnATerminalOrAgainstAPin) {
+  EXPECT_EQ(decide(with(right_, PinVerdict::kMismatch, false, true)).basis, Basis::kFingerprint);
+  auto wrong = decide(with(wrong_, PinVerdict::kMatches, true, false));
+  EXPECT_EQ(wrong.basis, Basis::kRefused);
+  EXPECT_NE(wrong.message.find("fingerprint mismatch"), std::string::npos);
+}
+
+TEST_F(FetchTrust, AMatchingPinOfThePolicyIsEnough) {
+  EXPECT_EQ(decide(with(std::nullopt, PinVerdict::kMatches, false, false)).basis, Basis::kPin);
+}
+
+TEST_F(FetchTrust, FirstUseIsTakenLoudlyButNeverAgainstAPinForAnotherCertificate) {
+  auto taken = decide(with(std::nullopt, PinVerdict::kNoPins, true, false));
+  EXPECT_EQ(taken.basis, Basis::kFirstUse);
+  EXPECT_EQ(taken.message.rfind("WARNING", 0), 0u);
+  auto pinned = decide(with(std::nullopt, PinVerdict::kMismatch, true, false));
+  EXPECT_EQ(pinned.basis, Basis::kRefused);
+  EXPECT_NE(pinned.message.find("policy p pins another certificate"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace agent
