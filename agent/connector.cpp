@@ -222,11 +222,17 @@ CURLcode ssl_ctx_callback(CURL*, void* ssl_ctx, void* arg) {
   trust::ossl::Ptr<X509_STORE> store(X509_STORE_new());
   if (!store) return CURLE_OUT_OF_MEMORY;
   X509_STORE_set_flags(store.get(), X509_V_FLAG_PARTIAL_CHAIN);
-  if (cap.index != nullptr && !cap.index->attach(store.get())) return CURLE_SSL_CACERT_BADFILE;
+  if (cap.index != nullptr && !cap.index->attach(store.get())) {
+    cap.refuse(trust::Reason::kTlsError,
+               trust::ossl::with_errors("the store's index could not be attached"));
+    return CURLE_SSL_CACERT_BADFILE;
+  }
   for (const auto& der : cap.request->only_anchors) {
     auto cert = trust::Certificate::from_der(der);
     if (!cert || X509_STORE_add_cert(store.get(), cert->x509_ptr()) != 1) {
-      trust::ossl::drain_errors();
+      cap.refuse(trust::Reason::kTlsError,
+                 cert ? trust::ossl::with_errors("a certificate to trust could not be loaded")
+                      : "a certificate to trust could not be loaded: " + cert.error().message);
       return CURLE_SSL_CACERT_BADFILE;
     }
   }

@@ -151,9 +151,9 @@ Result<std::string> sign_detached(std::string_view content, const std::vector<Si
   if (!cms) return make_error(Code::kBadInput, "signing failed: " + ossl::drain_errors());
   for (const auto& k : keys) {
     if (X509_check_private_key(k.cert.x509_ptr(), &k.key) != 1) {
-      ossl::drain_errors();
-      return make_error(Code::kBadInput, "the signing key does not belong to the certificate " +
-                                             k.cert.info().subject);
+      return make_error(Code::kBadInput,
+                        ossl::with_errors("the signing key does not belong to the certificate " +
+                                          k.cert.info().subject));
     }
     if (CMS_add1_signer(cms.get(), k.cert.x509_ptr(), &k.key, nullptr, kFlags) == nullptr) {
       return make_error(Code::kBadInput, "signing failed: " + ossl::drain_errors());
@@ -185,8 +185,8 @@ Result<CertInfo> verify_detached(std::string_view content, std::string_view sign
   ossl::Ptr<CMS_ContentInfo> cms(d2i_CMS_bio(sig.get(), nullptr));
   if (!cms || OBJ_obj2nid(CMS_get0_type(cms.get())) != NID_pkcs7_signed ||
       CMS_is_detached(cms.get()) != 1) {
-    ossl::drain_errors();
-    return make_error(Code::kRefused, "not a detached DER CMS SignedData signature");
+    return make_error(Code::kRefused,
+                      ossl::with_errors("not a detached DER CMS SignedData signature"));
   }
   STACK_OF(CMS_SignerInfo)* infos = CMS_get0_SignerInfos(cms.get());
   int count = infos ? sk_CMS_SignerInfo_num(infos) : 0;

@@ -22,4 +22,10 @@ std::string drain_errors() {
   return out;
 }
 
+std::string with_errors(std::string message) {
+  std::string why = drain_errors();
+  if (!why.empty()) message += " (" + why + ")";
+  return message;
+}
+
 }  // namespace trust::ossl

@@ -132,4 +132,7 @@ using Bytes = std::unique_ptr<T, FreeBytes>;
 // stale errors behind for the next caller to misreport.
 std::string drain_errors();
 
+// `message`, followed by " (" and the drained errors ")" when there were any.
+std::string with_errors(std::string message);
+
 }  // namespace trust::ossl

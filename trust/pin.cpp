@@ -45,7 +45,7 @@ Result<Pin> parse_pin(std::string_view text) {
                 ? EVP_DecodeBlock(raw, reinterpret_cast<const unsigned char*>(b64.data()), 44)
                 : -1;
     if (n != 33 || b64.back() != '=') {  // 32 bytes + one padding byte decoded as zero
-      ossl::drain_errors();
+      ossl::drain_errors();  // the message below says what was expected, which is all it knows
       return make_error(Code::kBadInput, "'" + std::string(text) +
                                              "' is not a public-key pin: expected sha256// and 44 "
                                              "characters of base64");

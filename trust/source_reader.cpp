@@ -212,8 +212,7 @@ void read_pkcs7(std::string_view der, int block, ReadResult& out) {
   const auto* p = reinterpret_cast<const unsigned char*>(der.data());
   ossl::Ptr<PKCS7> p7(d2i_PKCS7(nullptr, &p, static_cast<long>(der.size())));
   if (!p7) {
-    ossl::drain_errors();
-    out.warn({block, "malformed PKCS#7 bundle, skipped"});
+    out.warn({block, ossl::with_errors("malformed PKCS#7 bundle") + ", skipped"});
     return;
   }
   STACK_OF(X509)* certs = nullptr;
@@ -232,9 +231,9 @@ void read_pkcs7(std::string_view der, int block, ReadResult& out) {
     unsigned char* buf = nullptr;
     int len = i2d_X509(sk_X509_value(certs, i), &buf);
     if (len <= 0) {
-      ossl::drain_errors();
-      out.warn({block, "PKCS#7 bundle: certificate " + std::to_string(i + 1) +
-                           " cannot be encoded, skipped"});
+      out.warn({block, ossl::with_errors("PKCS#7 bundle: certificate " + std::to_string(i + 1) +
+                                         " cannot be encoded") +
+                           ", skipped"});
       continue;
     }
     RawCert cert;
