@@ -38,6 +38,9 @@ if ! $peers_only; then
   echo "== connect_bench (whole processes, one verified HTTPS request to openssl s_server)"
   "$build/tests/bench/connect_bench" 2>/dev/null | sed -n '/^Summary/,$p' | tee "$work/connect_bench.txt"
   echo
+  echo "== base64_bench (the PEM body decoder against EVP_DecodeUpdate, 10,000 bodies)"
+  "$build/tests/bench/base64_bench" 2>/dev/null | grep '^BM_'
+  echo
   echo "== scale_bench (whole processes at 10,000 and 100,000 anchors; inputs kept in bench-inputs/)"
   "$build/tests/bench/scale_bench" 2>/dev/null | sed -n '/^Summary/,$p'
 fi
