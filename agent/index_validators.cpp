@@ -6,22 +6,13 @@
 
 #include "trust/atomic_file.h"
 #include "trust/source_reader.h"
+#include "trust/text.h"
 
 namespace agent {
 namespace {
 
 bool is_field(std::string_view s) {
   return std::none_of(s.begin(), s.end(), [](unsigned char c) { return c < 0x20 || c == 0x7f; });
-}
-
-std::vector<std::string_view> split_tabs(std::string_view line) {
-  std::vector<std::string_view> out;
-  while (true) {
-    size_t tab = line.find('\t');
-    out.push_back(line.substr(0, tab));
-    if (tab == std::string_view::npos) return out;
-    line.remove_prefix(tab + 1);
-  }
 }
 
 }  // namespace
@@ -33,7 +24,7 @@ std::map<std::string, IndexValidators> load_index_validators(const trust::Layout
   std::string_view text = *content;
   while (!text.empty()) {
     size_t eol = text.find('\n');
-    auto fields = split_tabs(text.substr(0, eol));
+    auto fields = trust::tab_fields(text.substr(0, eol));
     text.remove_prefix(eol == std::string_view::npos ? text.size() : eol + 1);
     if (fields.size() == 4 && fields[0] == "server") {
       out[std::string(fields[1])] = {std::string(fields[2]), std::string(fields[3])};

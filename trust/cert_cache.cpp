@@ -16,14 +16,6 @@ namespace {
 constexpr std::string_view kHeader = "trustagent-cert-cache 3";
 constexpr size_t kFields = 13;  // before the names
 
-std::string clean(const std::string& s) {
-  std::string out = s;
-  for (char& c : out) {
-    if (c == '\t' || c == '\n' || c == '\r') c = ' ';
-  }
-  return out;
-}
-
 }  // namespace
 
 CertCache CertCache::load(const std::string& path) {
@@ -40,12 +32,7 @@ CertCache CertCache::load(const std::string& path) {
     if (end == std::string_view::npos) end = text.size();
     std::string_view line = text.substr(pos, end - pos);
     pos = end + 1;
-    f.clear();
-    size_t start = 0;
-    for (size_t tab; (tab = line.find('\t', start)) != std::string_view::npos; start = tab + 1) {
-      f.push_back(line.substr(start, tab - start));
-    }
-    f.push_back(line.substr(start));
+    tab_fields(line, f);
     if (f.size() < kFields) continue;
     auto key = sha256_from_hex(f[0]);
     if (!key) continue;
@@ -112,11 +99,11 @@ Result<void> CertCache::save(const std::string& path,
     if (!keep.count(key)) continue;
     out += i.sha256 + '\t' + i.sha1 + '\t' + i.serial + '\t' + std::to_string(i.not_before) + '\t' +
            std::to_string(i.not_after) + '\t' +
-           std::to_string((i.self_signed ? 1 : 0) | (i.is_ca ? 2 : 0)) + '\t' + clean(i.key_type) +
-           '\t' + std::to_string(i.key_bits) + '\t' + clean(i.signature_algorithm) + '\t' +
-           hex_number(i.subject_hash) + '\t' + clean(i.subject) + '\t' + clean(i.issuer) + '\t' +
-           i.key_id;
-    for (const auto& name : i.server_names) out += '\t' + clean(name);
+           std::to_string((i.self_signed ? 1 : 0) | (i.is_ca ? 2 : 0)) + '\t' +
+           record_field(i.key_type) + '\t' + std::to_string(i.key_bits) + '\t' +
+           record_field(i.signature_algorithm) + '\t' + hex_number(i.subject_hash) + '\t' +
+           record_field(i.subject) + '\t' + record_field(i.issuer) + '\t' + i.key_id;
+    for (const auto& name : i.server_names) out += '\t' + record_field(name);
     out += '\n';
   }
   return write_file_atomic(path, out);

@@ -4,6 +4,7 @@
 
 #include "trust/atomic_file.h"
 #include "trust/source_reader.h"
+#include "trust/text.h"
 
 namespace trust {
 namespace {
@@ -13,15 +14,6 @@ namespace {
 constexpr std::string_view kHeader = "trustagent-merge-state 2";
 constexpr std::string_view kHeaderBeforeServerNames = "trustagent-merge-state 1";
 
-std::vector<std::string> split_tabs(const std::string& line) {
-  std::vector<std::string> out;
-  std::string field;
-  std::istringstream in(line);
-  while (std::getline(in, field, '\t')) out.push_back(field);
-  if (!line.empty() && line.back() == '\t') out.emplace_back();
-  return out;
-}
-
 void write_stamp(std::ostream& out, const FileStamp& s) {
   out << s.dev << ' ' << s.ino << ' ' << s.size << ' ' << s.mtime_ns << ' ' << s.ctime_ns << ' '
       << s.mode << ' ' << s.uid;
@@ -30,13 +22,6 @@ void write_stamp(std::ostream& out, const FileStamp& s) {
 bool read_stamp(std::istream& in, FileStamp& s) {
   return static_cast<bool>(in >> s.dev >> s.ino >> s.size >> s.mtime_ns >> s.ctime_ns >> s.mode >>
                            s.uid);
-}
-
-std::string one_line(std::string s) {
-  for (char& c : s) {
-    if (c == '\t' || c == '\n' || c == '\r') c = ' ';
-  }
-  return s;
 }
 
 }  // namespace
@@ -53,9 +38,9 @@ std::optional<MergeState> load_merge_state(const std::string& path) {
   state.metadata_outdated = line == kHeaderBeforeServerNames;
   bool have_merged = false;
   while (std::getline(in, line)) {
-    auto fields = split_tabs(line);
-    if (fields.empty()) continue;
-    std::istringstream head(fields[0]);
+    auto fields = tab_fields(line);
+    if (line.empty()) continue;
+    std::istringstream head{std::string(fields[0])};
     std::string kind;
     head >> kind;
     if (kind == "merged") {
@@ -74,16 +59,16 @@ std::optional<MergeState> load_merge_state(const std::string& path) {
       if (!known) return std::nullopt;
       s.report.status = *known;
       if (s.content_sha256 == "-") s.content_sha256.clear();
-      s.report.path = fields[1];
-      s.report.display = fields[2];
-      s.report.reason = fields[3];
-      if (fields.size() == 5) s.report.directory = fields[4];
+      s.report.path = std::string(fields[1]);
+      s.report.display = std::string(fields[2]);
+      s.report.reason = std::string(fields[3]);
+      if (fields.size() == 5) s.report.directory = std::string(fields[4]);
       state.sources.push_back(std::move(s));
     } else if ((kind == "skipped" || kind == "not-certificate") && fields.size() == 3) {
       Skipped sk;
       if (!(head >> sk.block)) return std::nullopt;
-      sk.file = fields[1];
-      sk.reason = fields[2];
+      sk.file = std::string(fields[1]);
+      sk.reason = std::string(fields[2]);
       (kind == "skipped" ? state.skipped : state.not_certificates).push_back(std::move(sk));
     } else {
       return std::nullopt;  // damaged: the caller regenerates, which rewrites it
@@ -105,18 +90,18 @@ Result<void> save_merge_state(const std::string& path, const MergeState& state) 
     out << "source " << source_status_name(s.report.status) << ' '
         << (s.content_sha256.empty() ? "-" : s.content_sha256) << ' ' << s.report.anchors << ' ';
     write_stamp(out, s.stamp);
-    out << '\t' << one_line(s.report.path) << '\t' << one_line(s.report.display) << '\t'
-        << one_line(s.report.reason);
-    if (!s.report.directory.empty()) out << '\t' << one_line(s.report.directory);
+    out << '\t' << record_field(s.report.path) << '\t' << record_field(s.report.display) << '\t'
+        << record_field(s.report.reason);
+    if (!s.report.directory.empty()) out << '\t' << record_field(s.report.directory);
     out << '\n';
   }
   for (const auto& sk : state.skipped) {
-    out << "skipped " << sk.block << '\t' << one_line(sk.file) << '\t' << one_line(sk.reason)
-        << '\n';
+    out << "skipped " << sk.block << '\t' << record_field(sk.file) << '\t'
+        << record_field(sk.reason) << '\n';
   }
   for (const auto& sk : state.not_certificates) {
-    out << "not-certificate " << sk.block << '\t' << one_line(sk.file) << '\t'
-        << one_line(sk.reason) << '\n';
+    out << "not-certificate " << sk.block << '\t' << record_field(sk.file) << '\t'
+        << record_field(sk.reason) << '\n';
   }
   return write_file_atomic(path, out.str());
 }

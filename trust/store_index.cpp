@@ -92,12 +92,7 @@ std::optional<LoadedIndex> load_index(const std::string& path) {
   loaded.entries.reserve(count);
   std::vector<std::string_view> f;
   while (auto line = next_line()) {
-    f.clear();
-    size_t start = 0;
-    for (size_t tab; (tab = line->find('\t', start)) != std::string_view::npos; start = tab + 1) {
-      f.push_back(line->substr(start, tab - start));
-    }
-    f.push_back(line->substr(start));
+    tab_fields(*line, f);
     if (f.size() < 8) return std::nullopt;
     IndexEntry e;
     if (!parse_number(f[0], e.index) || !parse_number(f[3], e.subject_hash, 16) ||

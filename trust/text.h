@@ -32,6 +32,35 @@ inline std::vector<std::pair<std::string, std::string>> tab_pairs(const std::str
   return out;
 }
 
+// The tab-separated fields of one record line, as views into it ("a\t\tb" gives "a", "", "b"; a
+// trailing tab gives a last empty field). `out` is reused, so a reader of many lines allocates
+// once.
+inline void tab_fields(std::string_view line, std::vector<std::string_view>& out) {
+  out.clear();
+  while (true) {
+    size_t tab = line.find('\t');
+    out.push_back(line.substr(0, tab));
+    if (tab == std::string_view::npos) return;
+    line.remove_prefix(tab + 1);
+  }
+}
+inline std::vector<std::string_view> tab_fields(std::string_view line) {
+  std::vector<std::string_view> out;
+  tab_fields(line, out);
+  return out;
+}
+
+// A value written into a tab-separated record: tabs and line breaks become spaces, so it can
+// never end its field or its line early. (Text from outside is printable_text() already; this is
+// the record format's own guarantee.)
+inline std::string record_field(std::string_view value) {
+  std::string out(value);
+  for (char& c : out) {
+    if (c == '\t' || c == '\n' || c == '\r') c = ' ';
+  }
+  return out;
+}
+
 // Lowercase hex without padding: how subject-name hashes are written in the index and cache.
 inline std::string hex_number(unsigned long value) {
   char buf[2 * sizeof value];
