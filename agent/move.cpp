@@ -130,6 +130,101 @@ CainfoPlan plan_cainfo(const trust::Layout& layout, const std::string& old_serve
   return plan;
 }
 
+// The new server must authenticate with the new certificates alone, and pass the policy's pins:
+// they apply to the agent's own server, which the new one becomes, and pins it fails would refuse
+// it at once, so it could never deliver the corrected policy.
+trust::Result<void> prove_new_server(const MoveRequest& request, const trust::Layout& layout,
+                                     const StoreOutcome& synced,
+                                     const std::vector<std::string>& ders, MoveReport& report) {
+  ConnectRequest proof;
+  proof.target = report.server;
+  proof.layout = layout;
+  proof.verify_host = synced.effective.verify_host.value;
+  proof.only_anchors = ders;
+  proof.timeout_seconds = request.timeout_seconds;
+  auto verified = connect(proof);
+  if (!verified) return verified.error();
+  if (!verified->ok()) {
+    trust::Error e = *verified->failure;
+    e.message = (e.reason == trust::Reason::kNetwork
+                     ? "cannot reach the new server: "
+                     : report.server + " does not authenticate with the new certificate: ") +
+                e.message + "; nothing changed";
+    return e;
+  }
+  report.verified = std::move(*verified);
+  const auto& pins = synced.effective.pins;
+  if (pins.value.empty() || report.verified.chain.empty()) return {};
+  auto leaf = trust::Certificate::from_der(report.verified.chain.front().der);
+  bool admitted = leaf && std::any_of(pins.value.begin(), pins.value.end(), [&](const auto& p) {
+                    return trust::pin_matches(p, *leaf->x509_ptr());
+                  });
+  if (admitted) return {};
+  return trust::make_error(
+      trust::Code::kRefused,
+      "policy " + pins.from + " pins certificates the new server does not present (it has " +
+          report.verified.chain.front().info.sha256 +
+          "): after the move this endpoint would refuse its own server and could not receive "
+          "a corrected policy from it. Publish a policy that also pins the new certificate "
+          "(or trustagent policy remove " +
+          pins.from + "), then move; nothing changed");
+}
+
+// The files a move edits, as they were, to put back when the move fails half-way.
+struct MoveUndo {
+  std::optional<std::string> cainfo, config, cainfo_bak, config_bak;
+  bool written = false;
+};
+
+// Under the lock: backups, cainfo.pem planned again (it may have changed since the dry part), and
+// the config's server line, checked as the config reader will read it.
+trust::Result<void> write_move(const MoveRequest& request, const trust::Layout& l,
+                               const std::vector<std::string>& ders, MoveReport& report,
+                               MoveUndo& undo) {
+  undo.cainfo = read_if_present(l.cainfo);
+  undo.config = read_if_present(l.config);
+  undo.cainfo_bak = read_if_present(l.cainfo + ".bak");
+  undo.config_bak = read_if_present(l.config + ".bak");
+  if (undo.cainfo) {
+    report.cainfo_backup = l.cainfo + ".bak";
+    if (auto w = trust::write_file_atomic(report.cainfo_backup, *undo.cainfo); !w) return w;
+  }
+  if (undo.config) {
+    report.config_backup = l.config + ".bak";
+    if (auto w = trust::write_file_atomic(report.config_backup, *undo.config); !w) return w;
+  }
+  undo.written = true;
+  CainfoPlan locked = plan_cainfo(l, report.old_server, ders);
+  report.added = locked.added;
+  report.removed = locked.removed;
+  if (auto w = trust::write_managed_source(l.cainfo, locked.ders); !w) return w;
+  if (auto made = trust::make_directories(l.etc_dir); !made) return made;
+  std::string config = with_setting(undo.config.value_or(""), "server", report.server);
+  if (request.server_in_config) {
+    auto in_force = request.server_in_config(config);
+    if (!in_force || *in_force != report.server) {
+      return trust::make_error(trust::Code::kBadInput,
+                               l.config + ": after the edit the config reader takes server = '" +
+                                   in_force.value_or("") + "', not '" + report.server +
+                                   "' (edit it by hand)");
+    }
+  }
+  return trust::write_file_atomic(l.config, config);
+}
+
+// The old files again, and the store merged from them.
+void roll_back(const MoveRequest& request, const MoveUndo& undo) {
+  (void)sync_store(request.store, [&](const trust::Layout& l) -> trust::Result<void> {
+    for (const auto& [path, old] : {std::pair{l.cainfo, &undo.cainfo},
+                                    {l.config, &undo.config},
+                                    {l.cainfo + ".bak", &undo.cainfo_bak},
+                                    {l.config + ".bak", &undo.config_bak}}) {
+      if (auto r = put_back(path, *old); !r) return r;
+    }
+    return {};
+  });
+}
+
 }  // namespace
 
 trust::Result<MoveReport> move_server(const MoveRequest& request) {
@@ -157,42 +252,8 @@ trust::Result<MoveReport> move_server(const MoveRequest& request) {
     if (!cert) return trust::make_error(trust::Code::kBadInput, cert.error().message);
     report.certificates.push_back(cert->info());
   }
-
-  ConnectRequest proof;
-  proof.target = report.server;
-  proof.layout = layout;
-  proof.verify_host = synced->effective.verify_host.value;
-  proof.only_anchors = *ders;
-  proof.timeout_seconds = request.timeout_seconds;
-  auto verified = connect(proof);
-  if (!verified) return verified.error();
-  if (!verified->ok()) {
-    trust::Error e = *verified->failure;
-    e.message = (e.reason == trust::Reason::kNetwork
-                     ? "cannot reach the new server: "
-                     : report.server + " does not authenticate with the new certificate: ") +
-                e.message + "; nothing changed";
-    return e;
-  }
-  report.verified = std::move(*verified);
-  // The policy's pins apply to the agent's own server, which the new one becomes: pins it fails
-  // would refuse it at once, and it could never deliver the corrected policy.
-  const auto& pins = synced->effective.pins;
-  if (!pins.value.empty() && !report.verified.chain.empty()) {
-    auto leaf = trust::Certificate::from_der(report.verified.chain.front().der);
-    bool admitted = leaf && std::any_of(pins.value.begin(), pins.value.end(), [&](const auto& p) {
-                      return trust::pin_matches(p, *leaf->x509_ptr());
-                    });
-    if (!admitted) {
-      return trust::make_error(
-          trust::Code::kRefused,
-          "policy " + pins.from + " pins certificates the new server does not present (it has " +
-              report.verified.chain.front().info.sha256 +
-              "): after the move this endpoint would refuse its own server and could not receive "
-              "a corrected policy from it. Publish a policy that also pins the new certificate "
-              "(or trustagent policy remove " +
-              pins.from + "), then move; nothing changed");
-    }
+  if (auto proven = prove_new_server(request, layout, *synced, *ders, report); !proven) {
+    return proven.error();
   }
   report.old_server =
       !request.current_server.empty() ? request.current_server : synced->effective.server_url.value;
@@ -201,53 +262,12 @@ trust::Result<MoveReport> move_server(const MoveRequest& request) {
   report.removed = plan.removed;
   if (request.dry_run) return report;
 
-  std::optional<std::string> old_cainfo, old_config, old_cainfo_bak, old_config_bak;
-  bool written = false;
-  auto applied = sync_store(request.store, [&](const trust::Layout& l) -> trust::Result<void> {
-    old_cainfo = read_if_present(l.cainfo);
-    old_config = read_if_present(l.config);
-    old_cainfo_bak = read_if_present(l.cainfo + ".bak");
-    old_config_bak = read_if_present(l.config + ".bak");
-    if (old_cainfo) {
-      report.cainfo_backup = l.cainfo + ".bak";
-      if (auto w = trust::write_file_atomic(report.cainfo_backup, *old_cainfo); !w) return w;
-    }
-    if (old_config) {
-      report.config_backup = l.config + ".bak";
-      if (auto w = trust::write_file_atomic(report.config_backup, *old_config); !w) return w;
-    }
-    written = true;
-    // Planned again under the lock: cainfo.pem may have changed since the dry part.
-    CainfoPlan locked = plan_cainfo(l, report.old_server, *ders);
-    report.added = locked.added;
-    report.removed = locked.removed;
-    if (auto w = trust::write_managed_source(l.cainfo, locked.ders); !w) return w;
-    if (auto made = trust::make_directories(l.etc_dir); !made) return made;
-    std::string config = with_setting(old_config.value_or(""), "server", report.server);
-    if (request.server_in_config) {
-      auto in_force = request.server_in_config(config);
-      if (!in_force || *in_force != report.server) {
-        return trust::make_error(trust::Code::kBadInput,
-                                 l.config + ": after the edit the config reader takes server = '" +
-                                     in_force.value_or("") + "', not '" + report.server +
-                                     "' (edit it by hand)");
-      }
-    }
-    return trust::write_file_atomic(l.config, config);
+  MoveUndo undo;
+  auto applied = sync_store(request.store, [&](const trust::Layout& l) {
+    return write_move(request, l, *ders, report, undo);
   });
   if (!applied) {
-    if (written) {
-      // Roll back: the old files again, and the store merged from them.
-      (void)sync_store(request.store, [&](const trust::Layout& l) -> trust::Result<void> {
-        for (const auto& [path, old] : {std::pair{l.cainfo, &old_cainfo},
-                                        {l.config, &old_config},
-                                        {l.cainfo + ".bak", &old_cainfo_bak},
-                                        {l.config + ".bak", &old_config_bak}}) {
-          if (auto r = put_back(path, *old); !r) return r;
-        }
-        return {};
-      });
-    }
+    if (undo.written) roll_back(request, undo);
     return trust::make_error(applied.error().code,
                              applied.error().message + "; the move was rolled back");
   }
