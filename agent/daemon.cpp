@@ -71,6 +71,40 @@ nlohmann::json changes(const std::vector<trust::AnchorChange>& list) {
 // mtime in whole seconds plus the size). Fetching the whole index at start, on SIGHUP and at least
 // this often bounds how long such a change can go unnoticed, at the price of one index download.
 
+void log_refresh(const RefreshReport& r, bool full, const Log& log) {
+  for (const auto& e : r.refused) log(LOG_WARNING, "policy refused: " + e.message);
+  for (const auto& e : r.servers_refused)
+    log(LOG_WARNING, "central server not taken: " + e.message);
+  if (auto note = unauthenticated_transport_note(r); !note.empty()) {
+    log(LOG_WARNING, "UNAUTHENTICATED central server: " + note);
+  }
+  if (r.signers_rotated) log(LOG_NOTICE, "policy signers replaced by the signed index");
+  log(LOG_INFO, r.not_modified
+                    ? "policies not modified (304)"
+                    : std::string(full ? "policies (whole index fetched): " : "policies: ") +
+                          std::to_string(r.installed.size()) + " installed, " +
+                          std::to_string(r.removed.size()) + " removed, " +
+                          std::to_string(r.refused.size()) + " refused");
+}
+
+void log_applied(const StoreOutcome& applied, const Log& log) {
+  const auto& m = applied.report;
+  if (m.regenerated) {
+    log(LOG_INFO, "merged store regenerated (" + m.why + "): " + std::to_string(m.anchors) +
+                      " anchors, " + std::to_string(m.added.size()) + " added, " +
+                      std::to_string(m.removed.size()) + " removed");
+  }
+  for (const auto& n : m.notes) log(LOG_WARNING, n);
+  for (const auto& n : applied.rollover.notes) log(LOG_NOTICE, "rollover: " + n);
+  for (const auto& e : applied.policy_errors) log(LOG_WARNING, "policy not applied: " + e.message);
+  for (const auto& h : applied.hooks) {
+    if (!h.ok()) log(LOG_WARNING, "hook " + h.name + ": " + h.error);
+  }
+  if (const auto& e = applied.hashed_directory_error) {
+    log(LOG_ERR, "the hashed directory was not updated (the store was): " + e->message);
+  }
+}
+
 Cycle run_cycle(const DaemonOptions& options, bool full, const Log& log) {
   Cycle c;
   c.report["time"] = trust::to_iso8601(options.store.clock->now());
@@ -100,20 +134,7 @@ Cycle run_cycle(const DaemonOptions& options, bool full, const Log& log) {
       c.applied = std::move(*first);  // the last good state stays in force, and is reported
       return c;
     }
-    for (const auto& e : r->refused) log(LOG_WARNING, "policy refused: " + e.message);
-    for (const auto& e : r->servers_refused) {
-      log(LOG_WARNING, "central server not taken: " + e.message);
-    }
-    if (auto note = unauthenticated_transport_note(*r); !note.empty()) {
-      log(LOG_WARNING, "UNAUTHENTICATED central server: " + note);
-    }
-    if (r->signers_rotated) log(LOG_NOTICE, "policy signers replaced by the signed index");
-    log(LOG_INFO, r->not_modified
-                      ? "policies not modified (304)"
-                      : std::string(full ? "policies (whole index fetched): " : "policies: ") +
-                            std::to_string(r->installed.size()) + " installed, " +
-                            std::to_string(r->removed.size()) + " removed, " +
-                            std::to_string(r->refused.size()) + " refused");
+    log_refresh(*r, full, log);
     c.report["refresh"] = {{"index", r->index_url},           {"full", full},
                            {"not_modified", r->not_modified}, {"installed", r->installed},
                            {"removed", r->removed},           {"refused", r->refused.size()}};
@@ -124,26 +145,12 @@ Cycle run_cycle(const DaemonOptions& options, bool full, const Log& log) {
     c.applied = std::move(*first);
   }
   const StoreOutcome& applied = *c.applied;
-  const auto& m = applied.report;
-  if (m.regenerated) {
-    log(LOG_INFO, "merged store regenerated (" + m.why + "): " + std::to_string(m.anchors) +
-                      " anchors, " + std::to_string(m.added.size()) + " added, " +
-                      std::to_string(m.removed.size()) + " removed");
-  }
-  for (const auto& n : m.notes) log(LOG_WARNING, n);
-  for (const auto& n : applied.rollover.notes) log(LOG_NOTICE, "rollover: " + n);
-  for (const auto& e : applied.policy_errors) log(LOG_WARNING, "policy not applied: " + e.message);
-  for (const auto& h : applied.hooks) {
-    if (!h.ok()) log(LOG_WARNING, "hook " + h.name + ": " + h.error);
-  }
-  if (const auto& e = applied.hashed_directory_error) {
-    log(LOG_ERR, "the hashed directory was not updated (the store was): " + e->message);
-  }
+  log_applied(applied, log);
   c.ok = true;
   c.report["result"] = "ok";
-  c.report["regenerated"] = m.regenerated;
-  c.report["added"] = changes(m.added);
-  c.report["removed"] = changes(m.removed);
+  c.report["regenerated"] = applied.report.regenerated;
+  c.report["added"] = changes(applied.report.added);
+  c.report["removed"] = changes(applied.report.removed);
   c.interval = applied.effective.refresh_interval.value;
   c.jitter = applied.effective.refresh_jitter.value;
   return c;

@@ -71,14 +71,15 @@ class Spawn {
 
   // A hook runs in a process group of its own (so the timeout kills whatever it started), with
   // the caller's `input` on standard input, its standard output on our standard error (our
-  // standard output may be JSON), no signal blocked and default dispositions: the daemon blocks
+  // standard output may be JSON), no signal blocked and every disposition the default: the daemon blocks
   // SIGHUP/SIGTERM/SIGINT to take them synchronously, which a hook must not inherit.
   int start(pid_t& pid, const std::string& program, int input,
             const std::vector<std::string>& env) {
     sigset_t none, defaults;
     sigemptyset(&none);
-    sigemptyset(&defaults);
-    for (int s : {SIGHUP, SIGTERM, SIGINT, SIGCHLD, SIGPIPE}) sigaddset(&defaults, s);
+    sigfillset(&defaults);  // whatever the agent ignores (SIGPIPE, SIGXFSZ), a hook does not
+    sigdelset(&defaults, SIGKILL);
+    sigdelset(&defaults, SIGSTOP);
     ::posix_spawnattr_setflags(
         &attributes_, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
     ::posix_spawnattr_setpgroup(&attributes_, 0);
@@ -98,17 +99,20 @@ class Spawn {
   posix_spawn_file_actions_t actions_;
 };
 
+enum class Waited { kExited, kTimedOut, kLost };
+
 // Waits for `pid` until `deadline`, woken by SIGCHLD (blocked by the caller, so none is lost
-// between the spawn and the wait) rather than by polling. False: still running at the deadline.
-bool wait_until(pid_t pid, int& status, std::chrono::steady_clock::time_point deadline) {
+// between the spawn and the wait) rather than by polling.
+Waited wait_until(pid_t pid, int& status, std::chrono::steady_clock::time_point deadline) {
   sigset_t child;
   sigemptyset(&child);
   sigaddset(&child, SIGCHLD);
   while (true) {
     pid_t done = ::waitpid(pid, &status, WNOHANG);
-    if (done == pid || (done < 0 && errno != EINTR)) return true;
+    if (done == pid) return Waited::kExited;
+    if (done < 0 && errno != EINTR) return Waited::kLost;
     auto left = deadline - std::chrono::steady_clock::now();
-    if (left <= std::chrono::steady_clock::duration::zero()) return false;
+    if (left <= std::chrono::steady_clock::duration::zero()) return Waited::kTimedOut;
     auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(left).count();
     timespec wait{static_cast<time_t>(ns / 1000000000), static_cast<long>(ns % 1000000000)};
     ::sigtimedwait(&child, nullptr, &wait);  // a SIGCHLD, the timeout or EINTR: look again
@@ -139,6 +143,16 @@ HookRun run_one(int program, const std::string& name, FILE* input,
   sigemptyset(&child);
   sigaddset(&child, SIGCHLD);
   ::pthread_sigmask(SIG_BLOCK, &child, &previous);
+  // An ignored SIGCHLD (inherited from a supervisor) would let the kernel reap the hook itself:
+  // no signal, no exit status. The default disposition keeps both, and is put back after.
+  struct sigaction default_action = {};
+  struct sigaction inherited_action = {};
+  default_action.sa_handler = SIG_DFL;
+  ::sigaction(SIGCHLD, &default_action, &inherited_action);
+  auto restore = [&] {
+    ::sigaction(SIGCHLD, &inherited_action, nullptr);
+    ::pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+  };
   int inherited = ::fcntl(program, F_DUPFD, 3);
   pid_t pid = -1;
   int started = inherited < 0 ? errno
@@ -146,22 +160,30 @@ HookRun run_one(int program, const std::string& name, FILE* input,
                                               ::fileno(input), env);
   if (inherited >= 0) ::close(inherited);
   if (started != 0) {
-    ::pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+    restore();
     run.exit_code = -1;
-    run.error = std::string("cannot start: ") + std::strerror(started);
+    run.error = std::string("cannot start: ") + std::strerror(started) +
+                (started == ENOENT ? " (hooks run through /proc/self/fd: is /proc mounted?)" : "");
     return run;
   }
   int status = 0;
-  if (!wait_until(pid, status, std::chrono::steady_clock::now() + timeout)) {
-    ::kill(-pid, SIGKILL);
-    ::waitpid(pid, &status, 0);
-    run.exit_code = -1;
-    run.timed_out = true;
-    run.error = "killed after " + std::to_string(timeout.count() / 1000.0).substr(0, 4) + " s";
-  } else {
-    run.error = how_it_ended(status, run);
+  switch (wait_until(pid, status, std::chrono::steady_clock::now() + timeout)) {
+    case Waited::kExited:
+      run.error = how_it_ended(status, run);
+      break;
+    case Waited::kTimedOut:
+      ::kill(-pid, SIGKILL);
+      ::waitpid(pid, &status, 0);
+      run.exit_code = -1;
+      run.timed_out = true;
+      run.error = "killed after " + std::to_string(timeout.count() / 1000.0).substr(0, 4) + " s";
+      break;
+    case Waited::kLost:
+      run.exit_code = -1;
+      run.error = std::string("lost track of it: ") + std::strerror(errno);
+      break;
   }
-  ::pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+  restore();
   return run;
 }
 

@@ -71,7 +71,7 @@ TEST_F(Hooks, SlowHookIsKilledAtTheTimeout) {
 
 // The daemon blocks SIGHUP, SIGTERM and SIGINT to take them synchronously; a hook must not
 // inherit that, or `systemctl restart` of a service it runs could never stop it.
-TEST_F(Hooks, AHookStartsWithNoSignalBlockedWhateverTheAgentBlocks) {
+TEST_F(Hooks, AHookStartsWithNoSignalBlockedOrIgnoredWhateverTheAgentDoes) {
   std::string out = home_.path() + "/mask";
   // Perl (essential on Debian) keeps the mask it is given; a shell would reset it.
   std::string path = home_.write("etc/hooks.d/10-mask",
@@ -79,17 +79,43 @@ TEST_F(Hooks, AHookStartsWithNoSignalBlockedWhateverTheAgentBlocks) {
                                  "open(my $out, '>', '" +
                                      out +
                                      "');\n"
-                                     "while (<$in>) { print $out $_ if /^SigBlk/; }\n");
+                                     "while (<$in>) { print $out $_ if /^Sig(Blk|Ign)/; }\n");
   ::chmod(path.c_str(), 0755);
   sigset_t blocked, previous;
   sigemptyset(&blocked);
   for (int s : {SIGHUP, SIGTERM, SIGINT, SIGCHLD}) sigaddset(&blocked, s);
   ::sigprocmask(SIG_BLOCK, &blocked, &previous);
+  struct sigaction ignore = {};
+  struct sigaction was = {};
+  ignore.sa_handler = SIG_IGN;
+  ::sigaction(SIGXFSZ, &ignore, &was);  // main ignores it: a hook must not
   auto runs = run_hooks(layout_, report_);
+  ::sigaction(SIGXFSZ, &was, nullptr);
   ::sigprocmask(SIG_SETMASK, &previous, nullptr);
   ASSERT_EQ(runs.size(), 1u);
   EXPECT_TRUE(runs[0].ok()) << runs[0].error;
-  EXPECT_EQ(read_file(out), "SigBlk:\t0000000000000000\n");
+  std::string seen = read_file(out);
+  ASSERT_EQ(seen.rfind("SigBlk:\t0000000000000000\nSigIgn:\t", 0), 0u) << seen;
+  // Perl ignores SIGFPE itself; what matters is that nothing the agent ignored is inherited.
+  unsigned long long ignored = std::stoull(seen.substr(seen.rfind('\t') + 1), nullptr, 16);
+  EXPECT_EQ(ignored & (1ULL << (SIGXFSZ - 1)), 0u) << seen;
+}
+
+// A parent that ignores SIGCHLD (some init scripts and supervisors do) makes the kernel reap
+// children itself: the hook's exit status must still be seen, and at once.
+TEST_F(Hooks, AFailingHookIsSeenFailingEvenWhenSigchldIsIgnored) {
+  hook("10-fails", "exit 7\n");
+  struct sigaction ignore {
+  }, previous{};
+  ignore.sa_handler = SIG_IGN;
+  ::sigaction(SIGCHLD, &ignore, &previous);
+  auto start = std::chrono::steady_clock::now();
+  auto runs = run_hooks(layout_, report_);
+  double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  ::sigaction(SIGCHLD, &previous, nullptr);
+  ASSERT_EQ(runs.size(), 1u);
+  EXPECT_EQ(runs[0].error, "exited with status 7");
+  EXPECT_LT(took, 2.0);
 }
 
 TEST_F(Hooks, AQuickHookCostsNoPollingInterval) {
