@@ -38,9 +38,9 @@ struct StoreFacts {
     }
     for (const auto& a : anchors) {
       subjects.insert(a.info.subject);
-      note_expiry(latest_by_subject, a.info.subject, a.info.not_after);
+      note_expiry(latest_by_subject, kind(a) + a.info.subject, a.info.not_after);
       if (auto names = server_names_key(a.info); !names.empty()) {
-        note_expiry(latest_by_names, names, a.info.not_after);
+        note_expiry(latest_by_names, kind(a) + names, a.info.not_after);
       }
     }
   }
@@ -49,6 +49,9 @@ struct StoreFacts {
     auto it = reserve_by_sha256.find(sha256);
     return it == reserve_by_sha256.end() ? nullptr : it->second;
   }
+
+  // The maps' keys keep CAs and leaves apart, as same_server() does.
+  static std::string kind(const Anchor& a) { return a.info.is_ca ? "ca\n" : "leaf\n"; }
 
   static void note_expiry(std::unordered_map<std::string, int64_t>& latest, const std::string& key,
                           int64_t not_after) {
@@ -59,9 +62,9 @@ struct StoreFacts {
   // A reserve names it as replaced, or another anchor of the same server outlives it.
   bool has_successor(const Anchor& a) const {
     if (replaced_pins.count("sha256:" + a.info.sha256) > 0) return true;
-    if (latest_by_subject.at(a.info.subject) > a.info.not_after) return true;
+    if (latest_by_subject.at(kind(a) + a.info.subject) > a.info.not_after) return true;
     auto names = server_names_key(a.info);
-    return !names.empty() && latest_by_names.at(names) > a.info.not_after;
+    return !names.empty() && latest_by_names.at(kind(a) + names) > a.info.not_after;
   }
 
   bool issuer_in_store(const Anchor& a) const { return subjects.count(a.info.issuer) > 0; }

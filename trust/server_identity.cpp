@@ -3,6 +3,9 @@
 namespace trust {
 
 bool same_server(const CertInfo& a, const CertInfo& b) {
+  // A CA and a leaf are never one server, whatever names they share: otherwise a leaf that copies
+  // a root's subject or names could be taken for its successor, and the root retired for it.
+  if (a.is_ca != b.is_ca) return false;
   if (a.subject == b.subject) return true;
   return !a.server_names.empty() && a.server_names == b.server_names;
 }

@@ -2,9 +2,10 @@
 // a certificate has a successor: the rollover (what a reserve replaces, what an expired certificate
 // gives way to), the anchor warnings (expires_soon_no_reserve) and the review of `reserve add`.
 //
-// Two certificates are one server when they have the same subject, or the same non-empty set of
-// DNS/IP subjectAltNames. Sharing one alias is not enough: a notification server and a site
-// server often share one. A CA has no server names, so only its subject makes a CA's successor.
+// Two certificates are one server when both are CAs or both are not, and they have the same
+// subject or the same non-empty set of DNS/IP subjectAltNames. Sharing one alias is not enough: a
+// notification server and a site server often share one. (`openssl req -x509` makes self-signed
+// server certificates CA:TRUE, so two of those still match each other.)
 #pragma once
 
 #include <string>

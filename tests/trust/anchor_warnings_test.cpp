@@ -8,6 +8,7 @@
 #include <set>
 
 #include "tests/support/cert_factory.h"
+#include "trust/server_identity.h"
 
 namespace {
 
@@ -91,6 +92,29 @@ TEST(AnchorWarnings, ARenewalWithANewSubjectButTheSameNamesIsASuccessor) {
   auto not_renewed = trust::anchor_warnings(
       {anchor(expiring, "cainfo.pem"), anchor(sharing_one_alias, "cainfo.pem")}, context);
   EXPECT_EQ(codes(not_renewed, false).count("expires_soon_no_reserve"), 1u);
+}
+
+// A leaf sharing a CA's names is not its successor: a reserve cannot take over (and later retire)
+// a root by copying the names a root happens to carry.
+TEST(AnchorWarnings, ALeafWithTheNamesOfACaIsNoSuccessorOfIt) {
+  int64_t now = std::time(nullptr);
+  std::vector<trust::Reserve> none;
+  trust::WarningContext context{none, 3600, 300, {}, now};
+  auto root = make_cert({.common_name = "Corp Root CA",
+                         .is_ca = true,
+                         .not_after_days = 10,
+                         .dns_names = {"localhost"},
+                         .ip_addresses = {"127.0.0.1"}});
+  auto leaf = make_cert({.common_name = "evil",
+                         .not_after_days = 60,
+                         .dns_names = {"localhost"},
+                         .ip_addresses = {"127.0.0.1"}});
+  auto root_info = trust::Certificate::from_der(root.der())->info();
+  auto leaf_info = trust::Certificate::from_der(leaf.der())->info();
+  EXPECT_FALSE(trust::same_server(root_info, leaf_info));
+  auto warnings =
+      trust::anchor_warnings({anchor(root, "cainfo.pem"), anchor(leaf, "cainfo.pem")}, context);
+  EXPECT_EQ(codes(warnings, false).count("expires_soon_no_reserve"), 1u);
 }
 
 }  // namespace
