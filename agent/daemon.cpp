@@ -138,8 +138,11 @@ Cycle run_cycle(const DaemonOptions& options, bool full, const Log& log) {
     c.report["refresh"] = {{"index", r->index_url},           {"full", full},
                            {"not_modified", r->not_modified}, {"installed", r->installed},
                            {"removed", r->removed},           {"refused", r->refused.size()}};
-    // What the first sync changed (before the refresh) belongs to this cycle too.
-    for (const auto& n : first->rollover.notes) log(LOG_NOTICE, "rollover: " + n);
+    // What the first sync changed (before the refresh) belongs to this cycle too; when nothing
+    // was applied since, `applied` is that sync and is logged below, once.
+    if (r->synced_again) {
+      for (const auto& n : first->rollover.notes) log(LOG_NOTICE, "rollover: " + n);
+    }
     c.applied = std::move(r->applied);
   } else {
     c.applied = std::move(*first);

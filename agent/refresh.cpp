@@ -495,6 +495,7 @@ trust::Result<RefreshReport> refresh_once(const RefreshRequest& request,
   });
   if (!applied) return applied.error();
   report.applied = std::move(*applied);
+  report.synced_again = true;
   return report;
 }
 

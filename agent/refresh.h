@@ -56,6 +56,9 @@ struct RefreshReport {
   std::vector<std::string> held_back;  // policies removed on this endpoint (agent/policy_removal.h)
   std::string unverified_by;           // guid of a policy that turned SSLVerifyPeer off, if one did
   StoreOutcome applied;
+  // True when `applied` comes from a sync of this refresh (new policies, or new records); false
+  // when it is the store as it was in force, the caller's own when it passed one.
+  bool synced_again = false;
   std::vector<trust::Error> servers_refused;  // servers that were asked and not taken, and why
   // Signed mode: the index in force after this refresh, and where it came from.
   std::optional<policy::AcceptedIndex> signed_index;
