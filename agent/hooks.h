@@ -4,7 +4,10 @@
 // A hook gets on standard input one line per change, "added <sha256> <subject>" or
 // "removed <sha256> <subject>", and in its environment TRUSTAGENT_HOME, TRUSTAGENT_STORE,
 // TRUSTAGENT_ANCHORS, TRUSTAGENT_ADDED and TRUSTAGENT_REMOVED (the counts). Its standard output
-// goes to trustagent's standard error. It has 10 seconds; then its process group is killed.
+// goes to trustagent's standard error. It starts in a process group of its own with no signal
+// blocked and every disposition the default, whatever the caller blocks or ignores, and is run
+// through the descriptor whose file was checked. It has 10 seconds; then its process group is
+// killed.
 // A hook, or hooks.d, that another user could write is not run. A failing hook is reported and
 // does not undo the merge.
 #pragma once
