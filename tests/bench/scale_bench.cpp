@@ -169,6 +169,9 @@ std::pair<long, long> daemon_memory(int n, int cycles) {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
       if (fs::exists(status_json) && fs::last_write_time(status_json) != before) break;
     }
+    // status.json is written before the daemon hands the cycle's memory back (malloc_trim):
+    // sampling at once would measure the cycle, not the idle daemon.
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
   };
   std::this_thread::sleep_for(std::chrono::seconds(1));
   for (int i = 0; i < 10; ++i) cycle();
