@@ -71,8 +71,8 @@ class Spawn {
 
   // A hook runs in a process group of its own (so the timeout kills whatever it started), with
   // the caller's `input` on standard input, its standard output on our standard error (our
-  // standard output may be JSON), no signal blocked and every disposition the default: the daemon blocks
-  // SIGHUP/SIGTERM/SIGINT to take them synchronously, which a hook must not inherit.
+  // standard output may be JSON), no signal blocked and every disposition the default: the daemon
+  // blocks SIGHUP/SIGTERM/SIGINT to take them synchronously, which a hook must not inherit.
   int start(pid_t& pid, const std::string& program, int input,
             const std::vector<std::string>& env) {
     sigset_t none, defaults;
