@@ -40,6 +40,7 @@ class Certificate {
   static Result<Certificate> from_der(std::string der);
 
   std::string_view der() const { return der_; }
+  std::string take_der() && { return std::move(der_); }
   X509* x509_ptr() const { return x509_.get(); }
   CertInfo info() const;
 

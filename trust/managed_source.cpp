@@ -48,28 +48,41 @@ Result<std::vector<Held>> read_source(const std::string& path) {
   return out;
 }
 
+// What an import needs of a certificate once it is decoded. The decoded form is not kept: at
+// 100,000 certificates, OpenSSL's objects would cost about 5 kB each for nothing.
+struct Incoming {
+  Held cert;
+  std::string defect;  // store_defect(), empty when the certificate may be stored
+};
+
+Incoming incoming_from(Certificate cert) {
+  std::string defect = store_defect(cert);
+  CertInfo info = cert.info();
+  return {{std::move(info), std::move(cert).take_der()}, std::move(defect)};
+}
+
 // Adds certificates decoded once by the caller; `out` may already hold what was skipped.
-Result<AddOutcome> add_certificates(const std::vector<Certificate>& certs,
-                                    const std::string& target, AddOutcome out, CertCache* cache) {
+Result<AddOutcome> add_certificates(std::vector<Incoming> certs, const std::string& target,
+                                    AddOutcome out, CertCache* cache) {
   out.target = target;
   if (auto made = make_directories(parent_directory(target)); !made) return made.error();
   auto held = read_source(target);
   if (!held) return held.error();
   std::unordered_set<std::string> present;
   for (const auto& c : *held) present.insert(c.info.sha256);
-  for (const auto& cert : certs) {
-    CertInfo info = cert.info();
-    if (std::string defect = store_defect(cert); !defect.empty()) {
-      return make_error(Code::kBadInput, "refusing " + info.subject + " (sha256 " + info.sha256 +
-                                             "): " + defect + "; " + target + " is unchanged");
+  for (auto& [cert, defect] : certs) {
+    if (!defect.empty()) {
+      return make_error(Code::kBadInput, "refusing " + cert.info.subject + " (sha256 " +
+                                             cert.info.sha256 + "): " + defect + "; " + target +
+                                             " is unchanged");
     }
-    if (!present.insert(info.sha256).second) {
-      out.already_present.push_back(std::move(info));
+    if (!present.insert(cert.info.sha256).second) {
+      out.already_present.push_back(std::move(cert.info));
       continue;
     }
-    out.added.push_back(info);
-    if (cache != nullptr) cache->insert(sha256_of(cert.der()), info);
-    held->push_back({std::move(info), std::string(cert.der())});
+    out.added.push_back(cert.info);
+    if (cache != nullptr) cache->insert(sha256_of(cert.der), cert.info);
+    held->push_back(std::move(cert));
   }
   if (out.added.empty()) return out;
   if (auto w = write_source(target, *held); !w) return w.error();
@@ -93,11 +106,13 @@ Result<AddOutcome> add_to_managed_source(const std::string& file, const std::str
   auto content = read_source_file(file);
   if (!content) return content.error();
   ReadResult incoming = split_certificates(*content);
-  std::vector<Certificate> certs;
-  for (const auto& raw : incoming.certs) {
-    auto cert = Certificate::from_der(raw.der);
+  content->clear();
+  content->shrink_to_fit();
+  std::vector<Incoming> certs;
+  for (auto& raw : incoming.certs) {
+    auto cert = Certificate::from_der(std::move(raw.der));
     if (cert) {
-      certs.push_back(std::move(*cert));
+      certs.push_back(incoming_from(std::move(*cert)));
     } else {
       incoming.warn({raw.block, "malformed certificate (" + cert.error().message + "), skipped"});
     }
@@ -113,18 +128,19 @@ Result<AddOutcome> add_to_managed_source(const std::string& file, const std::str
         incoming.warnings.empty() ? "the file is empty" : describe(file, incoming.warnings.front());
     return make_error(Code::kBadInput, file + ": no certificate to add (" + why + ")");
   }
-  return add_certificates(certs, target, std::move(out), cache);
+  incoming.certs.clear();
+  return add_certificates(std::move(certs), target, std::move(out), cache);
 }
 
 Result<AddOutcome> add_ders_to_managed_source(const std::vector<std::string>& ders,
                                               const std::string& target, CertCache* cache) {
-  std::vector<Certificate> certs;
+  std::vector<Incoming> certs;
   for (const auto& der : ders) {
     auto cert = Certificate::from_der(der);
     if (!cert) return make_error(Code::kBadInput, "not a certificate: " + cert.error().message);
-    certs.push_back(std::move(*cert));
+    certs.push_back(incoming_from(std::move(*cert)));
   }
-  return add_certificates(certs, target, {}, cache);
+  return add_certificates(std::move(certs), target, {}, cache);
 }
 
 Result<void> write_managed_source(const std::string& path, const std::vector<std::string>& ders) {
