@@ -5,7 +5,6 @@
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif
-#include <syslog.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -15,6 +14,8 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
+#include "agent/log.h"
+#include "agent/outcome_log.h"
 #include "agent/schedule.h"
 #include "agent/status.h"
 #include "policy/policy_set.h"
@@ -26,32 +27,6 @@
 
 namespace agent {
 namespace {
-
-class Log {
- public:
-  Log(bool use_syslog, const trust::Clock& clock) : syslog_(use_syslog), clock_(clock) {
-    if (syslog_) ::openlog("trustagent", LOG_PID, LOG_DAEMON);
-  }
-  // One event per line, valid UTF-8: what a server or policy said cannot forge a second event.
-  void operator()(int level, const std::string& raw) const {
-    std::string message = trust::printable_text(raw);
-    if (syslog_) {
-      ::syslog(level, "%s", message.c_str());
-      return;
-    }
-    const char* name = level <= LOG_ERR       ? "error"
-                       : level == LOG_WARNING ? "warning"
-                       : level == LOG_NOTICE  ? "notice"
-                                              : "info";
-    std::fprintf(stderr, "%s %s %s\n", trust::to_iso8601(clock_.now()).c_str(), name,
-                 message.c_str());
-    std::fflush(stderr);
-  }
-
- private:
-  bool syslog_;
-  const trust::Clock& clock_;
-};
 
 struct Cycle {
   bool ok = false;
@@ -72,37 +47,22 @@ nlohmann::json changes(const std::vector<trust::AnchorChange>& list) {
 // this often bounds how long such a change can go unnoticed, at the price of one index download.
 
 void log_refresh(const RefreshReport& r, bool full, const Log& log) {
-  for (const auto& e : r.refused) log(LOG_WARNING, "policy refused: " + e.message);
-  for (const auto& e : r.servers_refused)
-    log(LOG_WARNING, "central server not taken: " + e.message);
-  if (auto note = unauthenticated_transport_note(r); !note.empty()) {
-    log(LOG_WARNING, "UNAUTHENTICATED central server: " + note);
-  }
-  if (r.signers_rotated) log(LOG_NOTICE, "policy signers replaced by the signed index");
-  log(LOG_INFO, r.not_modified
-                    ? "policies not modified (304)"
-                    : std::string(full ? "policies (whole index fetched): " : "policies: ") +
-                          std::to_string(r.installed.size()) + " installed, " +
-                          std::to_string(r.removed.size()) + " removed, " +
-                          std::to_string(r.refused.size()) + " refused");
+  log_refresh_report(r, log);
+  log.info(r.not_modified ? "policies not modified (304)"
+                          : std::string(full ? "policies (whole index fetched): " : "policies: ") +
+                                std::to_string(r.installed.size()) + " installed, " +
+                                std::to_string(r.removed.size()) + " removed, " +
+                                std::to_string(r.refused.size()) + " refused");
 }
 
 void log_applied(const StoreOutcome& applied, const Log& log) {
   const auto& m = applied.report;
   if (m.regenerated) {
-    log(LOG_INFO, "merged store regenerated (" + m.why + "): " + std::to_string(m.anchors) +
-                      " anchors, " + std::to_string(m.added.size()) + " added, " +
-                      std::to_string(m.removed.size()) + " removed");
+    log.info("merged store regenerated (" + m.why + "): " + std::to_string(m.anchors) +
+             " anchors, " + std::to_string(m.added.size()) + " added, " +
+             std::to_string(m.removed.size()) + " removed");
   }
-  for (const auto& n : m.notes) log(LOG_WARNING, n);
-  for (const auto& n : applied.rollover.notes) log(LOG_NOTICE, "rollover: " + n);
-  for (const auto& e : applied.policy_errors) log(LOG_WARNING, "policy not applied: " + e.message);
-  for (const auto& h : applied.hooks) {
-    if (!h.ok()) log(LOG_WARNING, "hook " + h.name + ": " + h.error);
-  }
-  if (const auto& e = applied.hashed_directory_error) {
-    log(LOG_ERR, "the hashed directory was not updated (the store was): " + e->message);
-  }
+  log_store_outcome(applied, log);
 }
 
 Cycle run_cycle(const DaemonOptions& options, bool full, const Log& log) {
@@ -112,7 +72,7 @@ Cycle run_cycle(const DaemonOptions& options, bool full, const Log& log) {
     c.exit_code = static_cast<int>(e.code);
     c.report["result"] = "error";
     c.report["message"] = e.message;
-    log(LOG_ERR, "cycle failed: " + e.message);
+    log.error("cycle failed: " + e.message);
   };
   // Without any server to ask, the daemon still keeps the store in step with its sources.
   auto first = sync_store(options.store);
@@ -141,7 +101,7 @@ Cycle run_cycle(const DaemonOptions& options, bool full, const Log& log) {
     // What the first sync changed (before the refresh) belongs to this cycle too; when nothing
     // was applied since, `applied` is that sync and is logged below, once.
     if (r->synced_again) {
-      for (const auto& n : first->rollover.notes) log(LOG_NOTICE, "rollover: " + n);
+      for (const auto& n : first->rollover.notes) log.notice("rollover: " + n);
     }
     c.applied = std::move(r->applied);
   } else {
@@ -166,11 +126,11 @@ std::string status_document(const trust::Layout& layout, const Cycle& c, const L
   if (!c.applied) return json_text(nlohmann::json{{"cycle", c.report}});
   auto status = collect_status(layout, *c.applied, c.report, server);
   if (!status) {
-    log(LOG_ERR, "status: " + status.error().message);
+    log.error("status: " + status.error().message);
     return json_text(nlohmann::json{{"cycle", c.report}});
   }
   for (const auto& w : status->warnings) {
-    log(w.information ? LOG_INFO : LOG_WARNING, w.code + ": " + w.message);
+    log(w.information ? Severity::kInfo : Severity::kWarning, w.code + ": " + w.message);
   }
   nlohmann::json doc = status_json(*status, *c.applied);
   doc["cycle"] = c.report;
@@ -186,11 +146,11 @@ bool wait_for_next_cycle(const sigset_t& signals, int64_t seconds, const Log& lo
     siginfo_t info{};
     int sig = sigtimedwait(&signals, &info, &wait);
     if (sig == SIGTERM || sig == SIGINT) {
-      log(LOG_INFO, std::string("stopping on ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT"));
+      log.info(std::string("stopping on ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT"));
       return false;
     }
     if (sig == SIGHUP) {
-      log(LOG_INFO, "SIGHUP: refreshing now, whole index");
+      log.info("SIGHUP: refreshing now, whole index");
       full.ask();
       return true;
     }
@@ -202,15 +162,15 @@ bool wait_for_next_cycle(const sigset_t& signals, int64_t seconds, const Log& lo
 }  // namespace
 
 int run_daemon(const DaemonOptions& options) {
-  Log log(options.syslog, *options.store.clock);
+  Log log = Log::daemon(options.syslog, *options.store.clock);
   trust::Layout layout = trust::Layout::at(options.store.home);
   if (auto made = trust::make_directories(layout.state_dir); !made) {
-    log(LOG_ERR, made.error().message);
+    log.error(made.error().message);
     return static_cast<int>(made.error().code);
   }
   auto instance = trust::FileLock::acquire(layout.daemon_lock, 0);
   if (!instance) {
-    log(LOG_ERR, "another trustagent daemon is running for " + layout.home);
+    log.error("another trustagent daemon is running for " + layout.home);
     return static_cast<int>(trust::Code::kLocked);
   }
   // Signals are taken synchronously with sigtimedwait: the wait between cycles is the only place
@@ -223,7 +183,7 @@ int run_daemon(const DaemonOptions& options) {
   std::mt19937_64 random(std::random_device{}());
   int failures = 0;
   FullRefresh full(FullRefresh::Clock::now());
-  log(LOG_INFO, "started for " + layout.home);
+  log.info("started for " + layout.home);
   if (!options.once) {
     // A restart (the fleet upgraded, or the power came back) must not reach the central server
     // all at once: the first cycle waits a random part of the jitter of the policy in force.
@@ -233,7 +193,7 @@ int run_daemon(const DaemonOptions& options) {
     int64_t start = delay_before_first_cycle(
         {effective.refresh_interval.value, effective.refresh_jitter.value}, restarted, random);
     if (start > 0) {
-      log(LOG_INFO, "first cycle in " + std::to_string(start) + " s (start jitter)");
+      log.info("first cycle in " + std::to_string(start) + " s (start jitter)");
       if (!wait_for_next_cycle(signals, start, log, full)) return 0;
     }
   }
@@ -243,8 +203,8 @@ int run_daemon(const DaemonOptions& options) {
     full.cycle_ended(whole, c.ok, FullRefresh::Clock::now());
     Schedule schedule{c.interval, c.jitter};
     if (c.ok && failures > 0) {
-      log(LOG_NOTICE, "recovered after " + std::to_string(failures) + " failed cycle" +
-                          (failures == 1 ? "" : "s"));
+      log.notice("recovered after " + std::to_string(failures) + " failed cycle" +
+                 (failures == 1 ? "" : "s"));
     }
     failures = c.ok ? 0 : failures + 1;
     int64_t delay = c.ok ? delay_after_success(schedule, random)
@@ -253,7 +213,7 @@ int run_daemon(const DaemonOptions& options) {
     if (auto w = trust::write_file_atomic(layout.status,
                                           status_document(layout, c, log, options.server));
         !w) {
-      log(LOG_ERR, w.error().message);
+      log.error(w.error().message);
     }
     if (options.once) return c.exit_code;
 #if defined(__GLIBC__)
@@ -261,7 +221,7 @@ int run_daemon(const DaemonOptions& options) {
     // back to the system rather than keep them resident for the hour the daemon sleeps.
     ::malloc_trim(0);
 #endif
-    if (!c.ok) log(LOG_INFO, "retrying in " + std::to_string(delay) + " s");
+    if (!c.ok) log.info("retrying in " + std::to_string(delay) + " s");
     if (!wait_for_next_cycle(signals, delay, log, full)) return 0;
   }
 }

@@ -85,8 +85,7 @@ TrustDecision decide_trust(const TrustInputs& in, const PresentedCert& picked, s
                                  leaf.info.sha256 + "); pass --fingerprint to store it anyway"};
   }
   if (in.first_use) {
-    return {Basis::kFirstUse,
-            "WARNING: trusting on first use: " + cert.subject + " sha256 " + cert.sha256};
+    return {Basis::kFirstUse, "trusting on first use: " + cert.subject + " sha256 " + cert.sha256};
   }
   if (in.terminal) return {Basis::kAskPerson, ""};
   return {Basis::kRefused, "no terminal to ask: pass --fingerprint " + cert.sha256 +

@@ -47,7 +47,7 @@ struct TrustInputs {
 struct TrustDecision {
   enum class Basis { kFingerprint, kPin, kFirstUse, kAskPerson, kRefused };
   Basis basis = Basis::kRefused;
-  std::string message;  // why it is refused, or what to say before storing
+  std::string message;  // why it is refused, or what to say before storing (loudly on first use)
 };
 
 // `picked` is the certificate to store (1-based `position` in the chain), `leaf` the server's.

@@ -5,6 +5,7 @@
 #include "agent/cli/context.h"
 #include "agent/cli/output.h"
 #include "agent/json_text.h"
+#include "agent/outcome_log.h"
 #include "trust/managed_source.h"
 
 namespace cli {
@@ -49,11 +50,10 @@ void add_add_command(CLI::App& app, Context& ctx) {
       return;
     }
     for (const auto& s : added.skipped) {
-      std::cerr << "trustagent: warning: " << s.file;
-      if (s.block) std::cerr << ": block " << s.block;
-      std::cerr << ": " << s.reason << "\n";
+      ctx.log.warning(s.file + (s.block ? ": block " + std::to_string(s.block) : "") + ": " +
+                      s.reason);
     }
-    print_warnings(*outcome);
+    agent::log_store_outcome(*outcome, ctx.log);
     if (ctx.json) {
       nlohmann::json j = {{"target", added.target}};
       j["added"] = nlohmann::json::array();

@@ -48,9 +48,8 @@ void add_connect_command(CLI::App& app, Context& ctx) {
     request.layout = trust::Layout::at(ctx.home);
     request.timeout_seconds = opts->timeout;
     // Policy decides; a flag on the command line overrides it, and says so.
-    auto note = [](const std::string& flag, const std::string& guid) {
-      if (!guid.empty())
-        std::cerr << "trustagent: note: " << flag << " overrides policy " << guid << "\n";
+    auto note = [&ctx](const std::string& flag, const std::string& guid) {
+      if (!guid.empty()) ctx.log.notice(flag + " overrides policy " + guid);
     };
     request.verify_peer = policy.verify_peer.value && !opts->no_verify_peer;
     request.verify_host = policy.verify_host.value && !opts->no_verify_host;
@@ -70,13 +69,15 @@ void add_connect_command(CLI::App& app, Context& ctx) {
       request.pins = own_server_pins(ctx, policy, opts->url);
     }
     if (!request.verify_peer) {
-      std::cerr << "trustagent: WARNING: peer verification is OFF ("
-                << (opts->no_verify_peer ? "--no-verify-peer" : "policy " + policy.verify_peer.from)
-                << "): the server is NOT authenticated; anyone on the path can impersonate it\n";
+      ctx.log.alarm(
+          "peer verification is OFF (" +
+          (opts->no_verify_peer ? "--no-verify-peer" : "policy " + policy.verify_peer.from) +
+          "): the server is NOT authenticated; anyone on the path can impersonate it");
     } else if (!request.verify_host) {
-      std::cerr << "trustagent: WARNING: host name verification is OFF ("
-                << (opts->no_verify_host ? "--no-verify-host" : "policy " + policy.verify_host.from)
-                << "): any server with a trusted certificate is accepted, whatever its name\n";
+      ctx.log.alarm(
+          "host name verification is OFF (" +
+          (opts->no_verify_host ? "--no-verify-host" : "policy " + policy.verify_host.from) +
+          "): any server with a trusted certificate is accepted, whatever its name");
     }
     auto outcome = agent::connect(request);
     if (!outcome) {
@@ -120,8 +121,8 @@ void add_connect_command(CLI::App& app, Context& ctx) {
     }
     if (!outcome->ok()) {
       std::string hint = agent::how_to_trust(*outcome);
-      std::cerr << "trustagent: error: " << outcome->url << ": " << outcome->failure->message
-                << (hint.empty() ? "" : "; " + hint) << "\n";
+      ctx.log.error(outcome->url + ": " + outcome->failure->message +
+                    (hint.empty() ? "" : "; " + hint));
     }
     if (!ctx.json) {
       std::ostream& out = outcome->ok() ? std::cout : std::cerr;

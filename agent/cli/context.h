@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/log.h"
 #include "agent/store_sync.h"
 
 namespace cli {
@@ -22,6 +23,7 @@ struct Context {
   std::optional<bool> capath;        // etc/capath: --capath / --no-capath, or capath = true / false
   int exit_code = 0;
   const trust::Clock* clock = &trust::system_clock();  // the one place commands read the time
+  agent::Log log = agent::Log::command_line();         // everything said beside the output
 
   agent::StoreRequest store_request() const {
     agent::StoreRequest r;

@@ -6,6 +6,7 @@
 #include "agent/cli/output.h"
 #include "agent/fetch.h"
 #include "agent/json_text.h"
+#include "agent/outcome_log.h"
 #include "trust/managed_source.h"
 
 namespace cli {
@@ -107,7 +108,7 @@ void add_fetch_command(CLI::App& app, Context& ctx) {
         result["error"] = {{"code", "refused"}, {"message", why}};
         std::cout << agent::json_text(result);
       }
-      std::cerr << "trustagent: error: " << why << "; nothing was written\n";
+      ctx.log.error(why + "; nothing was written");
       ctx.exit_code = static_cast<int>(trust::Code::kRefused);
     };
 
@@ -120,8 +121,8 @@ void add_fetch_command(CLI::App& app, Context& ctx) {
     if (verdict == agent::PinVerdict::kMismatch) {
       std::string listed;
       for (const auto& pin : own_pins) listed += (listed.empty() ? "" : "; ") + pin.text();
-      std::cerr << "trustagent: WARNING: the server's certificate matches no pin of " << pinned_by
-                << " (" << listed << "): connect will refuse it with pin_mismatch\n";
+      ctx.log.alarm("the server's certificate matches no pin of " + pinned_by + " (" + listed +
+                    "): connect will refuse it with pin_mismatch");
     }
     result["policy_pin"] = verdict == agent::PinVerdict::kNoPins    ? "none"
                            : verdict == agent::PinVerdict::kMatches ? "matches"
@@ -139,7 +140,11 @@ void add_fetch_command(CLI::App& app, Context& ctx) {
       refuse("not trusted");
       return;
     }
-    if (!decision.message.empty()) std::cerr << "trustagent: " << decision.message << "\n";
+    if (decision.basis == Basis::kFirstUse) {
+      ctx.log.alarm(decision.message);
+    } else if (!decision.message.empty()) {
+      ctx.log.notice(decision.message);
+    }
 
     trust::AddOutcome added;
     auto stored =
@@ -150,7 +155,7 @@ void add_fetch_command(CLI::App& app, Context& ctx) {
       ctx.exit_code = fail(ctx, stored.error());
       return;
     }
-    print_warnings(*stored);
+    agent::log_store_outcome(*stored, ctx.log);
     if (!cert.info.self_signed) {
       // Only partial-chain clients (curl, trustagent) stop at a non-root anchor; OpenSSL's
       // verify, Python and Node need the root.
@@ -160,7 +165,7 @@ void add_fetch_command(CLI::App& app, Context& ctx) {
                         "': curl and trustagent accept the server, openssl verify, Python and "
                         "Node do not. Get that root from its CA, check its fingerprint, and add "
                         "it: trustagent add ROOT.pem";
-      std::cerr << "trustagent: warning: " << why << "\n";
+      ctx.log.warning(why);
       result["partial_chain_only"] = true;
     }
     result["stored"] = !added.added.empty();

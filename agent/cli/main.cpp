@@ -65,8 +65,7 @@ std::optional<std::string> read_settings(const std::string& path) {
     if (content) return std::move(*content);
     why = content.error().message;
   }
-  std::cerr << "trustagent: error: " << trust::printable_text(path)
-            << ": settings file refused: " << trust::printable_text(why) << "\n";
+  agent::Log::command_line().error(path + ": settings file refused: " + why);
   return std::nullopt;
 }
 
@@ -144,8 +143,7 @@ int main(int argc, char** argv) {
   // A result nobody received is not a success: a full disk under a redirect, a closed pipe.
   std::cout.flush();
   if (!std::cout || std::fflush(stdout) != 0 || std::ferror(stdout)) {
-    std::cerr << "trustagent: error: the output could not be written: " << std::strerror(errno)
-              << "\n";
+    ctx.log.error(std::string("the output could not be written: ") + std::strerror(errno));
     return static_cast<int>(trust::Code::kBadInput);
   }
   return ctx.exit_code;

@@ -3,6 +3,7 @@
 #include "agent/cli/context.h"
 #include "agent/cli/output.h"
 #include "agent/json_text.h"
+#include "agent/outcome_log.h"
 
 namespace cli {
 
@@ -31,7 +32,7 @@ void add_merge_command(CLI::App& app, Context& ctx) {
       ctx.exit_code = fail(ctx, outcome.error());
       return;
     }
-    print_warnings(*outcome);
+    agent::log_store_outcome(*outcome, ctx.log);
     if (ctx.json) {
       std::cout << agent::json_text(merge_json(*outcome));
     } else {

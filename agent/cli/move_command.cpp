@@ -9,6 +9,7 @@
 #include "agent/cli/output.h"
 #include "agent/json_text.h"
 #include "agent/move.h"
+#include "agent/outcome_log.h"
 
 namespace cli {
 
@@ -73,8 +74,8 @@ void add_move_command(CLI::App& app, Context& ctx) {
       ctx.exit_code = fail(ctx, moved.error());
       return;
     }
-    for (const auto& n : moved->notes) std::cerr << "trustagent: warning: " << n << "\n";
-    if (moved->committed) print_warnings(moved->applied);
+    for (const auto& n : moved->notes) ctx.log.warning(n);
+    if (moved->committed) agent::log_store_outcome(moved->applied, ctx.log);
     const auto& anchor = moved->verified.anchor;
     if (ctx.json) {
       nlohmann::json j = {{"ok", true},

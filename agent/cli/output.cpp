@@ -1,5 +1,6 @@
 #include "agent/cli/output.h"
 #include "agent/json_text.h"
+#include "agent/outcome_log.h"
 
 #include <iostream>
 #include <set>
@@ -77,7 +78,7 @@ std::optional<agent::StoreOutcome> bring_store_up_to_date(Context& ctx) {
     ctx.exit_code = fail(ctx, synced.error());
     return std::nullopt;
   }
-  print_warnings(*synced);
+  agent::log_store_outcome(*synced, ctx.log);
   return std::move(*synced);
 }
 
@@ -87,7 +88,7 @@ int fail(const Context& ctx, const trust::Error& error) {
                         {"error", {{"code", code_name(error.code)}, {"message", error.message}}}};
     std::cout << agent::json_text(j);
   }
-  std::cerr << "trustagent: error: " << trust::printable_text(error.message) << "\n";
+  ctx.log.error(error.message);
   return static_cast<int>(error.code);
 }
 
@@ -163,31 +164,6 @@ void print_merge_text(const agent::StoreOutcome& outcome) {
   }
 }
 
-void print_warnings(const agent::StoreOutcome& outcome) {
-  for (const auto& e : outcome.policy_errors) {
-    std::cerr << "trustagent: error: policy not applied: " << e.message << "\n";
-  }
-  for (const auto& n : outcome.report.notes) std::cerr << "trustagent: warning: " << n << "\n";
-  for (const auto& n : outcome.rollover.notes) std::cerr << "trustagent: rollover: " << n << "\n";
-  for (const auto& s : outcome.report.sources) {
-    if (s.status == trust::SourceStatus::kRefused) {
-      std::cerr << "trustagent: error: " << s.path << ": refused: " << s.reason << "\n";
-    }
-  }
-  for (const auto& s : outcome.report.skipped) {
-    std::cerr << "trustagent: warning: " << s.file;
-    if (s.block) std::cerr << ": block " << s.block;
-    std::cerr << ": " << s.reason << "\n";
-  }
-  for (const auto& h : outcome.hooks) {
-    if (!h.ok()) std::cerr << "trustagent: warning: hook " << h.name << ": " << h.error << "\n";
-  }
-  if (const auto& e = outcome.hashed_directory_error) {
-    std::cerr << "trustagent: error: the hashed directory was not updated (the store was): "
-              << trust::printable_text(e->message) << "\n";
-  }
-}
-
 int merge_exit_code(const agent::StoreOutcome& outcome) {
   bool clean =
       outcome.report.clean() && outcome.policy_errors.empty() && !outcome.hashed_directory_error;
@@ -201,10 +177,9 @@ std::vector<trust::Pin> own_server_pins(const Context& ctx, const policy::Effect
     return policy.pins.value;
   }
   if (!policy.pins.value.empty()) {
-    std::cerr << "trustagent: note: the pins of policy " << policy.pins.from
-              << " are for the agent's own server ("
-              << (own.empty() ? std::string("none is configured") : trust::printable_text(own))
-              << "); " << trust::printable_text(target) << " is verified through the store\n";
+    ctx.log.notice("the pins of policy " + policy.pins.from + " are for the agent's own server (" +
+                   (own.empty() ? std::string("none is configured") : own) + "); " + target +
+                   " is verified through the store");
   }
   return {};
 }

@@ -24,9 +24,6 @@ int fail(const Context& ctx, const trust::Error& error);
 nlohmann::json merge_json(const agent::StoreOutcome& outcome);
 void print_merge_text(const agent::StoreOutcome& outcome);
 
-// Skipped blocks, refused sources and failed hooks as warning lines on stderr.
-void print_warnings(const agent::StoreOutcome& outcome);
-
 // 0 when every input was clean, 2 when something was skipped or refused.
 int merge_exit_code(const agent::StoreOutcome& outcome);
 

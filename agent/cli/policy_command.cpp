@@ -5,6 +5,7 @@
 #include "agent/cli/output.h"
 #include "agent/index_publisher.h"
 #include "agent/json_text.h"
+#include "agent/outcome_log.h"
 #include "agent/policy_removal.h"
 #include "agent/policy_signers.h"
 #include "agent/publish_check.h"
@@ -122,7 +123,7 @@ void add_signer_commands(CLI::App& group, Context& ctx) {
         ctx.exit_code = fail(ctx, synced.error());
         return;
       }
-      std::cerr << "trustagent: note: removed policy signer " << gone.sha256 << "\n";
+      ctx.log.notice("removed policy signer " + gone.sha256);
     }
     auto loaded = agent::load_policy_signers(layout);
     if (!loaded) {
@@ -130,8 +131,9 @@ void add_signer_commands(CLI::App& group, Context& ctx) {
       return;
     }
     if (!*loaded) {
-      std::cerr << "trustagent: WARNING: no policy signers: policies are authorised by the "
-                   "central server's TLS certificate alone (legacy mode)\n";
+      ctx.log.alarm(
+          "no policy signers: policies are authorised by the central server's TLS certificate "
+          "alone (legacy mode)");
     }
     nlohmann::json list = nlohmann::json::array();
     if (*loaded) {
@@ -201,25 +203,8 @@ void add_policy_command(CLI::App& app, Context& ctx) {
       ctx.exit_code = fail(ctx, report.error());
       return;
     }
-    if (!report->unverified_by.empty()) {
-      std::cerr << "trustagent: WARNING: policy " << report->unverified_by
-                << " turns SSLVerifyPeer off: the central server was NOT authenticated\n";
-    }
-    for (const auto& e : report->refused) {
-      std::cerr << "trustagent: error: policy refused: " << e.message << "\n";
-    }
-    for (const auto& h : report->held_back) std::cerr << "trustagent: note: " << h << "\n";
-    for (const auto& e : report->servers_refused) {
-      std::cerr << "trustagent: warning: central server not taken: " << e.message << "\n";
-    }
-    if (auto note = agent::unauthenticated_transport_note(*report); !note.empty()) {
-      std::cerr << "trustagent: WARNING: " << note << "\n";
-    }
-    if (report->signers_rotated) {
-      std::cerr << "trustagent: note: the signed index replaced the policy signers ("
-                << trust::Layout::at(ctx.home).policy_signers << ")\n";
-    }
-    print_warnings(report->applied);
+    agent::log_refresh_report(*report, ctx.log);
+    agent::log_store_outcome(report->applied, ctx.log);
     if (ctx.json) {
       nlohmann::json j = {
           {"index", report->index_url},          {"not_modified", report->not_modified},
@@ -289,8 +274,13 @@ void add_policy_command(CLI::App& app, Context& ctx) {
       using Outcome = agent::PinCheck::Outcome;
       bool bad = check.outcome == Outcome::kLocksOut || check.outcome == Outcome::kUnreachable;
       blocked = blocked || bad;
-      std::cerr << "trustagent: " << (bad ? (*force ? "WARNING (--force): " : "error: ") : "")
-                << check.message << "\n";
+      if (!bad) {
+        ctx.log.notice(check.message);
+      } else if (*force) {
+        ctx.log.alarm("--force: " + check.message);
+      } else {
+        ctx.log.error(check.message);
+      }
     }
     if (blocked && !*force) {
       ctx.exit_code = fail(ctx, trust::make_error(trust::Code::kRefused,
@@ -309,9 +299,9 @@ void add_policy_command(CLI::App& app, Context& ctx) {
       return;
     }
     if (written->stale_signature_removed) {
-      std::cerr << "trustagent: note: removed " << written->index_path
-                << ".sig: it signed an older index (endpoints with policy signers refuse an "
-                   "unsigned index)\n";
+      ctx.log.notice("removed " + written->index_path +
+                     ".sig: it signed an older index (endpoints with policy signers refuse an "
+                     "unsigned index)");
     }
     const auto& terms = written->signed_terms;
     if (ctx.json) {
@@ -372,21 +362,21 @@ void add_policy_command(CLI::App& app, Context& ctx) {
       ctx.exit_code = fail(ctx, synced.error());
       return;
     }
-    print_warnings(*synced);
+    agent::log_store_outcome(*synced, ctx.log);
     const agent::HeldBackPolicy& hold = removed.hold;
     for (const auto& sha : removed.withdrawn_reserves) {
-      std::cerr << "trustagent: note: reserve sha256 " << sha << " published by policy "
-                << hold.guid << " withdrawn with it\n";
+      ctx.log.notice("reserve sha256 " + sha + " published by policy " + hold.guid +
+                     " withdrawn with it");
     }
     for (const auto& sha : removed.kept_reserves) {
-      std::cerr << "trustagent: note: reserve sha256 " << sha << " published by policy "
-                << hold.guid << " kept: a server was seen presenting it (trustagent reserve remove "
-                << sha << " takes it out)\n";
+      ctx.log.notice("reserve sha256 " + sha + " published by policy " + hold.guid +
+                     " kept: a server was seen presenting it (trustagent reserve remove " + sha +
+                     " takes it out)");
     }
     if (ctx.server.empty() && synced->effective.server_url.value.empty()) {
-      std::cerr << "trustagent: warning: no central server is known now (no 'server' in "
-                   "trustagent.conf, no policy <Server>): a corrected policy cannot arrive; set "
-                   "'server = HOST:PORT' in trustagent.conf\n";
+      ctx.log.warning(
+          "no central server is known now (no 'server' in trustagent.conf, no policy <Server>): "
+          "a corrected policy cannot arrive; set 'server = HOST:PORT' in trustagent.conf");
     }
     if (ctx.json) {
       std::cout << agent::json_text(

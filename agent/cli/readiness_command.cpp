@@ -106,10 +106,9 @@ void add_readiness_command(CLI::App& app, Context& ctx) {
     // Nothing seen is no evidence of readiness (a wrong file, another log format, agents older
     // than 0.3.0): never exit 0 for it.
     if (log.endpoints.empty()) {
-      std::cerr << "trustagent: error: " << opts->log
-                << ": no trustagent 0.3.0 or later endpoint in this log (" << log.other_clients
-                << " requests from other clients, " << log.unreadable
-                << " lines not in the combined format)\n";
+      ctx.log.error(opts->log + ": no trustagent 0.3.0 or later endpoint in this log (" +
+                    std::to_string(log.other_clients) + " requests from other clients, " +
+                    std::to_string(log.unreadable) + " lines not in the combined format)");
     }
     ctx.exit_code = r.not_ready.empty() && !log.endpoints.empty() ? 0 : 1;
   });

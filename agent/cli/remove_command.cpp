@@ -3,6 +3,7 @@
 #include "agent/cli/context.h"
 #include "agent/cli/output.h"
 #include "agent/json_text.h"
+#include "agent/outcome_log.h"
 #include "policy/source_list.h"
 #include "trust/managed_source.h"
 #include "trust/store_index.h"
@@ -59,7 +60,7 @@ void add_remove_command(CLI::App& app, Context& ctx) {
       ctx.exit_code = fail(ctx, outcome.error());
       return;
     }
-    print_warnings(*outcome);
+    agent::log_store_outcome(*outcome, ctx.log);
     if (ctx.json) {
       nlohmann::json j = {{"removed", cert_json(removed.removed)},
                           {"files", removed.files},

@@ -6,6 +6,7 @@
 #include "agent/cli/context.h"
 #include "agent/cli/output.h"
 #include "agent/json_text.h"
+#include "agent/outcome_log.h"
 #include "agent/reserve_review.h"
 #include "trust/rollover.h"
 #include "trust/source_reader.h"
@@ -30,13 +31,13 @@ nlohmann::json reserve_json(const trust::Reserve& r, int64_t now) {
 
 // The lint findings of a reserve: an error without --force, warnings with it.
 std::optional<trust::Error> findings_refusal(const std::string& file,
-                                             const agent::ReserveReview& review, bool force) {
+                                             const agent::ReserveReview& review, bool force,
+                                             const agent::Log& log) {
   if (review.findings.empty()) return std::nullopt;
   std::string all;
   for (const auto& f : review.findings) {
     if (force) {
-      std::cerr << "trustagent: warning (--force): " << file << ": " << f.code << ": " << f.message
-                << "\n";
+      log.warning("--force: " + file + ": " + f.code + ": " + f.message);
     }
     all += (all.empty() ? "" : "; ") + f.code + ": " + f.message;
   }
@@ -114,18 +115,18 @@ void add_reserve_add(CLI::App& reserve, Context& ctx) {
                                            opts->file + ": no certificate in it");
                 }
                 for (const auto& w : read.warnings) {
-                  std::cerr << "trustagent: warning: " << trust::describe(opts->file, w) << "\n";
+                  ctx.log.warning(trust::describe(opts->file, w));
                 }
                 for (auto& c : read.certs) ders.push_back(std::move(c.der));
                 reserves = ders;
               }
               auto review = agent::review_reserve(layout, ders, ctx.clock->now());
               if (!review) return review.error();
-              if (auto refused = findings_refusal(opts->file, *review, opts->force)) {
+              if (auto refused = findings_refusal(opts->file, *review, opts->force, ctx.log)) {
                 return *refused;
               }
               for (const auto& n : review->notes) {
-                std::cerr << "trustagent: note: " << opts->file << ": " << n << "\n";
+                ctx.log.notice(opts->file + ": " + n);
               }
               return trust::add_reserves(layout, reserves, activate_at, "cli", ctx.clock->now(),
                                          replaces);
@@ -134,7 +135,7 @@ void add_reserve_add(CLI::App& reserve, Context& ctx) {
       ctx.exit_code = fail(ctx, outcome.error());
       return;
     }
-    print_warnings(*outcome);
+    agent::log_store_outcome(*outcome, ctx.log);
     if (ctx.json) {
       nlohmann::json j = {{"added", nlohmann::json::array()},
                           {"reserves", nlohmann::json::array()}};
@@ -202,7 +203,7 @@ void add_reserve_remove(CLI::App& reserve, Context& ctx) {
       ctx.exit_code = fail(ctx, outcome.error());
       return;
     }
-    print_warnings(*outcome);
+    agent::log_store_outcome(*outcome, ctx.log);
     if (ctx.json) {
       std::cout << agent::json_text(
           {{"removed", cert_json(removed)}, {"merge", merge_json(*outcome)}});

@@ -59,7 +59,8 @@ TEST_F(FetchTrust, AMatchingPinOfThePolicyIsEnough) {
 TEST_F(FetchTrust, FirstUseIsTakenLoudlyButNeverAgainstAPinForAnotherCertificate) {
   auto taken = decide(with(std::nullopt, PinVerdict::kNoPins, true, false));
   EXPECT_EQ(taken.basis, Basis::kFirstUse);
-  EXPECT_EQ(taken.message.rfind("WARNING", 0), 0u);
+  // Loud: the command logs a kFirstUse decision as an alarm ("WARNING", fetch_connect_cli_test).
+  EXPECT_EQ(taken.message.rfind("trusting on first use: ", 0), 0u) << taken.message;
   auto pinned = decide(with(std::nullopt, PinVerdict::kMismatch, true, false));
   EXPECT_EQ(pinned.basis, Basis::kRefused);
   EXPECT_NE(pinned.message.find("policy p pins another certificate"), std::string::npos);

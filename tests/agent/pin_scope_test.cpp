@@ -120,7 +120,7 @@ TEST_F(PinScope, PublishChecksEachPinnedPolicyAgainstTheLiveServerItNames) {
   EXPECT_FALSE(testing_support::file_exists(index)) << "nothing published";
   auto forced = run({"policy", "publish", dir, "--force"});
   EXPECT_EQ(forced.exit_code, 0) << forced.err;
-  EXPECT_NE(forced.err.find("WARNING (--force)"), std::string::npos) << forced.err;
+  EXPECT_NE(forced.err.find("WARNING: --force: "), std::string::npos) << forced.err;
   EXPECT_TRUE(testing_support::file_exists(index));
 
   write(ns.sha256(), server->port());

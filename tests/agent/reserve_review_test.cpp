@@ -53,7 +53,7 @@ TEST_F(ReserveReview, ACertificateBelowTheRequirementsIsRefusedUnlessForced) {
     EXPECT_EQ(run({"reserve", "list", "--json"}).out.find(cert.sha256()), std::string::npos);
     auto forced = add(c.name, cert.pem(), true);
     EXPECT_EQ(forced.exit_code, 0) << forced.err;
-    EXPECT_NE(forced.err.find("warning (--force)"), std::string::npos) << forced.err;
+    EXPECT_NE(forced.err.find("warning: --force: "), std::string::npos) << forced.err;
   }
 }
 
