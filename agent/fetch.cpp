@@ -65,6 +65,15 @@ PinVerdict check_pins(const std::vector<trust::Pin>& pins, const PresentedCert& 
   return PinVerdict::kMismatch;
 }
 
+std::string partial_chain_warning(const trust::CertInfo& stored) {
+  if (stored.self_signed) return "";
+  // OpenSSL's verify, Python and Node need the root.
+  return "the stored anchor '" + stored.subject +
+         "' is not a root, and the server does not send its issuer '" + stored.issuer +
+         "': curl and trustagent accept the server, openssl verify, Python and Node do not. Get "
+         "that root from its CA, check its fingerprint, and add it: trustagent add ROOT.pem";
+}
+
 TrustDecision decide_trust(const TrustInputs& in, const PresentedCert& picked, size_t position,
                            const PresentedCert& leaf) {
   using Basis = TrustDecision::Basis;

@@ -50,6 +50,10 @@ struct TrustDecision {
   std::string message;  // why it is refused, or what to say before storing (loudly on first use)
 };
 
+// "" when `stored` is a root; otherwise why only partial-chain clients (curl, trustagent) accept
+// the server with it as the anchor, and what to do about it.
+std::string partial_chain_warning(const trust::CertInfo& stored);
+
 // `picked` is the certificate to store (1-based `position` in the chain), `leaf` the server's.
 TrustDecision decide_trust(const TrustInputs& in, const PresentedCert& picked, size_t position,
                            const PresentedCert& leaf);

@@ -78,4 +78,21 @@ std::vector<PinCheck> check_policy_pins(const std::vector<policy::Policy>& polic
   return out;
 }
 
+bool publishing_allowed(const std::vector<PinCheck>& checks, bool force, const Log& log) {
+  bool blocked = false;
+  for (const auto& check : checks) {
+    bool bad = check.outcome == PinCheck::Outcome::kLocksOut ||
+               check.outcome == PinCheck::Outcome::kUnreachable;
+    blocked = blocked || bad;
+    if (!bad) {
+      log.notice(check.message);
+    } else if (force) {
+      log.alarm("--force: " + check.message);
+    } else {
+      log.error(check.message);
+    }
+  }
+  return !blocked || force;
+}
+
 }  // namespace agent

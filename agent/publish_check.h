@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/log.h"
 #include "policy/policy.h"
 #include "trust/layout.h"
 
@@ -25,5 +26,10 @@ struct PinCheck {
 std::vector<PinCheck> check_policy_pins(const std::vector<policy::Policy>& policies,
                                         const std::string& central_server,
                                         const trust::Layout& layout, double timeout_seconds);
+
+// Whether these checks let the index be written: a policy whose pins would lock its endpoints out,
+// or could not be checked, blocks it unless `force`. Each check is logged: a note when it passed,
+// an alarm when forced through, an error when it blocks.
+bool publishing_allowed(const std::vector<PinCheck>& checks, bool force, const Log& log);
 
 }  // namespace agent

@@ -5,8 +5,10 @@
 #include <ctime>
 
 #include "policy/policy.h"
+#include "trust/fingerprint.h"
 #include "trust/safe_text.h"
 #include "trust/text.h"
+#include "trust/time_format.h"
 
 namespace agent {
 namespace {
@@ -183,6 +185,35 @@ Readiness assess(const AccessLog& log, const ReadinessQuery& query) {
     if (query.since && e.last_seen < *query.since) out.not_seen_since.push_back(e);
   }
   return out;
+}
+
+trust::Result<ReadinessQuery> readiness_query(const std::string& policy, const std::string& reserve,
+                                              const std::string& since) {
+  auto bad = [](const std::string& why) { return trust::make_error(trust::Code::kBadInput, why); };
+  if (policy.empty() && reserve.empty()) {
+    return bad("readiness needs --policy GUID@REVISION or --reserve SHA256: ready for what?");
+  }
+  ReadinessQuery query;
+  if (!policy.empty()) {
+    auto at = policy.rfind('@');
+    if (at == std::string::npos || at == 0 ||
+        !trust::parse_number(policy.substr(at + 1), query.policy_revision)) {
+      return bad("--policy '" + policy + "' is not GUID@REVISION");
+    }
+    query.policy_guid = policy.substr(0, at);
+  }
+  if (!reserve.empty()) {
+    auto fp = trust::parse_fingerprint(reserve);
+    if (!fp || fp->algorithm != trust::Fingerprint::Algorithm::kSha256) {
+      return bad("--reserve '" + reserve + "' is not a SHA-256 fingerprint");
+    }
+    query.reserve_sha256 = fp->hex;
+  }
+  if (!since.empty()) {
+    query.since = trust::from_iso8601(since);
+    if (!query.since) return bad("--since '" + since + "' is not like 2027-01-10T00:00:00Z");
+  }
+  return query;
 }
 
 }  // namespace agent

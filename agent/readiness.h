@@ -39,6 +39,12 @@ struct ReadinessQuery {
   std::optional<int64_t> since;
 };
 
+// The query as a person writes it: `policy` "GUID@REVISION", `reserve` a SHA-256 fingerprint,
+// `since` ISO 8601 UTC, each "" when not given. At least one of policy and reserve is needed
+// (ready for what?); every error is kBadInput and names the option.
+trust::Result<ReadinessQuery> readiness_query(const std::string& policy, const std::string& reserve,
+                                              const std::string& since);
+
 struct Readiness {
   std::vector<EndpointSeen> ready, not_ready, not_seen_since;
 };

@@ -46,20 +46,4 @@ inline constexpr const char* kExitCodes =
     "good\n"
     "parts were still merged); 3 network error; 4 another writer holds the lock.";
 
-void add_merge_command(CLI::App& app, Context& ctx);
-void add_list_command(CLI::App& app, Context& ctx);
-void add_add_command(CLI::App& app, Context& ctx);
-void add_remove_command(CLI::App& app, Context& ctx);
-void add_connect_command(CLI::App& app, Context& ctx);
-void add_fetch_command(CLI::App& app, Context& ctx);
-void add_policy_command(CLI::App& app, Context& ctx);
-void add_policy_reserve_command(CLI::App& policy_group, Context& ctx);
-void add_run_command(CLI::App& app, Context& ctx);
-void add_readiness_command(CLI::App& app, Context& ctx);
-void add_acknowledge_command(CLI::App& app, Context& ctx);
-void add_reserve_command(CLI::App& app, Context& ctx);
-void add_status_command(CLI::App& app, Context& ctx);
-void add_move_command(CLI::App& app, Context& ctx);
-void add_lint_command(CLI::App& app, Context& ctx);
-
 }  // namespace cli

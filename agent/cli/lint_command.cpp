@@ -1,7 +1,7 @@
 #include <iostream>
 
 #include "agent/cli/command_options.h"
-#include "agent/cli/context.h"
+#include "agent/cli/commands.h"
 #include "agent/cli/output.h"
 #include "agent/json_text.h"
 #include "trust/lint.h"
@@ -10,12 +10,39 @@
 
 namespace cli {
 
+int run_lint(Context& ctx, const LintOptions& opts) {
+  auto password = password_of(opts.password);
+  if (!password) {
+    return fail(ctx, password.error());
+  }
+  auto certs = trust::read_certificate_container(opts.file, *password);
+  if (!certs) {
+    return fail(ctx, certs.error());
+  }
+  auto chain = trust::order_chain(std::move(*certs));
+  auto profile = *trust::parse_lint_profile(opts.profile);
+  auto findings = trust::lint_chain(chain, profile, opts.address, ctx.clock->now());
+  if (ctx.json) {
+    nlohmann::json j = {{"file", opts.file},
+                        {"profile", opts.profile},
+                        {"chain", nlohmann::json::array()},
+                        {"findings", nlohmann::json::array()}};
+    for (const auto& c : chain) j["chain"].push_back(cert_json(c.info()));
+    for (const auto& f : findings) {
+      j["findings"].push_back(
+          {{"code", f.code}, {"certificate", f.certificate}, {"message", f.message}});
+    }
+    std::cout << agent::json_text(j);
+  } else {
+    for (const auto& f : findings) std::cout << f.code << ": " << f.message << "\n";
+    std::cout << opts.file << ": " << chain.size() << " certificate(s) in the chain, "
+              << findings.size() << " finding(s) for profile " << opts.profile << "\n";
+  }
+  return findings.empty() ? 0 : static_cast<int>(trust::Code::kRefused);
+}
+
 void add_lint_command(CLI::App& app, Context& ctx) {
-  struct Options {
-    std::string file, profile, address;
-    PasswordOptions password;
-  };
-  auto opts = std::make_shared<Options>();
+  auto opts = std::make_shared<LintOptions>();
   CLI::App* sub = app.add_subcommand(
       "lint",
       "Check a certificate, PEM chain or PKCS#12 file against the requirements of a certificate "
@@ -32,38 +59,7 @@ void add_lint_command(CLI::App& app, Context& ctx) {
   sub->add_option("--address", opts->address,
                   "The address clients use: the subjectAltName must match it");
   sub->footer(kExitCodes);
-  sub->callback([&ctx, opts] {
-    auto password = password_of(opts->password);
-    if (!password) {
-      ctx.exit_code = fail(ctx, password.error());
-      return;
-    }
-    auto certs = trust::read_certificate_container(opts->file, *password);
-    if (!certs) {
-      ctx.exit_code = fail(ctx, certs.error());
-      return;
-    }
-    auto chain = trust::order_chain(std::move(*certs));
-    auto profile = *trust::parse_lint_profile(opts->profile);
-    auto findings = trust::lint_chain(chain, profile, opts->address, ctx.clock->now());
-    if (ctx.json) {
-      nlohmann::json j = {{"file", opts->file},
-                          {"profile", opts->profile},
-                          {"chain", nlohmann::json::array()},
-                          {"findings", nlohmann::json::array()}};
-      for (const auto& c : chain) j["chain"].push_back(cert_json(c.info()));
-      for (const auto& f : findings) {
-        j["findings"].push_back(
-            {{"code", f.code}, {"certificate", f.certificate}, {"message", f.message}});
-      }
-      std::cout << agent::json_text(j);
-    } else {
-      for (const auto& f : findings) std::cout << f.code << ": " << f.message << "\n";
-      std::cout << opts->file << ": " << chain.size() << " certificate(s) in the chain, "
-                << findings.size() << " finding(s) for profile " << opts->profile << "\n";
-    }
-    ctx.exit_code = findings.empty() ? 0 : static_cast<int>(trust::Code::kRefused);
-  });
+  sub->callback([&ctx, opts] { ctx.exit_code = run_lint(ctx, *opts); });
 }
 
 }  // namespace cli

@@ -13,7 +13,7 @@
 #include <optional>
 #include <sstream>
 
-#include "agent/cli/context.h"
+#include "agent/cli/commands.h"
 #include "trust/layout.h"
 #include "trust/safe_text.h"
 #include "trust/source_check.h"
@@ -69,25 +69,9 @@ std::optional<std::string> read_settings(const std::string& path) {
   return std::nullopt;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  // A file-size limit (ulimit -f) must fail a write with EFBIG, which the atomic writer reports
-  // and cleans up after, rather than kill the process half-way.
-  std::signal(SIGXFSZ, SIG_IGN);
-  // Directories the agent creates must pass its own ownership and mode checks (var/policies,
-  // var/state): a caller's group-writable umask must not make it refuse its own files.
-  ::umask(022);
-  OPENSSL_init_crypto(OPENSSL_INIT_LOAD_CONFIG, nullptr);
-  curl_global_init(CURL_GLOBAL_DEFAULT);
-  cli::Context ctx;
-  ctx.home = home_from(argc, argv);
-  std::string config = config_from(argc, argv, ctx.home);
-  std::optional<std::string> settings = read_settings(config);
-  if (!settings) return static_cast<int>(trust::Code::kBadInput);
-
-  CLI::App app{
-      "trustagent: decides which TLS servers this endpoint trusts and keeps that up to date."};
+// What every command shares, before or after the command's name (cli::Context).
+void add_global_options(CLI::App& app, cli::Context& ctx, std::string& config,
+                        const std::string& settings) {
   app.set_version_flag("--version", TRUSTAGENT_VERSION);
   app.add_option("--home", ctx.home, "Agent home (default $TRUSTAGENT_HOME, else /opt/trustagent)");
   app.add_flag("--json", ctx.json, "Machine-readable output on stdout");
@@ -111,14 +95,13 @@ int main(int argc, char** argv) {
       "Also keep etc/capath, the store as a hashed directory for -CApath users "
       "(<subject hash>.N files); once made, every command keeps it in step until "
       "--no-capath removes it; also 'capath = true|false' in the config");
-  app.config_formatter(std::make_shared<CheckedConfig>(*settings));
+  app.config_formatter(std::make_shared<CheckedConfig>(settings));
   app.set_config("--config", config, "Settings file (INI); command-line flags override it", false);
   // Settings for later features may already be in the file; they must not break today's commands.
   app.allow_config_extras(CLI::config_extras_mode::ignore);
-  app.fallthrough();
-  app.require_subcommand(1);
-  app.footer(cli::kExitCodes);
+}
 
+void add_commands(CLI::App& app, cli::Context& ctx) {
   cli::add_merge_command(app, ctx);
   cli::add_list_command(app, ctx);
   cli::add_add_command(app, ctx);
@@ -133,7 +116,36 @@ int main(int argc, char** argv) {
   cli::add_run_command(app, ctx);
   cli::add_readiness_command(app, ctx);
   cli::add_acknowledge_command(app, ctx);
+}
 
+void prepare_process() {
+  // A file-size limit (ulimit -f) must fail a write with EFBIG, which the atomic writer reports
+  // and cleans up after, rather than kill the process half-way.
+  std::signal(SIGXFSZ, SIG_IGN);
+  // Directories the agent creates must pass its own ownership and mode checks (var/policies,
+  // var/state): a caller's group-writable umask must not make it refuse its own files.
+  ::umask(022);
+  OPENSSL_init_crypto(OPENSSL_INIT_LOAD_CONFIG, nullptr);
+  curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  prepare_process();
+  cli::Context ctx;
+  ctx.home = home_from(argc, argv);
+  std::string config = config_from(argc, argv, ctx.home);
+  std::optional<std::string> settings = read_settings(config);
+  if (!settings) return static_cast<int>(trust::Code::kBadInput);
+
+  CLI::App app{
+      "trustagent: decides which TLS servers this endpoint trusts and keeps that up to date."};
+  add_global_options(app, ctx, config, *settings);
+  app.fallthrough();
+  app.require_subcommand(1);
+  app.footer(cli::kExitCodes);
+  add_commands(app, ctx);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -170,20 +170,6 @@ int merge_exit_code(const agent::StoreOutcome& outcome) {
   return clean ? 0 : static_cast<int>(trust::Code::kBadInput);
 }
 
-std::vector<trust::Pin> own_server_pins(const Context& ctx, const policy::Effective& policy,
-                                        const std::string& target) {
-  std::string own = !ctx.server.empty() ? ctx.server : policy.server_url.value;
-  if (target.empty() || (!own.empty() && agent::same_server(target, own))) {
-    return policy.pins.value;
-  }
-  if (!policy.pins.value.empty()) {
-    ctx.log.notice("the pins of policy " + policy.pins.from + " are for the agent's own server (" +
-                   (own.empty() ? std::string("none is configured") : own) + "); " + target +
-                   " is verified through the store");
-  }
-  return {};
-}
-
 nlohmann::json cert_json(const trust::CertInfo& i) {
   return {{"sha256", i.sha256},
           {"sha1", i.sha1},

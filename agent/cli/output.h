@@ -27,12 +27,6 @@ void print_merge_text(const agent::StoreOutcome& outcome);
 // 0 when every input was clean, 2 when something was skipped or refused.
 int merge_exit_code(const agent::StoreOutcome& outcome);
 
-// SSLNSPublicHttpsCertFingerprint pins the agent's own server (the configured `server`, else the
-// policy's <Server>), as its legacy name says: the policy's pins when `target` is that server (or
-// empty, meaning it), none for any other host, which verifies through the store alone.
-std::vector<trust::Pin> own_server_pins(const Context& ctx, const policy::Effective& policy,
-                                        const std::string& target);
-
 nlohmann::json cert_json(const trust::CertInfo& info);
 
 // The chain a server presented: JSON objects, or numbered text blocks from [1] (the leaf).

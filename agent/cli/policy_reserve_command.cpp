@@ -2,7 +2,7 @@
 #include <iostream>
 
 #include "agent/cli/command_options.h"
-#include "agent/cli/context.h"
+#include "agent/cli/commands.h"
 #include "agent/cli/output.h"
 #include "agent/json_text.h"
 #include "agent/reserve_policy.h"
@@ -11,15 +11,60 @@
 
 namespace cli {
 
+namespace {
+
+trust::Result<agent::ReservePolicyRequest> reserve_policy_request(const Context& ctx,
+                                                                  const PolicyReserveOptions& o) {
+  agent::ReservePolicyRequest request;
+  request.cert_file = o.file;
+  request.dir = o.dir;
+  request.guid = o.guid;
+  request.force_unsigned = o.force;
+  request.now = ctx.clock->now();
+  auto activation = activation_of(o.activation, request.now);
+  if (!activation) return activation.error();
+  request.activate_at = *activation;
+  for (const auto& text : o.replaces) {
+    auto fp = trust::parse_fingerprint(text);
+    if (!fp) return fp.error();
+    request.replaces.push_back(*fp);
+  }
+  auto signing = signing_from(o.signing);
+  if (!signing) return signing.error();
+  request.signing = *signing;
+  return request;
+}
+
+}  // namespace
+
+int run_policy_reserve(Context& ctx, const PolicyReserveOptions& o) {
+  auto request = reserve_policy_request(ctx, o);
+  if (!request) return fail(ctx, request.error());
+  auto report = agent::publish_reserve_policy(*request);
+  if (!report) return fail(ctx, report.error());
+  std::string activates = request->activate_at ? trust::to_iso8601(*request->activate_at)
+                                               : "when what it replaces expires";
+  if (ctx.json) {
+    std::cout << agent::json_text(nlohmann::json{
+        {"policy", report->policy_path},
+        {"guid", report->guid},
+        {"revision", report->revision},
+        {"reserve", {{"subject", report->cert.subject}, {"sha256", report->cert.sha256}}},
+        {"activates", activates},
+        {"index", report->index.index_path},
+        {"signed", report->index.signed_terms.has_value()}});
+    return 0;
+  }
+  std::cout << "wrote " << report->policy_path << " (revision " << report->revision << "): reserve "
+            << trust::printable_text(report->cert.subject) << " sha256 " << report->cert.sha256
+            << ", activates " << activates << "\n"
+            << "republished " << report->index.index_path
+            << (report->index.signed_terms ? " (signed)" : "") << "\n";
+  return 0;
+}
+
 void add_policy_reserve_command(CLI::App& group, Context& ctx) {
-  struct Options {
-    std::string file, dir, guid;
-    ActivationOptions activation;
-    std::vector<std::string> replaces;
-    bool force = false;
-    SigningOptions signing;
-  };
-  auto o = std::make_shared<Options>();
+  auto o = std::make_shared<PolicyReserveOptions>();
   CLI::App* sub = group.add_subcommand(
       "reserve",
       "Publish FILE's certificate as a <ReserveCertificate>: write or update the policy in DIR "
@@ -38,57 +83,7 @@ void add_policy_reserve_command(CLI::App& group, Context& ctx) {
   sub->add_flag("--force", o->force, "Publish unsigned into a signed folder");
   add_signing_options(sub, o->signing, false);
   sub->footer(kExitCodes);
-  sub->callback([&ctx, o] {
-    agent::ReservePolicyRequest request;
-    request.cert_file = o->file;
-    request.dir = o->dir;
-    request.guid = o->guid;
-    request.force_unsigned = o->force;
-    request.now = ctx.clock->now();
-    auto activation = activation_of(o->activation, request.now);
-    if (!activation) {
-      ctx.exit_code = fail(ctx, activation.error());
-      return;
-    }
-    request.activate_at = *activation;
-    for (const auto& text : o->replaces) {
-      auto fp = trust::parse_fingerprint(text);
-      if (!fp) {
-        ctx.exit_code = fail(ctx, fp.error());
-        return;
-      }
-      request.replaces.push_back(*fp);
-    }
-    auto signing = signing_from(o->signing);
-    if (!signing) {
-      ctx.exit_code = fail(ctx, signing.error());
-      return;
-    }
-    request.signing = *signing;
-    auto report = agent::publish_reserve_policy(request);
-    if (!report) {
-      ctx.exit_code = fail(ctx, report.error());
-      return;
-    }
-    std::string activates = request.activate_at ? trust::to_iso8601(*request.activate_at)
-                                                : "when what it replaces expires";
-    if (ctx.json) {
-      std::cout << agent::json_text(nlohmann::json{
-          {"policy", report->policy_path},
-          {"guid", report->guid},
-          {"revision", report->revision},
-          {"reserve", {{"subject", report->cert.subject}, {"sha256", report->cert.sha256}}},
-          {"activates", activates},
-          {"index", report->index.index_path},
-          {"signed", report->index.signed_terms.has_value()}});
-      return;
-    }
-    std::cout << "wrote " << report->policy_path << " (revision " << report->revision
-              << "): reserve " << trust::printable_text(report->cert.subject) << " sha256 "
-              << report->cert.sha256 << ", activates " << activates << "\n"
-              << "republished " << report->index.index_path
-              << (report->index.signed_terms ? " (signed)" : "") << "\n";
-  });
+  sub->callback([&ctx, o] { ctx.exit_code = run_policy_reserve(ctx, *o); });
 }
 
 }  // namespace cli

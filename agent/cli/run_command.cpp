@@ -1,15 +1,21 @@
-#include "agent/cli/context.h"
+#include "agent/cli/commands.h"
 #include "agent/daemon.h"
 
 namespace cli {
 
+int run_run(Context& ctx, const RunOptions& opts) {
+  agent::DaemonOptions options;
+  options.store = ctx.store_request();
+  options.server = ctx.server;
+  options.mirrors = ctx.mirrors;
+  options.timeout_seconds = opts.timeout;
+  options.once = opts.once;
+  options.syslog = opts.log == "syslog";
+  return agent::run_daemon(options);
+}
+
 void add_run_command(CLI::App& app, Context& ctx) {
-  struct Options {
-    bool once = false;
-    std::string log = "stderr";
-    double timeout = 30;
-  };
-  auto opts = std::make_shared<Options>();
+  auto opts = std::make_shared<RunOptions>();
   CLI::App* sub = app.add_subcommand(
       "run",
       "The daemon: refresh policies from the central server every IntervalSeconds plus up to "
@@ -23,16 +29,7 @@ void add_run_command(CLI::App& app, Context& ctx) {
   sub->add_option("--timeout", opts->timeout, "Seconds per request to the central server")
       ->check(CLI::PositiveNumber);
   sub->footer(kExitCodes);
-  sub->callback([&ctx, opts] {
-    agent::DaemonOptions options;
-    options.store = ctx.store_request();
-    options.server = ctx.server;
-    options.mirrors = ctx.mirrors;
-    options.timeout_seconds = opts->timeout;
-    options.once = opts->once;
-    options.syslog = opts->log == "syslog";
-    ctx.exit_code = agent::run_daemon(options);
-  });
+  sub->callback([&ctx, opts] { ctx.exit_code = run_run(ctx, *opts); });
 }
 
 }  // namespace cli

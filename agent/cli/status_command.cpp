@@ -1,6 +1,6 @@
 #include <iostream>
 
-#include "agent/cli/context.h"
+#include "agent/cli/commands.h"
 #include "agent/cli/output.h"
 #include "agent/json_text.h"
 #include "agent/status.h"
@@ -41,7 +41,7 @@ void print_signing(const nlohmann::json& s) {
   std::cout << "\n";
 }
 
-void print_status(const agent::Status& status, const agent::StoreOutcome& synced) {
+void print_anchors(const agent::Status& status, const agent::StoreOutcome& synced) {
   std::cout << "anchors (" << status.anchors.size() << "), in store order:\n";
   for (const auto& a : status.anchors) {
     std::string sources;
@@ -55,7 +55,9 @@ void print_status(const agent::Status& status, const agent::StoreOutcome& synced
               << ", activates " << trust::to_iso8601(r.activate_at) << " (from " << r.origin
               << ")\n";
   }
-  const auto& last = status.last_refresh;
+}
+
+void print_last_refresh(const nlohmann::json& last) {
   if (last.is_null()) {
     std::cout << "last refresh: never\n";
   } else {
@@ -71,7 +73,9 @@ void print_status(const agent::Status& status, const agent::StoreOutcome& synced
     if (!message.empty()) std::cout << ": " << message;
     std::cout << "\n";
   }
-  const auto& e = synced.effective;
+}
+
+void print_policy(const agent::Status& status, const policy::Effective& e) {
   std::cout << "policy: verify peer " << yes_no(e.verify_peer) << ", verify host "
             << yes_no(e.verify_host) << ", refresh every " << e.refresh_interval.value << " s";
   if (!status.server.empty()) {
@@ -84,7 +88,9 @@ void print_status(const agent::Status& status, const agent::StoreOutcome& synced
     std::cout << "  policy " << p.guid << " revision " << p.revision << " priority " << p.priority
               << "\n";
   }
-  print_signing(status.policy_signing);
+}
+
+void print_warnings(const agent::Status& status) {
   for (const auto& r : status.retired) {
     std::cout << "  retired " << r.sha256 << " " << r.subject << " (kept in var/retired.pem)\n";
   }
@@ -105,7 +111,29 @@ void print_status(const agent::Status& status, const agent::StoreOutcome& synced
   }
 }
 
+void print_status(const agent::Status& status, const agent::StoreOutcome& synced) {
+  print_anchors(status, synced);
+  print_last_refresh(status.last_refresh);
+  print_policy(status, synced.effective);
+  print_signing(status.policy_signing);
+  print_warnings(status);
+}
+
 }  // namespace
+
+int run_status(Context& ctx) {
+  auto synced = bring_store_up_to_date(ctx);
+  if (!synced) return ctx.exit_code;
+  auto status =
+      agent::collect_status(trust::Layout::at(ctx.home), *synced, std::nullopt, ctx.server);
+  if (!status) return fail(ctx, status.error());
+  if (ctx.json) {
+    std::cout << agent::json_text(agent::status_json(*status, *synced));
+  } else {
+    print_status(*status, *synced);
+  }
+  return status->needs_attention() ? static_cast<int>(trust::Code::kRefused) : 0;
+}
 
 void add_status_command(CLI::App& app, Context& ctx) {
   CLI::App* sub = app.add_subcommand(
@@ -115,22 +143,7 @@ void add_status_command(CLI::App& app, Context& ctx) {
       "\"Warnings\"). Exits 0 with no warnings, 1 with warnings; information (such as "
       "system_anchor_expired) does not change the exit code.");
   sub->footer(kExitCodes);
-  sub->callback([&ctx] {
-    auto synced = bring_store_up_to_date(ctx);
-    if (!synced) return;
-    auto status =
-        agent::collect_status(trust::Layout::at(ctx.home), *synced, std::nullopt, ctx.server);
-    if (!status) {
-      ctx.exit_code = fail(ctx, status.error());
-      return;
-    }
-    if (ctx.json) {
-      std::cout << agent::json_text(agent::status_json(*status, *synced));
-    } else {
-      print_status(*status, *synced);
-    }
-    ctx.exit_code = status->needs_attention() ? static_cast<int>(trust::Code::kRefused) : 0;
-  });
+  sub->callback([&ctx] { ctx.exit_code = run_status(ctx); });
 }
 
 }  // namespace cli
