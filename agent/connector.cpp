@@ -91,9 +91,13 @@ std::string describe(X509* x) {
   return cert ? cert->info().subject : "<unparsable certificate>";
 }
 
-void explain_chain_failure(Capture& cap, X509_STORE_CTX* ctx) {
-  int err = X509_STORE_CTX_get_error(ctx);
-  X509* at = X509_STORE_CTX_get_current_cert(ctx);
+struct Failure {
+  trust::Reason reason;
+  std::string message;
+};
+
+// The failures that name what is wrong with one certificate of the chain, or nullopt.
+std::optional<Failure> certificate_failure(int err, X509* at) {
   std::string who = at ? describe(at) : "the server's certificate";
   auto when = [&](bool start) {
     const ASN1_TIME* t = at ? (start ? X509_get0_notBefore(at) : X509_get0_notAfter(at)) : nullptr;
@@ -101,63 +105,67 @@ void explain_chain_failure(Capture& cap, X509_STORE_CTX* ctx) {
     return t && ASN1_TIME_to_tm(t, &tm) == 1 ? trust::to_iso8601(timegm(&tm))
                                              : "an unreadable date";
   };
+  using R = trust::Reason;
   switch (err) {
     case X509_V_ERR_CERT_HAS_EXPIRED:
-      cap.refuse(trust::Reason::kExpired, who + " expired on " + when(false));
-      return;
+      return Failure{R::kExpired, who + " expired on " + when(false)};
     case X509_V_ERR_CERT_NOT_YET_VALID:
-      cap.refuse(trust::Reason::kNotYetValid, who + " is not valid before " + when(true));
-      return;
+      return Failure{R::kNotYetValid, who + " is not valid before " + when(true)};
     case X509_V_ERR_INVALID_CA:
-      cap.refuse(trust::Reason::kInvalidCa,
-                 who +
-                     " signs for others but is not a CA (its basicConstraints or keyUsage "
-                     "do not allow it)");
-      return;
+      return Failure{R::kInvalidCa, who +
+                                        " signs for others but is not a CA (its basicConstraints "
+                                        "or keyUsage do not allow it)"};
     case X509_V_ERR_PATH_LENGTH_EXCEEDED:
-      cap.refuse(trust::Reason::kPathLength,
-                 "the chain through " + who + " is longer than a CA's pathLenConstraint allows");
-      return;
+      return Failure{R::kPathLength, "the chain through " + who +
+                                         " is longer than a CA's pathLenConstraint allows"};
     case X509_V_ERR_PERMITTED_VIOLATION:
     case X509_V_ERR_EXCLUDED_VIOLATION:
     case X509_V_ERR_SUBTREE_MINMAX:
     case X509_V_ERR_UNSUPPORTED_CONSTRAINT_TYPE:
     case X509_V_ERR_UNSUPPORTED_CONSTRAINT_SYNTAX:
     case X509_V_ERR_UNSUPPORTED_NAME_SYNTAX:
-      cap.refuse(trust::Reason::kNameConstraints,
-                 who + " has a name its issuing CA may not issue for (name constraints: " +
-                     X509_verify_cert_error_string(err) + ")");
-      return;
+      return Failure{R::kNameConstraints,
+                     who + " has a name its issuing CA may not issue for (name constraints: " +
+                         X509_verify_cert_error_string(err) + ")"};
     case X509_V_ERR_INVALID_PURPOSE:
-      cap.refuse(trust::Reason::kInvalidPurpose,
-                 who + " is not for TLS servers (its extendedKeyUsage or purpose forbids it)");
-      return;
+      return Failure{R::kInvalidPurpose,
+                     who + " is not for TLS servers (its extendedKeyUsage or purpose forbids it)"};
     default:
-      break;
+      return std::nullopt;
   }
-  // Name the issuer the store lacks, and say whether anchors of that name exist with other keys.
+}
+
+// Names the issuer the store lacks, and says whether anchors of that name exist with other keys.
+std::string untrusted_message(const Capture& cap, X509_STORE_CTX* ctx, int err, X509* at) {
   X509* top = cap.presented.empty() ? at : nullptr;
   STACK_OF(X509)* sent = X509_STORE_CTX_get0_untrusted(ctx);
   if (sent && sk_X509_num(sent) > 0) top = sk_X509_value(sent, sk_X509_num(sent) - 1);
   if (top == nullptr) top = X509_STORE_CTX_get0_cert(ctx);
-  const X509_NAME* issuer = X509_get_issuer_name(top);
   auto top_info = trust::Certificate::from_der(der_of(top));
   std::string issuer_text = top_info ? top_info->info().issuer : "?";
   std::string message = "no anchor in the store for issuer '" + issuer_text + "' (" +
                         X509_verify_cert_error_string(err) + ")";
-  if (cap.index != nullptr) {
-    int ok = 0;
-    unsigned long hash = X509_NAME_hash_ex(issuer, nullptr, nullptr, &ok);
-    auto same_name =
-        ok ? cap.index->find_by_subject_hash(hash) : std::vector<trust::IndexedAnchor>{};
-    if (!same_name.empty()) {
-      message += "; the store has " + std::to_string(same_name.size()) +
-                 " anchor(s) with that name, e.g. [" + std::to_string(same_name[0].index) +
-                 "] sha256 " + same_name[0].sha256 + ", but none signed this chain (different key)";
-    }
-    if (!cap.index->capped().empty()) message += "; " + cap.index->capped();
+  if (cap.index == nullptr) return message;
+  int ok = 0;
+  unsigned long hash = X509_NAME_hash_ex(X509_get_issuer_name(top), nullptr, nullptr, &ok);
+  auto same_name = ok ? cap.index->find_by_subject_hash(hash) : std::vector<trust::IndexedAnchor>{};
+  if (!same_name.empty()) {
+    message += "; the store has " + std::to_string(same_name.size()) +
+               " anchor(s) with that name, e.g. [" + std::to_string(same_name[0].index) +
+               "] sha256 " + same_name[0].sha256 + ", but none signed this chain (different key)";
   }
-  cap.refuse(trust::Reason::kUntrusted, std::move(message));
+  if (!cap.index->capped().empty()) message += "; " + cap.index->capped();
+  return message;
+}
+
+void explain_chain_failure(Capture& cap, X509_STORE_CTX* ctx) {
+  int err = X509_STORE_CTX_get_error(ctx);
+  X509* at = X509_STORE_CTX_get_current_cert(ctx);
+  if (auto failure = certificate_failure(err, at)) {
+    cap.refuse(failure->reason, std::move(failure->message));
+    return;
+  }
+  cap.refuse(trust::Reason::kUntrusted, untrusted_message(cap, ctx, err, at));
   trust::ossl::drain_errors();
 }
 

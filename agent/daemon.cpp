@@ -159,6 +159,16 @@ bool wait_for_next_cycle(const sigset_t& signals, int64_t seconds, const Log& lo
   }
 }
 
+// A restart (the fleet upgraded, or the power came back) must not reach the central server all
+// at once: the first cycle waits a random part of the jitter of the policy in force.
+int64_t start_jitter(const trust::Layout& layout, std::mt19937_64& random) {
+  auto effective =
+      policy::effective_settings(policy::load_policy_dir(layout.policies_dir).policies);
+  bool restarted = trust::read_source_file(layout.status, 16 << 20).has_value();
+  return delay_before_first_cycle(
+      {effective.refresh_interval.value, effective.refresh_jitter.value}, restarted, random);
+}
+
 }  // namespace
 
 int run_daemon(const DaemonOptions& options) {
@@ -185,13 +195,7 @@ int run_daemon(const DaemonOptions& options) {
   FullRefresh full(FullRefresh::Clock::now());
   log.info("started for " + layout.home);
   if (!options.once) {
-    // A restart (the fleet upgraded, or the power came back) must not reach the central server
-    // all at once: the first cycle waits a random part of the jitter of the policy in force.
-    auto effective =
-        policy::effective_settings(policy::load_policy_dir(layout.policies_dir).policies);
-    bool restarted = trust::read_source_file(layout.status, 16 << 20).has_value();
-    int64_t start = delay_before_first_cycle(
-        {effective.refresh_interval.value, effective.refresh_jitter.value}, restarted, random);
+    int64_t start = start_jitter(layout, random);
     if (start > 0) {
       log.info("first cycle in " + std::to_string(start) + " s (start jitter)");
       if (!wait_for_next_cycle(signals, start, log, full)) return 0;

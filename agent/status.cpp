@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <tuple>
+#include <utility>
 
 #include "agent/acknowledgements.h"
 #include "agent/index_validators.h"
@@ -114,6 +116,53 @@ std::vector<trust::AnchorWarning> refresh_warnings(const trust::Layout& layout,
   return out;
 }
 
+// What the anchors, the servers seen, the store's sources and the clock warn about.
+std::vector<trust::AnchorWarning> store_warnings(const trust::Layout& layout,
+                                                 const StoreOutcome& synced, const Status& s) {
+  const auto& reserves = synced.rollover.reserves;
+  std::vector<trust::Anchor> plain;
+  for (const auto& a : s.anchors) plain.push_back(a.anchor);
+  trust::WarningContext context{reserves,
+                                synced.effective.refresh_interval.value,
+                                synced.effective.refresh_jitter.value,
+                                {},
+                                s.now};
+  if (synced.effective.use_system_store.value) {
+    context.system_sources.push_back(X509_get_default_cert_file());
+  }
+  std::vector<trust::AnchorWarning> warnings = trust::anchor_warnings(plain, context);
+  for (auto& w : seen_leaf_warnings(load_seen_leaves(layout), plain, reserves, s.now)) {
+    warnings.push_back(std::move(w));
+  }
+  for (auto& w : cut_off_warnings(layout, synced.report, s.anchors.empty())) {
+    warnings.push_back(std::move(w));
+  }
+  if (synced.stale_because) {
+    warnings.push_back({"store_not_updated", "",
+                        "the store could not be brought up to date (" + *synced.stale_because +
+                            "): sources may have changed since, removed anchors included"});
+  }
+  const trust::ClockRecord& clock = synced.rollover.clock;
+  if (synced.rollover.paused) {
+    warnings.push_back(
+        {"clock_jump", "",
+         "the wall clock was set " + std::string(clock.jump_seconds > 0 ? "forward" : "back") +
+             " by " + std::to_string((std::abs(clock.jump_seconds) + 1800) / 3600) + " hours on " +
+             trust::to_iso8601(clock.jump_at) + ": retirement and pruning are paused until " +
+             trust::to_iso8601(trust::clock_pause_ends(clock)) + "; check the time source"});
+  }
+  return warnings;
+}
+
+// The agent's server and where it was named: the configuration, a policy, or nowhere.
+std::pair<std::string, std::string> server_in_use(const std::string& configured_server,
+                                                  const policy::Effective& effective) {
+  if (!configured_server.empty()) return {configured_server, "configuration"};
+  const auto& policy_server = effective.server_url;
+  if (!policy_server.value.empty()) return {policy_server.value, policy_server.from};
+  return {"", "none"};
+}
+
 }  // namespace
 
 trust::Result<Status> collect_status(const trust::Layout& layout, const StoreOutcome& synced,
@@ -129,53 +178,14 @@ trust::Result<Status> collect_status(const trust::Layout& layout, const StoreOut
     int64_t left = days_left(a.info.not_after, s.now);
     s.anchors.push_back({std::move(a), std::move(role), left});
   }
-  std::vector<trust::Anchor> plain;
-  for (const auto& a : s.anchors) plain.push_back(a.anchor);
-  trust::WarningContext context{reserves,
-                                synced.effective.refresh_interval.value,
-                                synced.effective.refresh_jitter.value,
-                                {},
-                                s.now};
-  if (synced.effective.use_system_store.value) {
-    context.system_sources.push_back(X509_get_default_cert_file());
-  }
-  s.warnings = trust::anchor_warnings(plain, context);
-  for (auto& w : seen_leaf_warnings(load_seen_leaves(layout), plain, reserves, s.now)) {
-    s.warnings.push_back(std::move(w));
-  }
-  for (auto& w : cut_off_warnings(layout, synced.report, s.anchors.empty())) {
-    s.warnings.push_back(std::move(w));
-  }
-  if (synced.stale_because) {
-    s.warnings.push_back({"store_not_updated", "",
-                          "the store could not be brought up to date (" + *synced.stale_because +
-                              "): sources may have changed since, removed anchors included"});
-  }
-  const trust::ClockRecord& clock = synced.rollover.clock;
-  if (synced.rollover.paused) {
-    s.warnings.push_back(
-        {"clock_jump", "",
-         "the wall clock was set " + std::string(clock.jump_seconds > 0 ? "forward" : "back") +
-             " by " + std::to_string((std::abs(clock.jump_seconds) + 1800) / 3600) + " hours on " +
-             trust::to_iso8601(clock.jump_at) + ": retirement and pruning are paused until " +
-             trust::to_iso8601(trust::clock_pause_ends(clock)) + "; check the time source"});
-  }
+  s.warnings = store_warnings(layout, synced, s);
   if (auto retired = trust::read_source_file(layout.retired)) {
     for (const auto& c : trust::read_certificates(*retired).certs) {
       if (auto cert = trust::Certificate::from_der(c.der)) s.retired.push_back(cert->info());
     }
   }
   s.last_refresh = cycle ? *cycle : last_refresh_on_disk(layout);
-  const auto& policy_server = synced.effective.server_url;
-  if (!configured_server.empty()) {
-    s.server = configured_server;
-    s.server_from = "configuration";
-  } else if (!policy_server.value.empty()) {
-    s.server = policy_server.value;
-    s.server_from = policy_server.from;
-  } else {
-    s.server_from = "none";
-  }
+  std::tie(s.server, s.server_from) = server_in_use(configured_server, synced.effective);
   for (auto& w : refresh_warnings(layout, synced, s.last_refresh, s.now)) {
     s.warnings.push_back(std::move(w));
   }
@@ -189,6 +199,46 @@ bool Status::needs_attention() const {
   return std::any_of(warnings.begin(), warnings.end(),
                      [](const trust::AnchorWarning& w) { return !w.information; });
 }
+
+namespace {
+
+nlohmann::json policy_json(const Status& status, const StoreOutcome& synced) {
+  const policy::Effective& e = synced.effective;
+  nlohmann::json pins = nlohmann::json::array();
+  for (const auto& p : e.pins.value) pins.push_back(p.text());
+  nlohmann::json ca_files = nlohmann::json::array();
+  for (const auto& f : e.ca_files) ca_files.push_back({{"path", f.path}, {"from", f.from}});
+  nlohmann::json policies = nlohmann::json::array();
+  for (const auto& p : e.policies) {
+    policies.push_back(
+        {{"guid", p.guid}, {"name", p.name}, {"revision", p.revision}, {"priority", p.priority}});
+  }
+  nlohmann::json policy_errors = nlohmann::json::array();
+  for (const auto& err : synced.policy_errors) policy_errors.push_back(err.message);
+  return {{"verify_peer", setting(e.verify_peer)},
+          {"verify_host", setting(e.verify_host)},
+          {"use_system_store", setting(e.use_system_store)},
+          {"pins", {{"value", pins}, {"from", e.pins.from.empty() ? "default" : e.pins.from}}},
+          {"refresh_interval_seconds", setting(e.refresh_interval)},
+          {"refresh_jitter_seconds", setting(e.refresh_jitter)},
+          {"server", {{"value", status.server}, {"from", status.server_from}}},
+          {"ca_files", ca_files},
+          {"policies", policies},
+          {"not_applied", policy_errors}};
+}
+
+nlohmann::json warnings_json(const std::vector<trust::AnchorWarning>& list) {
+  nlohmann::json warnings = nlohmann::json::array();
+  for (const auto& w : list) {
+    warnings.push_back({{"code", w.code},
+                        {"sha256", w.sha256},
+                        {"message", w.message},
+                        {"severity", w.information ? "information" : "warning"}});
+  }
+  return warnings;
+}
+
+}  // namespace
 
 nlohmann::json status_json(const Status& status, const StoreOutcome& synced) {
   nlohmann::json anchors = nlohmann::json::array();
@@ -209,49 +259,20 @@ nlohmann::json status_json(const Status& status, const StoreOutcome& synced) {
                         {"status", r.pending(status.now) ? "pending" : "active"},
                         {"origin", r.origin}});
   }
-  nlohmann::json warnings = nlohmann::json::array();
-  for (const auto& w : status.warnings) {
-    warnings.push_back({{"code", w.code},
-                        {"sha256", w.sha256},
-                        {"message", w.message},
-                        {"severity", w.information ? "information" : "warning"}});
-  }
   nlohmann::json retired = nlohmann::json::array();
   for (const auto& r : status.retired) {
     retired.push_back({{"subject", r.subject},
                        {"sha256", r.sha256},
                        {"not_after", trust::to_iso8601(r.not_after)}});
   }
-  const policy::Effective& e = synced.effective;
-  nlohmann::json pins = nlohmann::json::array();
-  for (const auto& p : e.pins.value) pins.push_back(p.text());
-  nlohmann::json ca_files = nlohmann::json::array();
-  for (const auto& f : e.ca_files) ca_files.push_back({{"path", f.path}, {"from", f.from}});
-  nlohmann::json policies = nlohmann::json::array();
-  for (const auto& p : e.policies) {
-    policies.push_back(
-        {{"guid", p.guid}, {"name", p.name}, {"revision", p.revision}, {"priority", p.priority}});
-  }
-  nlohmann::json policy_errors = nlohmann::json::array();
-  for (const auto& err : synced.policy_errors) policy_errors.push_back(err.message);
   return {{"time", trust::to_iso8601(status.now)},
           {"anchors", anchors},
           {"reserves", reserves},
           {"retired", retired},
           {"last_refresh", status.last_refresh},
-          {"policy",
-           {{"verify_peer", setting(e.verify_peer)},
-            {"verify_host", setting(e.verify_host)},
-            {"use_system_store", setting(e.use_system_store)},
-            {"pins", {{"value", pins}, {"from", e.pins.from.empty() ? "default" : e.pins.from}}},
-            {"refresh_interval_seconds", setting(e.refresh_interval)},
-            {"refresh_jitter_seconds", setting(e.refresh_jitter)},
-            {"server", {{"value", status.server}, {"from", status.server_from}}},
-            {"ca_files", ca_files},
-            {"policies", policies},
-            {"not_applied", policy_errors}}},
+          {"policy", policy_json(status, synced)},
           {"policy_signing", status.policy_signing},
-          {"warnings", warnings}};
+          {"warnings", warnings_json(status.warnings)}};
 }
 
 }  // namespace agent

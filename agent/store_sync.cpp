@@ -87,6 +87,29 @@ void update_hashed_directory(const trust::Layout& layout, const StoreRequest& re
   }
 }
 
+StoreOutcome policies_in_force(const trust::Layout& layout) {
+  policy::LoadedPolicies loaded = policy::load_policy_dir(layout.policies_dir);
+  StoreOutcome outcome;
+  outcome.effective = policy::effective_settings(std::move(loaded.policies));
+  outcome.policy_errors = std::move(loaded.refused);
+  return outcome;
+}
+
+// What the rollover decides from: the reserves the policies publish, and what the agent's own
+// servers were seen presenting.
+trust::RolloverInputs rollover_inputs(const trust::Layout& layout, const StoreOutcome& outcome) {
+  trust::RolloverInputs inputs;
+  for (const auto& p : outcome.effective.policies) {
+    for (const auto& r : p.reserves)
+      inputs.offers.push_back({r.der, r.activate_at, p.guid, r.replaces});
+  }
+  inputs.policies_complete = outcome.policy_errors.empty();
+  ServersSeen seen = load_servers_seen(layout);
+  inputs.seen = std::move(seen.in_use);
+  for (const auto& leaf : seen.leaves) inputs.presented_by_own_servers.push_back(leaf.sha256);
+  return inputs;
+}
+
 }  // namespace
 
 trust::Result<StoreOutcome> sync_store(const StoreRequest& request, const Mutation& mutate) {
@@ -126,22 +149,10 @@ trust::Result<StoreOutcome> sync_store(const StoreRequest& request, const Mutati
     return e;
   };
   // Policies are read after the mutation, so a refresh that just stored them applies them now.
-  policy::LoadedPolicies loaded = policy::load_policy_dir(layout.policies_dir);
-  StoreOutcome outcome;
-  outcome.effective = policy::effective_settings(std::move(loaded.policies));
-  outcome.policy_errors = std::move(loaded.refused);
+  StoreOutcome outcome = policies_in_force(layout);
   trust::ClockReading clock = request.clock->read();
   outcome.now = clock.wall;
-  trust::RolloverInputs inputs;
-  for (const auto& p : outcome.effective.policies) {
-    for (const auto& r : p.reserves)
-      inputs.offers.push_back({r.der, r.activate_at, p.guid, r.replaces});
-  }
-  inputs.policies_complete = outcome.policy_errors.empty();
-  ServersSeen seen = load_servers_seen(layout);
-  inputs.seen = std::move(seen.in_use);
-  for (const auto& leaf : seen.leaves) inputs.presented_by_own_servers.push_back(leaf.sha256);
-  auto rollover = trust::maintain_rollover(layout, inputs, clock, &cache);
+  auto rollover = trust::maintain_rollover(layout, rollover_inputs(layout, outcome), clock, &cache);
   if (!rollover) return failed(rollover.error());
   outcome.rollover = std::move(*rollover);
   auto& pins = outcome.effective.pins.value;

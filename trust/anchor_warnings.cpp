@@ -86,66 +86,89 @@ bool is_agent_managed(const Anchor& anchor) {
   });
 }
 
-std::vector<AnchorWarning> anchor_warnings(const std::vector<Anchor>& anchors,
-                                           const WarningContext& context) {
-  const std::vector<Reserve>& reserves = context.reserves;
-  const int64_t now = context.now;
-  const int64_t lead_needed = context.refresh_interval_seconds + context.refresh_jitter_seconds;
-  const StoreFacts facts(anchors, reserves);
-  std::vector<AnchorWarning> out;
-  for (const auto& a : anchors) {
-    const CertInfo& i = a.info;
-    std::string who = "[" + std::to_string(a.index) + "] '" + i.subject + "'";
-    auto warn = [&](const char* code, const std::string& message) {
-      out.push_back({code, i.sha256, who + " " + message});
-    };
-    bool managed = is_agent_managed(a);
-    const Reserve* reserve = facts.reserve_for(i.sha256);
-    bool pending = reserve && reserve->pending(now);
+namespace {
 
-    if (i.not_after <= now && only_in_system_bundle(a, context.system_sources)) {
-      out.push_back({"system_anchor_expired", i.sha256,
-                     who + " expired on " + to_iso8601(i.not_after) +
-                         "; only the system bundle holds it, and it authenticates nothing",
-                     true});
-    } else if (i.not_after <= now) {
-      warn("anchor_expired",
+// Collects one anchor's warnings, each message starting with which anchor it is.
+struct AnchorFindings {
+  const Anchor& anchor;
+  std::vector<AnchorWarning>& out;
+  void warn(const char* code, const std::string& message, bool information = false) const {
+    out.push_back(
+        {code, anchor.info.sha256,
+         "[" + std::to_string(anchor.index) + "] '" + anchor.info.subject + "' " + message,
+         information});
+  }
+};
+
+// Expiry, and whether a reserve will take over in time.
+void check_lifetime(const AnchorFindings& f, const WarningContext& context,
+                    const StoreFacts& facts) {
+  const CertInfo& i = f.anchor.info;
+  const int64_t now = context.now;
+  const Reserve* reserve = facts.reserve_for(i.sha256);
+  bool pending = reserve && reserve->pending(now);
+  if (i.not_after <= now && only_in_system_bundle(f.anchor, context.system_sources)) {
+    f.warn("system_anchor_expired",
+           "expired on " + to_iso8601(i.not_after) +
+               "; only the system bundle holds it, and it authenticates nothing",
+           true);
+  } else if (i.not_after <= now) {
+    f.warn("anchor_expired",
            "expired on " + to_iso8601(i.not_after) + " (" + days_text(now - i.not_after) + " ago)");
-    } else if (managed && !pending && i.not_after - now <= kExpiryWarningDays * kDay &&
-               !facts.has_successor(a)) {
-      warn("expires_soon_no_reserve",
+  } else if (is_agent_managed(f.anchor) && !pending &&
+             i.not_after - now <= kExpiryWarningDays * kDay && !facts.has_successor(f.anchor)) {
+    f.warn("expires_soon_no_reserve",
            "expires on " + to_iso8601(i.not_after) + " (in " + days_text(i.not_after - now) +
                ") and no reserve is known: when the server switches, this endpoint loses it "
                "(trustagent reserve add, or publish a <ReserveCertificate>)");
-    }
-    if (pending && reserve->arrived_at != 0 &&
-        reserve->activate_at - reserve->arrived_at < lead_needed) {
-      warn("reserve_activation_too_soon",
+  }
+  const int64_t lead_needed = context.refresh_interval_seconds + context.refresh_jitter_seconds;
+  if (pending && reserve->arrived_at != 0 &&
+      reserve->activate_at - reserve->arrived_at < lead_needed) {
+    f.warn("reserve_activation_too_soon",
            "is a reserve that arrived on " + to_iso8601(reserve->arrived_at) +
                " and activates on " + to_iso8601(reserve->activate_at) +
                ", less than one refresh interval plus jitter (" + std::to_string(lead_needed) +
                " s) later: endpoints that refresh on schedule may not have it in time");
-    }
-    if (managed && !i.self_signed && !facts.issuer_in_store(a)) {
-      warn("partial_chain_anchor",
+  }
+}
+
+// The requirements every certificate of a store should meet (trust/thresholds.h).
+void check_requirements(const AnchorFindings& f, const StoreFacts& facts) {
+  const CertInfo& i = f.anchor.info;
+  bool managed = is_agent_managed(f.anchor);
+  if (managed && !i.self_signed && !facts.issuer_in_store(f.anchor)) {
+    f.warn("partial_chain_anchor",
            "is not a root and its issuer '" + i.issuer +
                "' is not in the store: only clients that accept partial chains (curl, "
                "trustagent) trust servers through it; openssl verify, Python and Node do not "
                "(add the root: trustagent add ROOT.pem)");
-    }
-    if (!i.is_ca && i.not_after - i.not_before > kMaxServerValidityDays * kDay) {
-      warn("validity_over_397_days", "is a server certificate issued for " +
+  }
+  if (!i.is_ca && i.not_after - i.not_before > kMaxServerValidityDays * kDay) {
+    f.warn("validity_over_397_days", "is a server certificate issued for " +
                                          days_text(i.not_after - i.not_before) +
                                          " (the limit is 397)");
-    }
-    bool rsa_like = i.key_type == "RSA" || i.key_type == "RSA-PSS" || i.key_type == "DSA";
-    if ((rsa_like && i.key_bits < kMinRsaBits) || (i.key_type == "EC" && i.key_bits < kMinEcBits)) {
-      warn("weak_key", "has a " + std::to_string(i.key_bits) + "-bit " + i.key_type +
+  }
+  bool rsa_like = i.key_type == "RSA" || i.key_type == "RSA-PSS" || i.key_type == "DSA";
+  if ((rsa_like && i.key_bits < kMinRsaBits) || (i.key_type == "EC" && i.key_bits < kMinEcBits)) {
+    f.warn("weak_key", "has a " + std::to_string(i.key_bits) + "-bit " + i.key_type +
                            " key (at least RSA 2048 or EC 256 is required)");
-    }
-    if (mentions_sha1(i.signature_algorithm) && (managed || !i.self_signed)) {
-      warn("sha1_signature", "is signed with " + i.signature_algorithm + " (SHA-2 is required)");
-    }
+  }
+  if (mentions_sha1(i.signature_algorithm) && (managed || !i.self_signed)) {
+    f.warn("sha1_signature", "is signed with " + i.signature_algorithm + " (SHA-2 is required)");
+  }
+}
+
+}  // namespace
+
+std::vector<AnchorWarning> anchor_warnings(const std::vector<Anchor>& anchors,
+                                           const WarningContext& context) {
+  const StoreFacts facts(anchors, context.reserves);
+  std::vector<AnchorWarning> out;
+  for (const auto& a : anchors) {
+    AnchorFindings findings{a, out};
+    check_lifetime(findings, context, facts);
+    check_requirements(findings, facts);
   }
   return out;
 }

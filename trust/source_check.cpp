@@ -95,6 +95,25 @@ std::optional<std::string> absolute(const std::string& path) {
   return std::string(cwd) + "/" + path;
 }
 
+// Puts the symlink's target in front of the components still to walk (from "/" when it is
+// absolute); the reason it cannot be followed otherwise.
+std::optional<std::string> follow_symlink(const std::string& link, const struct stat& st,
+                                          std::string& dir, std::deque<std::string>& rest) {
+  if (!owner_ok(st)) {
+    return "symlink " + link + " is owned by uid " + std::to_string(st.st_uid) +
+           " (must be root or the agent's user)";
+  }
+  char target[PATH_MAX];
+  ssize_t n = ::readlink(link.c_str(), target, sizeof target);
+  if (n <= 0 || static_cast<size_t>(n) >= sizeof target) {
+    return "symlink " + link + " cannot be read";
+  }
+  std::string to(target, static_cast<size_t>(n));
+  if (to.front() == '/') dir = "/";
+  push_front_components(rest, to);
+  return std::nullopt;
+}
+
 Walk walk_path(const std::string& path, bool follow_last) {
   Walk w;
   auto refuse = [&](std::string reason) {
@@ -134,18 +153,7 @@ Walk walk_path(const std::string& path, bool follow_last) {
     }
     if (S_ISLNK(st.st_mode) && (!last || follow_last)) {
       if (++hops > 40) return refuse("too many levels of symlinks");
-      if (!owner_ok(st)) {
-        return refuse("symlink " + next + " is owned by uid " + std::to_string(st.st_uid) +
-                      " (must be root or the agent's user)");
-      }
-      char target[PATH_MAX];
-      ssize_t n = ::readlink(next.c_str(), target, sizeof target);
-      if (n <= 0 || static_cast<size_t>(n) >= sizeof target) {
-        return refuse("symlink " + next + " cannot be read");
-      }
-      std::string to(target, static_cast<size_t>(n));
-      if (to.front() == '/') dir = "/";
-      push_front_components(rest, to);
+      if (auto refused = follow_symlink(next, st, dir, rest)) return refuse(*refused);
       continue;
     }
     if (last) {
