@@ -99,8 +99,8 @@ trust::Result<trust::ReserveAdded> add_reserve_file(const trust::Layout& layout,
   if (!review) return review.error();
   if (auto refused = findings_refusal(request, *review, log)) return *refused;
   for (const auto& n : review->notes) log.notice(request.file + ": " + n);
-  return trust::add_reserves(layout, candidates->reserves, request.activate_at, "cli", request.now,
-                             request.replaces);
+  return trust::add_reserves(layout, candidates->reserves, request.activate_at,
+                             trust::ReserveOrigin::command_line(), request.now, request.replaces);
 }
 
 }  // namespace agent

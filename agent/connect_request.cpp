@@ -68,8 +68,8 @@ void remember_verified_connection(const ConnectRequest& request, const ConnectOu
                                   bool to_configured_server, int64_t now) {
   if (!outcome.ok() || !outcome.anchor || outcome.chain.empty()) return;
   (void)record_verified_connection(
-      request.layout, to_configured_server ? kConfiguredServerRole : "", address_of(outcome),
-      outcome.chain.front().info, outcome.anchor->sha256, now);
+      request.layout, to_configured_server ? ServerRole::kConfigured : ServerRole::kNone,
+      address_of(outcome), outcome.chain.front().info, outcome.anchor->sha256, now);
 }
 
 }  // namespace agent

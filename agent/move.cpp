@@ -104,7 +104,7 @@ CainfoPlan plan_cainfo(const trust::Layout& layout, const std::string& old_serve
   std::string old_host = old_server.empty() ? "" : host_of(old_server);
   std::string seen_leaf;
   for (const auto& s : load_seen_leaves(layout)) {
-    if (s.role == kConfiguredServerRole) seen_leaf = s.sha256;
+    if (s.role == ServerRole::kConfigured) seen_leaf = s.sha256;
   }
   auto is_new = [&](const std::string& der) {
     return std::find(new_ders.begin(), new_ders.end(), der) != new_ders.end();

@@ -78,8 +78,8 @@ trust::Result<PolicyRemoved> remove_policy_locally(const trust::Layout& layout,
   for (const auto& r : trust::load_reserve_state(layout.reserve_state).reserves) {
     // One that a server was seen presenting may be what the endpoint depends on now: it stays
     // (reserve remove takes it out by hand). Its activation time decides nothing.
-    if (r.origin != guid || r.seen_at != 0) {
-      if (r.origin == guid) out.kept_reserves.push_back(r.sha256);
+    if (!r.origin.is_policy(guid) || r.seen_at != 0) {
+      if (r.origin.is_policy(guid)) out.kept_reserves.push_back(r.sha256);
       continue;
     }
     auto fp = trust::Fingerprint{trust::Fingerprint::Algorithm::kSha256, r.sha256};

@@ -176,7 +176,7 @@ trust::Result<IndexAnswer> ask_for_index(const RefreshRun& run, const std::strin
   if (a.authenticated && run.get.verify_peer && response->anchor && !a.chain.empty()) {
     // For warnings before the central server's certificate expires, and so that rollover knows
     // what is in use: failing to record it must not stop a refresh, and the next one tries again.
-    (void)record_verified_connection(run.layout, kCentralServerRole, address_of(*response),
+    (void)record_verified_connection(run.layout, ServerRole::kCentral, address_of(*response),
                                      a.chain.front().info, response->anchor->sha256, run.now);
   }
   if (response->http_status == 304 && !index_get.headers.empty()) {

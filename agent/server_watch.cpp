@@ -16,12 +16,18 @@ namespace {
 constexpr size_t kMaxStateBytes = 64 << 10;
 constexpr const char* kInUse = "in_use";
 
+std::optional<ServerRole> role_named(const std::string& text) {
+  if (text == role_name(ServerRole::kCentral)) return ServerRole::kCentral;
+  if (text == role_name(ServerRole::kConfigured)) return ServerRole::kConfigured;
+  return std::nullopt;
+}
+
 std::string render(const ServersSeen& seen) {
   std::string out;
   for (const auto& s : seen.leaves) {
     // The server's name comes from a URL or a policy <Server>, the subject from a certificate:
     // escaped, neither can end the line or start a record of its own.
-    out += trust::printable_text(s.role) + "\t" + trust::printable_text(s.server) + "\t" +
+    out += std::string(role_name(s.role)) + "\t" + trust::printable_text(s.server) + "\t" +
            s.sha256 + "\t" + std::to_string(s.not_after) + "\t" + trust::printable_text(s.subject) +
            "\n";
   }
@@ -96,7 +102,9 @@ ServersSeen load_servers_seen(const trust::Layout& layout) {
     auto f = fields_of(line, 5);
     SeenLeaf s;
     if (f.size() != 5 || !trust::parse_number(f[3], s.not_after)) continue;
-    s.role = f[0];
+    auto role = role_named(f[0]);
+    if (!role) continue;
+    s.role = *role;
     s.server = f[1];
     s.sha256 = f[2];
     s.subject = f[4];
@@ -109,14 +117,26 @@ std::vector<SeenLeaf> load_seen_leaves(const trust::Layout& layout) {
   return load_servers_seen(layout).leaves;
 }
 
-trust::Result<void> record_verified_connection(const trust::Layout& layout, const std::string& role,
+const char* role_name(ServerRole role) {
+  switch (role) {
+    case ServerRole::kCentral:
+      return "central";
+    case ServerRole::kConfigured:
+      return "server";
+    case ServerRole::kNone:
+      break;
+  }
+  return "";
+}
+
+trust::Result<void> record_verified_connection(const trust::Layout& layout, ServerRole role,
                                                const std::string& server,
                                                const trust::CertInfo& leaf,
                                                const std::string& anchor_sha256, int64_t now) {
   ServersSeen seen = load_servers_seen(layout);
   bool changed = note_in_use(seen.in_use, leaf.sha256, now);
   changed = note_in_use(seen.in_use, anchor_sha256, now) || changed;
-  if (!role.empty()) {
+  if (role != ServerRole::kNone) {
     SeenLeaf current{role, server, leaf.sha256, leaf.subject, leaf.not_after};
     auto it = std::find_if(seen.leaves.begin(), seen.leaves.end(),
                            [&](const SeenLeaf& s) { return s.role == role; });
@@ -139,7 +159,7 @@ std::vector<trust::AnchorWarning> seen_leaf_warnings(const std::vector<SeenLeaf>
                                                      int64_t now) {
   std::vector<trust::AnchorWarning> out;
   for (const auto& s : seen) {
-    std::string who = (s.role == kCentralServerRole ? "the central server " : "the server ") +
+    std::string who = (s.role == ServerRole::kCentral ? "the central server " : "the server ") +
                       s.server + " presents '" + s.subject + "'";
     for (const auto& r : reserves) {
       auto replaced = trust::replaced_sha256s(r);

@@ -27,12 +27,15 @@
 
 namespace agent {
 
-inline constexpr const char* kCentralServerRole = "central";
-inline constexpr const char* kConfiguredServerRole = "server";
+// Which of the agent's own servers a connection was to; kNone for any other host. Written to the
+// state file as "central" and "server".
+enum class ServerRole { kNone, kCentral, kConfigured };
+const char* role_name(ServerRole role);
+
 inline constexpr size_t kMaxInUseRecords = 64;
 
 struct SeenLeaf {
-  std::string role;    // kCentralServerRole or kConfiguredServerRole
+  ServerRole role = ServerRole::kNone;
   std::string server;  // host:port
   std::string sha256, subject;
   int64_t not_after = 0;
@@ -48,9 +51,8 @@ struct ServersSeen {
 ServersSeen load_servers_seen(const trust::Layout& layout);
 std::vector<SeenLeaf> load_seen_leaves(const trust::Layout& layout);
 
-// After a verified connection. `role`: which of the agent's own servers this was, "" for another
-// host. `anchor_sha256`: the anchor that authenticated it.
-trust::Result<void> record_verified_connection(const trust::Layout& layout, const std::string& role,
+// After a verified connection. `role`: which of the agent's own servers this was. `anchor_sha256`: the anchor that authenticated it.
+trust::Result<void> record_verified_connection(const trust::Layout& layout, ServerRole role,
                                                const std::string& server,
                                                const trust::CertInfo& leaf,
                                                const std::string& anchor_sha256, int64_t now);

@@ -257,7 +257,7 @@ nlohmann::json status_json(const Status& status, const StoreOutcome& synced) {
     reserves.push_back({{"sha256", r.sha256},
                         {"activate_at", trust::to_iso8601(r.activate_at)},
                         {"status", r.pending(status.now) ? "pending" : "active"},
-                        {"origin", r.origin}});
+                        {"origin", r.origin.text()}});
   }
   nlohmann::json retired = nlohmann::json::array();
   for (const auto& r : status.retired) {

@@ -30,7 +30,7 @@ bool parse_reserve(const std::vector<std::string>& f, bool v1, Reserve& r) {
   if (f.size() != (v1 ? 5u : 9u)) return false;
   r.sha256 = f[1];
   if (!parse_number(f[2], r.activate_at)) return false;
-  r.origin = f[3];
+  r.origin = ReserveOrigin::from_record(f[3]);
   if (f[4] != "-") r.replaces = split(f[4], ',');
   if (v1) return true;
   return parse_number(f[5], r.arrived_at) && parse_number(f[6], r.seen_at) &&
@@ -45,6 +45,29 @@ bool parse_clock(const std::vector<std::string>& f, ClockRecord& c) {
 }
 
 }  // namespace
+
+std::string ReserveOrigin::text() const {
+  switch (kind) {
+    case Kind::kCommandLine:
+      return "cli";
+    case Kind::kFoundInFile:
+      return "file";
+    case Kind::kPolicy:
+      break;
+  }
+  return guid;
+}
+
+std::string ReserveOrigin::record() const {
+  return kind == Kind::kPolicy ? "policy:" + guid : text();
+}
+
+ReserveOrigin ReserveOrigin::from_record(const std::string& field) {
+  if (field == "cli") return command_line();
+  if (field == "file") return found_in_file();
+  if (field.rfind("policy:", 0) == 0) return policy(field.substr(7));
+  return policy(field);
+}
 
 ReserveState load_reserve_state(const std::string& path) {
   auto content = read_source_file(path, 4 << 20);
@@ -94,7 +117,7 @@ Result<void> save_reserve_state(const std::string& path, const ReserveState& sta
       if (safe_field(p)) replaces += (replaces.empty() ? "" : ",") + p;
     }
     out += "reserve\t" + r.sha256 + "\t" + std::to_string(r.activate_at) + "\t" +
-           field_or_dash(r.origin) + "\t" + (replaces.empty() ? "-" : replaces) + "\t" +
+           field_or_dash(r.origin.record()) + "\t" + (replaces.empty() ? "-" : replaces) + "\t" +
            std::to_string(r.arrived_at) + "\t" + std::to_string(r.seen_at) + "\t" +
            std::to_string(r.replaced_until) + "\t" + std::to_string(r.retired_at) + "\n";
   }

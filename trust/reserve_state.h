@@ -13,10 +13,30 @@
 
 namespace trust {
 
+// Who asked for a reserve: a person (`reserve add`), nobody (found in cainfo-reserve.pem), or a
+// policy, which withdraws it by no longer publishing it. A policy's guid may be any GUID-like word,
+// "cli" included, so the kind is never read from the guid. Shown as "cli", "file" or the guid;
+// recorded as "cli", "file" or "policy:<guid>" (a bare guid, from files before 0.7.0, reads as a
+// policy's).
+struct ReserveOrigin {
+  enum class Kind { kCommandLine, kFoundInFile, kPolicy };
+  Kind kind = Kind::kFoundInFile;
+  std::string guid;  // kPolicy only
+
+  static ReserveOrigin command_line() { return {Kind::kCommandLine, ""}; }
+  static ReserveOrigin found_in_file() { return {Kind::kFoundInFile, ""}; }
+  static ReserveOrigin policy(std::string guid) { return {Kind::kPolicy, std::move(guid)}; }
+  bool is_policy(const std::string& g) const { return kind == Kind::kPolicy && guid == g; }
+  std::string text() const;
+  std::string record() const;
+  static ReserveOrigin from_record(const std::string& field);
+  bool operator==(const ReserveOrigin&) const = default;
+};
+
 struct Reserve {
   std::string sha256;       // of the reserve's DER
   int64_t activate_at = 0;  // epoch seconds
-  std::string origin;       // "cli", "file" (found in cainfo-reserve.pem) or a policy guid
+  ReserveOrigin origin;
   std::vector<std::string> replaces;  // pins (Pin::text) of the certificates it takes over from
   int64_t arrived_at = 0;      // when this endpoint first held it; 0 when unknown (before 0.3.0)
   int64_t seen_at = 0;         // when a server was first seen presenting it; 0: not yet

@@ -92,7 +92,7 @@ bool matches(const Fingerprint& fp, const CertInfo& info) {
 // activates if nobody said.
 Reserve record_for(const Held& reserve, const std::vector<Held>& current,
                    const std::vector<Fingerprint>& replaces, std::optional<int64_t> activate_at,
-                   const std::string& origin, int64_t now) {
+                   const ReserveOrigin& origin, int64_t now) {
   Reserve r;
   r.sha256 = reserve.info.sha256;
   r.origin = origin;
@@ -169,8 +169,9 @@ bool paused(const ClockRecord& c, int64_t now) {
 // maintenance run loads and saves reserves.state once, whatever number of reserves it adds.
 Result<ReserveAdded> add_reserves_to(const Layout& layout, ReserveState& state, CertCache& cache,
                                      const std::vector<std::string>& ders,
-                                     std::optional<int64_t> activate_at, const std::string& origin,
-                                     int64_t now, const std::vector<Fingerprint>& replaces) {
+                                     std::optional<int64_t> activate_at,
+                                     const ReserveOrigin& origin, int64_t now,
+                                     const std::vector<Fingerprint>& replaces) {
   std::vector<Held> current =
       read_held({layout.cainfo, layout.cainfo_ss, layout.cainfo_reserve}, cache);
   for (const auto& fp : replaces) {
@@ -230,7 +231,7 @@ class Maintenance {
       if (find_sha(current_, sha)) continue;  // already the current certificate
       Reserve* known = find_record(state_, sha);
       if (known && find_sha(reserves, sha)) {
-        if (offer.activate_at && known->origin == offer.origin &&
+        if (offer.activate_at && known->origin.is_policy(offer.origin) &&
             known->activate_at != *offer.activate_at) {
           known->activate_at = *offer.activate_at;
           note("reserve sha256 " + sha + ": policy " + offer.origin + " moved its activation to " +
@@ -239,7 +240,7 @@ class Maintenance {
         continue;
       }
       auto added = add_reserves_to(layout_, state_, cache_, {offer.der}, offer.activate_at,
-                                   offer.origin, now_, offer.replaces);
+                                   ReserveOrigin::policy(offer.origin), now_, offer.replaces);
       if (!added) {
         note("reserve from policy " + offer.origin + " not added: " + added.error().message);
       } else {
@@ -257,16 +258,17 @@ class Maintenance {
   // A pending reserve its policy no longer publishes is withdrawn.
   void withdraw_unpublished() {
     for (const Reserve& r : std::vector<Reserve>(state_.reserves)) {
-      if (r.origin == "cli" || r.origin == "file" || !r.pending(now_) || !in_.policies_complete) {
+      if (r.origin.kind != ReserveOrigin::Kind::kPolicy || !r.pending(now_) ||
+          !in_.policies_complete) {
         continue;
       }
       bool still_offered = std::any_of(in_.offers.begin(), in_.offers.end(), [&](const auto& o) {
-        return o.origin == r.origin && to_hex(sha256_of(o.der)) == r.sha256;
+        return r.origin.is_policy(o.origin) && to_hex(sha256_of(o.der)) == r.sha256;
       });
       if (still_offered) continue;
       auto fp = Fingerprint{Fingerprint::Algorithm::kSha256, r.sha256};
       if (auto gone = remove_from_managed_sources({layout_.cainfo_reserve}, fp); gone) {
-        note("reserve sha256 " + r.sha256 + " withdrawn: policy " + r.origin +
+        note("reserve sha256 " + r.sha256 + " withdrawn: policy " + r.origin.guid +
              " no longer publishes it");
       }
       std::erase_if(state_.reserves, [&](const Reserve& x) { return x.sha256 == r.sha256; });
@@ -279,7 +281,8 @@ class Maintenance {
     std::vector<Held> reserves = read_held({layout_.cainfo_reserve}, cache_);
     for (const auto& h : reserves) {
       if (find_record(state_, h.info.sha256)) continue;
-      state_.reserves.push_back(record_for(h, current_, {}, std::nullopt, "file", now_));
+      state_.reserves.push_back(
+          record_for(h, current_, {}, std::nullopt, ReserveOrigin::found_in_file(), now_));
       note("reserve " + short_name(h) + " found in cainfo-reserve.pem: activates " +
            to_iso8601(state_.reserves.back().activate_at));
     }
@@ -485,7 +488,7 @@ class Maintenance {
 }  // namespace
 
 Result<ReserveAdded> add_reserves(const Layout& layout, const std::vector<std::string>& ders,
-                                  std::optional<int64_t> activate_at, const std::string& origin,
+                                  std::optional<int64_t> activate_at, const ReserveOrigin& origin,
                                   int64_t now, const std::vector<Fingerprint>& replaces) {
   CertCache cache = CertCache::load(layout.cert_cache);
   ReserveState state = load_reserve_state(layout.reserve_state);

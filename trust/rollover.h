@@ -73,7 +73,7 @@ struct ReserveAdded {
 // cainfo-ss.pem, that is not a certificate, or whose explicit `replaces` names no certificate in
 // the agent-managed sources. `activate_at` replaces an earlier one.
 Result<ReserveAdded> add_reserves(const Layout& layout, const std::vector<std::string>& ders,
-                                  std::optional<int64_t> activate_at, const std::string& origin,
+                                  std::optional<int64_t> activate_at, const ReserveOrigin& origin,
                                   int64_t now, const std::vector<Fingerprint>& replaces = {});
 
 // Takes the reserve out of cainfo-reserve.pem and forgets it. kBadInput when there is no such one.

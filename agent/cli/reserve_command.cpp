@@ -20,7 +20,7 @@ nlohmann::json reserve_json(const trust::Reserve& r, int64_t now) {
   return {{"sha256", r.sha256},
           {"activate_at", trust::to_iso8601(r.activate_at)},
           {"status", r.pending(now) ? "pending" : "active"},
-          {"origin", r.origin},
+          {"origin", r.origin.text()},
           {"replaces", r.replaces},
           {"arrived_at", when(r.arrived_at)},
           {"seen_in_use_at", when(r.seen_at)},
@@ -136,7 +136,7 @@ int run_reserve_list(Context& ctx) {
   if (reserves.empty()) std::cout << "no reserve certificates\n";
   for (const auto& r : reserves) {
     std::cout << r.sha256 << "  " << (r.pending(synced->now) ? "pending" : "active ")
-              << "  activates " << trust::to_iso8601(r.activate_at) << "  from " << r.origin
+              << "  activates " << trust::to_iso8601(r.activate_at) << "  from " << r.origin.text()
               << "\n";
   }
   return 0;

@@ -52,7 +52,7 @@ void print_anchors(const agent::Status& status, const agent::StoreOutcome& synce
   }
   for (const auto& r : synced.rollover.reserves) {
     std::cout << "reserve " << r.sha256 << " " << (r.pending(status.now) ? "pending" : "active")
-              << ", activates " << trust::to_iso8601(r.activate_at) << " (from " << r.origin
+              << ", activates " << trust::to_iso8601(r.activate_at) << " (from " << r.origin.text()
               << ")\n";
   }
 }

@@ -56,8 +56,8 @@ class StoreSync : public ::testing::Test {
 
 TEST_F(StoreSync, TheClockPassedInDecidesRolesAndWarnings) {
   home_.write(layout_.cainfo, old_.pem());
-  ASSERT_TRUE(
-      trust::add_reserves(layout_, {next_.der()}, start_ + 10 * trust::kDay, "cli", start_));
+  ASSERT_TRUE(trust::add_reserves(layout_, {next_.der()}, start_ + 10 * trust::kDay,
+                                  trust::ReserveOrigin::command_line(), start_));
 
   auto day5 = sync_at(5);
   ASSERT_TRUE(day5) << day5.error().message;

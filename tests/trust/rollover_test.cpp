@@ -95,8 +95,8 @@ TEST_F(Rollover, TwoPoliciesOfferingReservesInOneRunAreBothRecorded) {
   auto r = maintain(at(0));
   ASSERT_TRUE(r) << r.error().message;
   ASSERT_EQ(r->reserves.size(), 2u);
-  EXPECT_EQ(r->reserves[0].origin, "policy-a");
-  EXPECT_EQ(r->reserves[1].origin, "policy-b");
+  EXPECT_EQ(r->reserves[0].origin.text(), "policy-a");
+  EXPECT_EQ(r->reserves[1].origin.text(), "policy-b");
   EXPECT_EQ(load_reserve_state(layout_.reserve_state).reserves, r->reserves);
 }
 
@@ -209,6 +209,37 @@ TEST_F(Rollover, AReserveItsPolicyNoLongerPublishesIsWithdrawnUnlessAPolicyWasUn
   ASSERT_TRUE(r) << r.error().message;
   EXPECT_FALSE(in(layout_.cainfo_reserve, next_));
   EXPECT_TRUE(r->reserves.empty());
+}
+
+// A policy's guid is any GUID-like word, "cli" and "file" included: its reserves are still the
+// policy's, withdrawn when it stops publishing them, never taken for one a person added.
+TEST_F(Rollover, APolicyWhoseGuidSpellsAnotherOriginStillWithdrawsItsReserve) {
+  for (const char* guid : {"cli", "file"}) {
+    TempHome home;
+    Layout layout = Layout::at(home.path());
+    home.write(layout.cainfo, old_.pem());
+    inputs_.offers.clear();
+    offer(next_, start_ + 5 * kDay, guid);
+    auto offered = maintain_rollover(layout, inputs_, at(0), nullptr);
+    ASSERT_TRUE(offered) << offered.error().message;
+    ASSERT_EQ(offered->reserves.size(), 1u);
+    EXPECT_EQ(offered->reserves[0].origin.text(), guid);
+    EXPECT_TRUE(offered->reserves[0].origin.is_policy(guid));
+    inputs_.offers.clear();
+    auto withdrawn = maintain_rollover(layout, inputs_, at(1), nullptr);
+    ASSERT_TRUE(withdrawn) << withdrawn.error().message;
+    EXPECT_TRUE(withdrawn->reserves.empty()) << guid;
+    EXPECT_FALSE(in(layout.cainfo_reserve, next_)) << guid;
+  }
+}
+
+TEST(ReserveOrigin, IsRecordedWithItsKindAndReadsTheFormatBefore) {
+  EXPECT_EQ(ReserveOrigin::policy("cli").record(), "policy:cli");
+  EXPECT_EQ(ReserveOrigin::from_record("policy:cli"), ReserveOrigin::policy("cli"));
+  EXPECT_EQ(ReserveOrigin::from_record("cli"), ReserveOrigin::command_line());
+  EXPECT_EQ(ReserveOrigin::from_record("file"), ReserveOrigin::found_in_file());
+  EXPECT_EQ(ReserveOrigin::from_record("corp-7"), ReserveOrigin::policy("corp-7"));  // 0.6.0
+  EXPECT_EQ(ReserveOrigin::policy("corp-7").text(), "corp-7");
 }
 
 }  // namespace
