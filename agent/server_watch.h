@@ -51,7 +51,8 @@ struct ServersSeen {
 ServersSeen load_servers_seen(const trust::Layout& layout);
 std::vector<SeenLeaf> load_seen_leaves(const trust::Layout& layout);
 
-// After a verified connection. `role`: which of the agent's own servers this was. `anchor_sha256`: the anchor that authenticated it.
+// After a verified connection. `role`: which of the agent's own servers this was. `anchor_sha256`:
+// the anchor that authenticated it.
 trust::Result<void> record_verified_connection(const trust::Layout& layout, ServerRole role,
                                                const std::string& server,
                                                const trust::CertInfo& leaf,
