@@ -59,7 +59,10 @@ std::string ReserveOrigin::text() const {
 }
 
 std::string ReserveOrigin::record() const {
-  return kind == Kind::kPolicy ? "policy:" + guid : text();
+  // Only the guids that spell another origin need the prefix; every other one is written bare, as
+  // 0.6.0 wrote it and reads it, so a downgrade keeps the policies' reserves.
+  bool ambiguous = kind == Kind::kPolicy && (guid == "cli" || guid == "file");
+  return ambiguous ? "policy:" + guid : text();
 }
 
 ReserveOrigin ReserveOrigin::from_record(const std::string& field) {

@@ -16,8 +16,9 @@ namespace trust {
 // Who asked for a reserve: a person (`reserve add`), nobody (found in cainfo-reserve.pem), or a
 // policy, which withdraws it by no longer publishing it. A policy's guid may be any GUID-like word,
 // "cli" included, so the kind is never read from the guid. Shown as "cli", "file" or the guid;
-// recorded as "cli", "file" or "policy:<guid>" (a bare guid, from files before 0.7.0, reads as a
-// policy's).
+// recorded the same way, except a policy whose guid is "cli" or "file", recorded "policy:<guid>".
+// A bare guid reads as a policy's, so files of earlier versions read the same, and an earlier
+// version reads these (a downgrade keeps the policies' reserves).
 struct ReserveOrigin {
   enum class Kind { kCommandLine, kFoundInFile, kPolicy };
   Kind kind = Kind::kFoundInFile;

@@ -240,6 +240,10 @@ TEST(ReserveOrigin, IsRecordedWithItsKindAndReadsTheFormatBefore) {
   EXPECT_EQ(ReserveOrigin::from_record("file"), ReserveOrigin::found_in_file());
   EXPECT_EQ(ReserveOrigin::from_record("corp-7"), ReserveOrigin::policy("corp-7"));  // 0.6.0
   EXPECT_EQ(ReserveOrigin::policy("corp-7").text(), "corp-7");
+  // Recorded as 0.6.0 recorded it, so that going back to 0.6.0 does not withdraw the policy's
+  // reserves (it would compare "policy:corp-7" with the guid its policy offers).
+  EXPECT_EQ(ReserveOrigin::policy("corp-7").record(), "corp-7");
+  EXPECT_EQ(ReserveOrigin::policy("file").record(), "policy:file");
 }
 
 }  // namespace
