@@ -82,6 +82,7 @@ Cycle run_cycle(const DaemonOptions& options, bool full, const Log& log) {
   }
   c.interval = first->effective.refresh_interval.value;
   c.jitter = first->effective.refresh_jitter.value;
+  std::vector<PendingPolicy> not_installed;
   bool have_server = !options.server.empty() || !options.mirrors.empty() ||
                      !first->effective.server_url.value.empty() ||
                      !first->effective.mirrors.value.empty();
@@ -104,13 +105,16 @@ Cycle run_cycle(const DaemonOptions& options, bool full, const Log& log) {
       for (const auto& n : first->rollover.notes) log.notice("rollover: " + n);
     }
     c.applied = std::move(r->applied);
+    not_installed = std::move(r->not_installed);
   } else {
     c.applied = std::move(*first);
   }
   const StoreOutcome& applied = *c.applied;
   log_applied(applied, log);
-  c.ok = true;
+  c.ok = not_installed.empty();
   c.report["result"] = "ok";
+  // What the index lists and this endpoint does not hold is a failed cycle, whatever else worked.
+  if (!c.ok) fail(trust::make_error(trust::Code::kBadInput, not_installed_summary(not_installed)));
   c.report["regenerated"] = applied.report.regenerated;
   c.report["added"] = changes(applied.report.added);
   c.report["removed"] = changes(applied.report.removed);
@@ -174,7 +178,7 @@ int64_t start_jitter(const trust::Layout& layout, std::mt19937_64& random) {
 int run_daemon(const DaemonOptions& options) {
   Log log = Log::daemon(options.syslog, *options.store.clock);
   trust::Layout layout = trust::Layout::at(options.store.home);
-  if (auto made = trust::make_directories(layout.state_dir); !made) {
+  if (auto made = prepare_private_directories(layout); !made) {
     log.error(made.error().message);
     return static_cast<int>(made.error().code);
   }

@@ -1,5 +1,7 @@
 #include "agent/endpoint_identity.h"
 
+#include <sys/stat.h>
+
 #include <openssl/rand.h>
 
 #include "trust/atomic_file.h"
@@ -35,12 +37,17 @@ std::string endpoint_id(const trust::Layout& layout) {
   std::string path = layout.endpoint_id;
   if (auto stored = trust::read_source_file(path, 256)) {
     std::string id = stored->substr(0, stored->find('\n'));
-    if (is_id(id)) return id;
+    if (is_id(id)) {
+      ::chmod(path.c_str(), 0600);  // an id written by an earlier version was 0644
+      return id;
+    }
   }
   unsigned char bytes[16];
   if (RAND_bytes(bytes, sizeof bytes) != 1) return std::string(32, '0');
   std::string id = trust::to_hex(bytes, sizeof bytes);
-  if (trust::make_directories(layout.state_dir)) (void)trust::write_file_atomic(path, id + "\n");
+  if (trust::make_directories(layout.state_dir)) {
+    (void)trust::write_file_atomic(path, id + "\n", 0600);  // it tells this endpoint apart
+  }
   return id;
 }
 

@@ -259,12 +259,14 @@ std::vector<trust::AnchorWarning> signed_policy_warnings(const trust::Layout& la
                        ": the publisher must publish again before then"});
   }
   if (!record->unverified_sha256.empty()) {
-    out.push_back({"central_server_unauthenticated", record->unverified_sha256,
-                   trust::printable_text(record->from) + " presents " +
-                       trust::printable_text(record->unverified_subject) + " sha256 " +
-                       record->unverified_sha256 +
-                       ", which the store does not authenticate: its policies were accepted by "
-                       "their signature alone; publish that certificate as a reserve"});
+    out.push_back(
+        {"central_server_unauthenticated", record->unverified_sha256,
+         trust::printable_text(record->from) + " presents " +
+             trust::printable_text(record->unverified_subject) + " sha256 " +
+             record->unverified_sha256 +
+             ", which the store does not authenticate: its policies were accepted by "
+             "their signature alone; publish that certificate as a reserve after checking "
+             "its fingerprint out of band"});
   }
   return out;
 }

@@ -19,6 +19,7 @@
 #include "trust/cms_signature.h"
 #include "trust/fingerprint.h"
 #include "trust/pin.h"
+#include "trust/safe_text.h"
 #include "trust/source_reader.h"
 
 namespace agent {
@@ -82,6 +83,7 @@ struct RefreshRun {
   std::optional<IndexRecord> last;
   std::map<std::string, IndexValidators> validators;
   bool have_policies = false;
+  std::vector<std::string> servers;  // every base URL, the configured server first
 };
 
 // One server's answer to the index request.
@@ -114,8 +116,11 @@ std::vector<std::string> servers_to_ask(const RefreshRequest& request,
 }
 
 std::vector<std::string> conditional_headers(const RefreshRun& run, const std::string& url) {
-  // Signed mode needs the accepted index's terms for a 304 to mean anything.
-  bool usable = !run.request.full && run.have_policies && (!run.signers || run.last);
+  // Signed mode needs the accepted index's terms for a 304 to mean anything, and terms that have
+  // not expired: an expired index must be fetched again, never confirmed by a 304. A 304 from a
+  // server that is not authenticated means nothing at all.
+  bool terms_usable = !run.signers || (run.last && run.last->index.expires > run.now);
+  bool usable = !run.request.full && run.have_policies && terms_usable && run.get.verify_peer;
   auto v = run.validators.find(url);
   if (!usable || v == run.validators.end()) return {};
   std::vector<std::string> headers;
@@ -157,14 +162,17 @@ trust::Result<IndexAnswer> ask_for_index(const RefreshRun& run, const std::strin
   a.url = base + "/policies/index.xml";
   a.base = base;
   a.get = run.get;
-  ConnectRequest index_get = run.get;
+  // Verification off: whoever answers is not authenticated. Signed mode then tells it nothing.
+  a.authenticated = run.get.verify_peer;
+  if (run.signers && !a.authenticated) a.get = content_only(run.get);
+  ConnectRequest index_get = a.get;
   index_get.target = a.url;
   index_get.max_body = policy::kMaxIndexBytes;
-  index_get.headers = conditional_headers(run, a.url);
+  if (a.authenticated) index_get.headers = conditional_headers(run, a.url);
   auto response = connect(index_get);
   if (!response) return response.error();
   ++report.downloads;
-  if (run.signers && authentication_failed(*response)) {
+  if (run.signers && a.authenticated && authentication_failed(*response)) {
     a.get = content_only(run.get);
     a.authenticated = false;
     response = connect(content_only(index_get));
@@ -173,13 +181,13 @@ trust::Result<IndexAnswer> ask_for_index(const RefreshRun& run, const std::strin
   }
   if (!response->ok()) return connect_error(*response);
   a.chain = std::move(response->chain);
-  if (a.authenticated && run.get.verify_peer && response->anchor && !a.chain.empty()) {
+  if (a.authenticated && response->anchor && !a.chain.empty()) {
     // For warnings before the central server's certificate expires, and so that rollover knows
     // what is in use: failing to record it must not stop a refresh, and the next one tries again.
     (void)record_verified_connection(run.layout, ServerRole::kCentral, address_of(*response),
                                      a.chain.front().info, response->anchor->sha256, run.now);
   }
-  if (response->http_status == 304 && !index_get.headers.empty()) {
+  if (response->http_status == 304 && !index_get.headers.empty() && a.authenticated) {
     a.not_modified = true;
     a.validators = run.validators.at(a.url);
     if (run.signers) a.signed_terms = run.last->index;
@@ -201,6 +209,34 @@ trust::Result<IndexAnswer> ask_for_index(const RefreshRun& run, const std::strin
   return a;
 }
 
+// Legacy mode: why an index from a fallback server may not be applied, or "": it would take back
+// what is in force (a stored policy it does not list, or lists at a lower revision). Only the
+// configured server may remove a policy; a mirror serving yesterday's index must not.
+std::string older_than_in_force(const RefreshRun& run, const IndexAnswer& a) {
+  if (a.not_modified) return "";
+  std::map<std::string, int64_t> listed;
+  for (const auto& e : a.index.entries) listed[e.guid] = e.revision;
+  std::error_code ec;
+  for (const auto& f : std::filesystem::directory_iterator(run.layout.policies_dir, ec)) {
+    std::string name = f.path().filename().string();
+    if (name.size() <= 4 || name.substr(name.size() - 4) != ".xml") continue;
+    std::string guid = name.substr(0, name.size() - 4);
+    auto revision = stored_revision(f.path().string());
+    if (!revision) continue;
+    auto it = listed.find(guid);
+    if (it == listed.end() || it->second < *revision) {
+      return a.url +
+             ": refused: this fallback server's index is older than the policies in "
+             "force (policy " +
+             guid + " revision " + std::to_string(*revision) +
+             (it == listed.end() ? " is not listed"
+                                 : " is listed at revision " + std::to_string(it->second)) +
+             "); in legacy mode only the configured server may take a policy back";
+    }
+  }
+  return "";
+}
+
 // Legacy mode: the first server that answers. Signed mode: the highest valid serial.
 trust::Result<std::vector<IndexAnswer>> ask_servers(const RefreshRun& run,
                                                     const std::vector<std::string>& servers,
@@ -211,6 +247,12 @@ trust::Result<std::vector<IndexAnswer>> ask_servers(const RefreshRun& run,
     if (!a) {
       report.servers_refused.push_back(a.error());
       continue;
+    }
+    if (!run.signers && base != servers.front()) {
+      if (std::string why = older_than_in_force(run, *a); !why.empty()) {
+        report.servers_refused.push_back(trust::make_error(trust::Code::kRefused, why));
+        continue;
+      }
     }
     answers.push_back(std::move(*a));
     if (!run.signers) break;
@@ -229,22 +271,32 @@ trust::Result<std::vector<IndexAnswer>> ask_servers(const RefreshRun& run,
   return answers;
 }
 
-// Why a downloaded policy cannot be installed, or "" when it can.
-std::string policy_refusal(const policy::IndexEntry& entry, const ConnectOutcome& response,
-                           const std::optional<policy::Policy>& stored, const IndexAnswer& from,
-                           std::optional<policy::Policy>& parsed_out) {
-  if (response.http_status != 200) return "HTTP " + std::to_string(response.http_status);
-  std::string actual = trust::to_hex(trust::sha256_of(response.body));
-  if (actual != entry.sha256) {
-    return "sha256 " + actual + " does not match the index's " + entry.sha256 +
-           " (tampered or stale)";
-  }
-  auto parsed = policy::parse_policy(response.body, response.url);
+// True when `next` would change what the store trusts or which server certificate is accepted,
+// compared with `stored` (the copy in force; none: a policy that sets nothing).
+bool changes_anchors(const std::optional<policy::Policy>& stored, const policy::Policy& next) {
+  policy::Policy before = stored ? *stored : policy::Policy{};
+  return before.reserves != next.reserves || before.ca_info != next.ca_info ||
+         before.ca_path != next.ca_path || before.use_system_store != next.use_system_store ||
+         before.pins_text != next.pins_text;
+}
+
+// Why downloaded policy bytes (whose hash matched the index) cannot be installed, or "".
+std::string policy_refusal(const policy::IndexEntry& entry, const std::string& body,
+                           const std::string& url, const std::optional<policy::Policy>& stored,
+                           const IndexAnswer& from, std::optional<policy::Policy>& parsed_out) {
+  auto parsed = policy::parse_policy(body, url);
   if (!parsed) return parsed.error().message;
   if (parsed->guid != entry.guid) return "the document's guid is " + parsed->guid;
   if (stored && parsed->revision < stored->revision) {
     return "revision " + std::to_string(parsed->revision) + " is older than the stored " +
            std::to_string(stored->revision) + " (a replay from a stale cache or mirror?)";
+  }
+  // Legacy mode: with verification off anyone on the path answers; what it says may not add or
+  // take an anchor (signed mode: the signature decides).
+  if (!from.signed_terms && !from.authenticated && changes_anchors(stored, *parsed)) {
+    return "it changes reserves, CA files, the system store or pins, and it arrived from a server "
+           "that was not authenticated (SSLVerifyPeer is off): such a change is applied only "
+           "from an authenticated central server";
   }
   // Legacy mode only: there a policy whose pins the central server fails would cut the endpoint
   // off from every correction. Signed policy still arrives from such a server (content only), and
@@ -263,6 +315,47 @@ struct Downloads {
   std::vector<Download> accepted;
   std::set<std::string> listed;
 };
+
+// The bytes the index lists for `entry`: from the server whose index was taken, then from each
+// other server (a mirror may hold what the first withholds; the hash decides, so any copy will
+// do). nullopt with `why` saying what each server did.
+trust::Result<std::optional<std::string>> listed_bytes(const RefreshRun& run,
+                                                       const IndexAnswer& from,
+                                                       const policy::IndexEntry& entry,
+                                                       RefreshReport& report, std::string& why) {
+  std::vector<std::string> bases = {from.base};
+  for (const auto& s : run.servers) {
+    if (s != from.base) bases.push_back(s);
+  }
+  for (const auto& base : bases) {
+    ConnectRequest get = base == from.base ? from.get : run.get;
+    if (base != from.base && !run.get.verify_peer) get = content_only(run.get);
+    get.target = base + "/policies/" + entry.href;
+    get.max_body = policy::kMaxPolicyBytes;
+    auto response = connect(get);
+    if (!response) return response.error();
+    ++report.downloads;
+    if (base != from.base && authentication_failed(*response)) {
+      response = connect(content_only(get));  // the index's hash authenticates the bytes
+      if (!response) return response.error();
+      ++report.downloads;
+    }
+    std::string failure;
+    if (!response->ok()) {
+      failure = response->failure->message;
+    } else if (response->http_status != 200) {
+      failure = "HTTP " + std::to_string(response->http_status);
+    } else if (std::string actual = trust::to_hex(trust::sha256_of(response->body));
+               actual != entry.sha256) {
+      failure = "sha256 " + actual + " does not match the index's " + entry.sha256 +
+                " (tampered or stale)";
+    } else {
+      return std::optional<std::string>(std::move(response->body));
+    }
+    why += (why.empty() ? "" : "; ") + get.target + ": " + failure;
+  }
+  return std::optional<std::string>();
+}
 
 trust::Result<Downloads> download_policies(const RefreshRun& run, const IndexAnswer& from,
                                            RefreshReport& report) {
@@ -289,18 +382,12 @@ trust::Result<Downloads> download_policies(const RefreshRun& run, const IndexAns
       }
       if (auto parsed = policy::parse_policy(*old, stored_path)) stored = *parsed;
     }
-    ConnectRequest policy_get = from.get;
-    policy_get.target = from.base + "/policies/" + entry.href;
-    policy_get.max_body = policy::kMaxPolicyBytes;
-    auto response = connect(policy_get);
-    if (!response) return response.error();
-    ++report.downloads;
-    if (!response->ok() && response->reason() != trust::Reason::kNetwork) {
-      return connect_error(*response);
-    }
+    std::string where = from.base + "/policies/" + entry.href;
+    std::string why;
+    auto bytes = listed_bytes(run, from, entry, report, why);
+    if (!bytes) return bytes.error();
     std::optional<policy::Policy> parsed;
-    std::string why = response->ok() ? policy_refusal(entry, *response, stored, from, parsed)
-                                     : response->failure->message;
+    if (*bytes) why = policy_refusal(entry, **bytes, where, stored, from, parsed);
     if (why.empty()) {
       policy::IndexEntry as_parsed = entry;
       as_parsed.revision = parsed->revision;  // the document's word, not only the index's
@@ -308,12 +395,15 @@ trust::Result<Downloads> download_policies(const RefreshRun& run, const IndexAns
         hold_back(entry.guid, parsed->revision, *h);
         continue;
       }
-      out.accepted.push_back({entry, std::move(response->body), parsed->revision});
+      out.accepted.push_back({entry, std::move(**bytes), parsed->revision});
       continue;
     }
     report.refused.push_back(trust::make_error(
-        trust::Code::kBadInput, "policy " + entry.guid + " (" + policy_get.target + "): " + why +
+        trust::Code::kBadInput, "policy " + entry.guid + " (" + where + "): " + why +
                                     (stored ? "; the stored copy stays in force" : "")));
+    report.not_installed.push_back({entry.guid, entry.revision,
+                                    stored ? std::optional(stored->revision) : std::nullopt,
+                                    trust::printable_text(why), 0});
   }
   return out;
 }
@@ -379,7 +469,8 @@ std::map<std::string, IndexValidators> validators_after(const std::vector<IndexA
   for (const auto& a : answers) {
     bool same = &a == &taken || (a.signed_terms && taken.signed_terms &&
                                  a.signed_terms->sha256 == taken.signed_terms->sha256);
-    if (same) out[a.url] = a.validators;
+    // A server that was not authenticated could have made its validators up.
+    if (same && a.authenticated) out[a.url] = a.validators;
   }
   return out;
 }
@@ -404,6 +495,9 @@ void describe_taken(const IndexAnswer& taken, RefreshReport& report) {
   report.from = taken.url;
   report.signed_index = taken.signed_terms;
   report.refused = taken.index.refused;  // entries the index itself got wrong
+  for (const auto& e : taken.index.refused) {
+    report.not_installed.push_back({"", 0, std::nullopt, trust::printable_text(e.message), 0});
+  }
   if (!taken.authenticated && !taken.chain.empty()) {
     report.unauthenticated_sha256 = taken.chain.front().info.sha256;
     report.unauthenticated_subject = taken.chain.front().info.subject;
@@ -419,7 +513,7 @@ bool record_changes(const RefreshRun& run, const IndexAnswer& taken) {
 
 trust::Result<RefreshRun> start_run(const RefreshRequest& request, const StoreOutcome& synced) {
   int64_t now = request.store.clock->now();
-  RefreshRun run{request, trust::Layout::at(request.store.home), now, {}, {}, {}, {}, false};
+  RefreshRun run{request, trust::Layout::at(request.store.home), now, {}, {}, {}, {}, false, {}};
   auto signers = load_policy_signers(run.layout);
   if (!signers) return signers.error();
   run.signers = std::move(*signers);
@@ -429,7 +523,8 @@ trust::Result<RefreshRun> start_run(const RefreshRequest& request, const StoreOu
     run.last = std::move(*last);
   }
   run.validators = load_index_validators(run.layout);
-  run.have_policies = std::filesystem::exists(run.layout.policies_dir);
+  std::error_code ec;
+  run.have_policies = std::filesystem::exists(run.layout.policies_dir, ec);
   const policy::Effective& effective = synced.effective;
   run.get.layout = run.layout;
   run.get.verify_peer = effective.verify_peer.value;
@@ -455,6 +550,7 @@ trust::Result<RefreshReport> refresh_once(const RefreshRequest& request,
   }
   auto run = start_run(request, *synced);
   if (!run) return run.error();
+  run->servers = servers;
   RefreshReport report;
   report.index_url = servers.front() + "/policies/index.xml";
   if (!run->get.verify_peer) report.unverified_by = synced->effective.verify_peer.from;
@@ -529,8 +625,15 @@ trust::Result<RefreshReport> refresh_policies(const RefreshRequest& request,
   bool asked = report || report.error().code != trust::Code::kBadInput ||
                report.error().message.rfind("no central server", 0) != 0;
   if (asked) {
-    record_refresh(trust::Layout::at(request.store.home), report.has_value(),
-                   report ? "" : report.error().message, request.store.clock->now());
+    trust::Layout layout = trust::Layout::at(request.store.home);
+    int64_t now = request.store.clock->now();
+    if (!report) {
+      record_refresh(layout, false, report.error().message, now);
+    } else {
+      bool complete = report->not_installed.empty();
+      record_refresh(layout, complete, complete ? "" : not_installed_summary(report->not_installed),
+                     now, report->not_installed);
+    }
   }
   return report;
 }

@@ -17,10 +17,20 @@
 //         (its certificate switched before the endpoint heard of it) is still asked for the
 //         index, its signature and the policies, and for nothing else: the content is trusted
 //         by signature alone, and the report, the log and `status` say so.
-//  3. Download only policies whose sha256 differs from the stored copy; check the hash, parse the
-//     policy, check its guid and that its revision does not go backwards. A policy failing any
-//     check is refused with a message and its previous copy stays in force. A policy removed on
-//     this endpoint (`policy remove`) is held back until a higher revision is published.
+//       - Legacy mode: an answer from a fallback server whose index is older than what is in
+//         force (a stored policy unlisted, or listed at a lower revision) is refused, and the
+//         next server asked: a stale mirror never rolls policies back.
+//       - A server reached with verification off (SSLVerifyPeer="no" in force) is not
+//         authenticated: no 304 is taken from it and no validators are kept from it; in signed
+//         mode it gets the content-only request (nothing that identifies the endpoint).
+//  3. Download only policies whose sha256 differs from the stored copy, from the server whose
+//     index was taken and then from every other server (the index's hash decides, so any copy
+//     will do); parse the policy, check its guid and that its revision does not go backwards.
+//     In legacy mode, a policy from a server that was not authenticated may not change anchors
+//     (reserves, CA files, the system store, pins). A policy failing any check is refused with a
+//     message, its previous copy stays in force, and it is `not_installed`: the refresh is then a
+//     failure (agent/refresh_record.h) until it arrives. A policy removed on this endpoint
+//     (`policy remove`) is held back until a higher revision is published.
 //  4. Under the writer lock: write the accepted policies atomically, remove stored policies the
 //     index no longer lists, remember the validators and the accepted index (and the signers it
 //     introduces), and merge with the new policies.
@@ -32,6 +42,7 @@
 #include <vector>
 
 #include "agent/connector.h"
+#include "agent/refresh_record.h"
 #include "agent/store_sync.h"
 #include "policy/policy.h"
 #include "policy/signed_index.h"
@@ -53,6 +64,7 @@ struct RefreshReport {
   int downloads = 0;                                       // HTTP requests made, the index included
   std::vector<std::string> installed, removed, unchanged;  // guids
   std::vector<trust::Error> refused;                       // policies not applied, and why
+  std::vector<PendingPolicy> not_installed;  // the same, listed: non-empty makes it a failure
   std::vector<std::string> held_back;  // policies removed on this endpoint (agent/policy_removal.h)
   std::string unverified_by;           // guid of a policy that turned SSLVerifyPeer off, if one did
   StoreOutcome applied;
@@ -78,6 +90,8 @@ std::string unauthenticated_transport_note(const RefreshReport& report);
 
 // `in_force`: the store as the caller has just brought it up to date (sync_store) with nothing
 // changed since, so step 1 is not done twice (the daemon's cycle); null: step 1 runs here.
+// A report whose `not_installed` is not empty is returned (what was applied is in it) but is a
+// failed refresh: the record says so and the CLI and the daemon exit non-zero.
 // Errors: no server configured (kBadInput), the central server unreachable (kNetwork) or not
 // authenticated (kRefused), a malformed index (kBadInput). In every error case nothing changed.
 trust::Result<RefreshReport> refresh_policies(const RefreshRequest& request,

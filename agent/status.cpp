@@ -107,6 +107,18 @@ std::vector<trust::AnchorWarning> refresh_warnings(const trust::Layout& layout,
                        ", more than " + std::to_string(kRefreshIntervalsBeforeWarning) +
                        " refresh intervals"});
   }
+  for (const auto& p : record.not_installed) {
+    std::string what = p.guid.empty() ? std::string("an entry of the policy index")
+                                      : "policy " + trust::printable_text(p.guid) + " revision " +
+                                            std::to_string(p.listed_revision);
+    std::string in_force =
+        p.in_force_revision ? "revision " + std::to_string(*p.in_force_revision) + " stays in force"
+                            : "no revision of it is in force";
+    out.push_back({"policy_not_installed", "",
+                   what + ", listed by the central server, has not been installed since " +
+                       trust::to_iso8601(p.since) + " (" + in_force +
+                       "): " + trust::printable_text(p.reason)});
+  }
   if (record.last_success != 0 && now - record.last_success > limit) {
     out.push_back({"refresh_too_old", "",
                    "the last successful refresh was on " + trust::to_iso8601(record.last_success) +
@@ -154,6 +166,23 @@ std::vector<trust::AnchorWarning> store_warnings(const trust::Layout& layout,
   return warnings;
 }
 
+// A setting in force that turns verification off: anyone on the path may then answer for a server.
+std::vector<trust::AnchorWarning> verification_warnings(const policy::Effective& e) {
+  std::vector<trust::AnchorWarning> out;
+  if (!e.verify_peer.value) {
+    out.push_back({"verification_off", "",
+                   "SSLVerifyPeer is off (policy " + trust::printable_text(e.verify_peer.from) +
+                       "): servers are not authenticated, so anyone on the network path can "
+                       "answer for them; in legacy mode refreshes take no anchor changes"});
+  }
+  if (!e.verify_host.value) {
+    out.push_back({"verification_off", "",
+                   "SSLVerifyHost is off (policy " + trust::printable_text(e.verify_host.from) +
+                       "): any certificate the store authenticates is accepted for any server"});
+  }
+  return out;
+}
+
 // The agent's server and where it was named: the configuration, a policy, or nowhere.
 std::pair<std::string, std::string> server_in_use(const std::string& configured_server,
                                                   const policy::Effective& effective) {
@@ -190,6 +219,7 @@ trust::Result<Status> collect_status(const trust::Layout& layout, const StoreOut
     s.warnings.push_back(std::move(w));
   }
   for (auto& w : signed_policy_warnings(layout, s.now)) s.warnings.push_back(std::move(w));
+  for (auto& w : verification_warnings(synced.effective)) s.warnings.push_back(std::move(w));
   s.policy_signing = signed_policy_json(layout);
   apply_acknowledgements(load_acknowledgements(layout), s.warnings);
   return s;

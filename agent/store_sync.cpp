@@ -13,6 +13,7 @@
 #include "trust/hashed_directory.h"
 #include "trust/reserve_state.h"
 #include "trust/rollover.h"
+#include "trust/source_check.h"
 #include "trust/source_reader.h"
 
 namespace agent {
@@ -112,6 +113,16 @@ trust::RolloverInputs rollover_inputs(const trust::Layout& layout, const StoreOu
 
 }  // namespace
 
+trust::Result<void> prepare_private_directories(const trust::Layout& layout) {
+  for (const auto& dir : {layout.var_dir, layout.state_dir}) {
+    if (auto made = trust::make_directories(dir); !made) return made;
+    if (std::string why; !trust::is_private_directory(dir, &why)) {
+      return trust::make_error(trust::Code::kBadInput, dir + ": refused: " + why);
+    }
+  }
+  return {};
+}
+
 trust::Result<StoreOutcome> sync_store(const StoreRequest& request, const Mutation& mutate) {
   trust::Layout layout = trust::Layout::at(request.home);
   // Validate the command-line sources before touching anything: a usage error changes nothing.
@@ -124,7 +135,7 @@ trust::Result<StoreOutcome> sync_store(const StoreRequest& request, const Mutati
     }
     return e;
   };
-  if (auto made = trust::make_directories(layout.var_dir); !made) return fall_back(made.error());
+  if (auto made = prepare_private_directories(layout); !made) return fall_back(made.error());
   auto lock = trust::FileLock::acquire(layout.lock, request.lock_timeout_seconds);
   if (!lock) return fall_back(lock.error());
 

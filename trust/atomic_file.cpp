@@ -115,10 +115,23 @@ void sweep_stale_temporaries(const std::string& dir) {
 }
 
 Result<void> make_directories(const std::string& dir) {
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec) {
-    Error e = make_error(Code::kBadInput, dir + ": cannot create directory: " + ec.message());
+  // Component by component, so that every directory the agent creates is 0755 whatever the
+  // umask: a group-writable var/ or var/state/ would be refused (trust/source_check.h).
+  std::filesystem::path so_far;
+  for (const auto& part : std::filesystem::path(dir)) {
+    so_far /= part;
+    if (::mkdir(so_far.c_str(), 0755) == 0) {
+      ::chmod(so_far.c_str(), 0755);
+    } else if (errno != EEXIST) {
+      Error e =
+          make_error(Code::kBadInput, dir + ": cannot create directory: " + std::strerror(errno));
+      e.storage = true;
+      return e;
+    }
+  }
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+    Error e = make_error(Code::kBadInput, dir + ": cannot create directory: not a directory");
     e.storage = true;
     return e;
   }

@@ -2,9 +2,12 @@
 
 #include <time.h>
 
+#include <cstdlib>
 #include <ctime>
 #include <fstream>
 #include <string>
+
+#include "trust/atomic_file.h"
 
 namespace trust {
 
@@ -49,6 +52,32 @@ std::optional<int64_t> clock_jump(const ClockRecord& last, const ClockReading& n
     return std::nullopt;
   }
   if (jump > kClockJumpToleranceSeconds || jump < -kClockJumpToleranceSeconds) return jump;
+  return std::nullopt;
+}
+
+BootReference load_boot_reference(const std::string& path) {
+  std::ifstream in(path);
+  BootReference r;
+  std::string id, offset;
+  if (!std::getline(in, id, '\t') || !std::getline(in, offset)) return {};
+  char* end = nullptr;
+  long long value = std::strtoll(offset.c_str(), &end, 10);
+  if (id.empty() || end == offset.c_str() || *end != '\0') return {};
+  r.boot_id = id;
+  r.offset = value;
+  return r;
+}
+
+bool save_boot_reference(const std::string& path, const BootReference& reference) {
+  if (reference.boot_id.find_first_of("\t\n") != std::string::npos) return false;
+  return static_cast<bool>(
+      write_file_atomic(path, reference.boot_id + "\t" + std::to_string(reference.offset) + "\n"));
+}
+
+std::optional<int64_t> drift_since_boot(const BootReference& reference, const ClockReading& now) {
+  if (reference.boot_id.empty() || reference.boot_id != now.boot_id) return std::nullopt;
+  int64_t drift = (now.wall - now.boot) - reference.offset;
+  if (drift > kClockJumpToleranceSeconds || drift < -kClockJumpToleranceSeconds) return drift;
   return std::nullopt;
 }
 

@@ -50,4 +50,22 @@ class SetClock final : public Clock {
 // is more than a day; nothing otherwise. Across a reboot only a backward jump can be seen.
 std::optional<int64_t> clock_jump(const ClockRecord& last, const ClockReading& now);
 
+// The wall clock minus the boot clock at the first reading of a boot (or at the last jump noticed
+// in it). Within one boot that difference only moves when the clock is set, so drift is measured
+// against this reference and not run against run: a clock set 23 hours forward before every run
+// adds up to a jump at the second run instead of never being one. Kept in var/state/clock.state,
+// apart from reserves.state, whose readers before 0.8.0 refuse a line they do not know.
+struct BootReference {
+  std::string boot_id;  // "" : none (no boot identifier on this system, or never recorded)
+  int64_t offset = 0;
+  bool operator==(const BootReference&) const = default;
+};
+
+BootReference load_boot_reference(const std::string& path);  // missing or damaged: none
+bool save_boot_reference(const std::string& path, const BootReference& reference);
+
+// The jump since the reference, when `now` is in the reference's boot and it is beyond the
+// tolerance; nothing otherwise.
+std::optional<int64_t> drift_since_boot(const BootReference& reference, const ClockReading& now);
+
 }  // namespace trust

@@ -23,6 +23,7 @@ Layout Layout::at(const std::string& home_in) {
   l.cert_cache = l.state_dir + "/certs.cache";
   l.reserve_state = l.state_dir + "/reserves.state";
   l.servers_state = l.state_dir + "/servers.state";
+  l.clock_state = l.state_dir + "/clock.state";
   l.policy_signers = l.etc_dir + "/policy-signers.pem";
   l.policy_index_state = l.state_dir + "/policy-index.state";
   l.refresh_state = l.state_dir + "/refresh.state";

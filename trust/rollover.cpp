@@ -377,10 +377,14 @@ class Maintenance {
     std::vector<Held> all = all_held();
     for (const auto& old : all) {
       if (now_ < old.info.not_after + kRolloverGraceSeconds) continue;
+      // The same guards as retirement: a clock that runs fast must not take out a certificate
+      // one of the agent's own servers still presents, nor one whose successor was only just seen.
+      if (still_presented(old)) continue;
       auto successor = std::find_if(all.begin(), all.end(), [&](const Held& h) {
+        auto since = in_use_since(h.info.sha256);
         return h.info.sha256 != old.info.sha256 && h.info.not_before <= now_ &&
-               now_ < h.info.not_after && h.info.not_after > old.info.not_after &&
-               in_use(h.info.sha256) && same_server(old.info, h.info);
+               now_ < h.info.not_after && h.info.not_after > old.info.not_after && since &&
+               now_ >= *since + kRolloverGraceSeconds && same_server(old.info, h.info);
       });
       if (successor == all.end()) continue;
       if (auto moved = retire(old); !moved) return moved;
@@ -404,6 +408,7 @@ class Maintenance {
     std::vector<Held> all = all_held();
     for (const auto& old : all) {
       if (old.info.not_after > now_) continue;
+      out.push_back(old.info.sha256);  // pruning waits while an own server presents it
       for (const auto& h : all) {
         if (h.info.sha256 != old.info.sha256 && now_ < h.info.not_after &&
             h.info.not_after > old.info.not_after && !in_use(h.info.sha256) &&
@@ -438,6 +443,7 @@ class Maintenance {
       consider(h.info.not_before);
       consider(h.info.not_after);
       consider(h.info.not_after + kRolloverGraceSeconds);
+      if (auto since = in_use_since(h.info.sha256)) consider(*since + kRolloverGraceSeconds);
     }
     if (state_.clock.jump_at != 0) consider(pause_ends(state_.clock));
     return next;
@@ -452,10 +458,16 @@ class Maintenance {
     }
     return nullptr;
   }
-  bool in_use(const std::string& sha256) const {
-    if (seen(sha256)) return true;
-    return std::any_of(state_.reserves.begin(), state_.reserves.end(),
-                       [&](const Reserve& r) { return r.sha256 == sha256 && r.seen_at != 0; });
+  bool in_use(const std::string& sha256) const { return in_use_since(sha256).has_value(); }
+  // When a server was first seen presenting it (a reserve's recorded sighting counts).
+  std::optional<int64_t> in_use_since(const std::string& sha256) const {
+    std::optional<int64_t> since;
+    if (const SeenInUse* s = seen(sha256)) since = s->first_seen;
+    for (const auto& r : state_.reserves) {
+      if (r.sha256 == sha256 && r.seen_at != 0)
+        since = since ? std::min(*since, r.seen_at) : r.seen_at;
+    }
+    return since;
   }
 
   std::vector<Held> all_held() {
@@ -516,7 +528,15 @@ Result<RolloverReport> maintain_rollover(const Layout& layout, const RolloverInp
   ReserveState state = load_reserve_state(layout.reserve_state);
   RolloverReport report;
   int64_t now = clock.wall;
-  std::optional<int64_t> jump = clock_jump(state.clock, clock);
+  BootReference reference = load_boot_reference(layout.clock_state);
+  std::optional<int64_t> jump = reference.boot_id == clock.boot_id && !clock.boot_id.empty()
+                                    ? drift_since_boot(reference, clock)
+                                    : clock_jump(state.clock, clock);
+  if (jump || reference.boot_id != clock.boot_id) {
+    // A new boot, or a jump taken note of: time is measured from here on. (Best effort: without
+    // the file, the next run compares with the last one, as before.)
+    (void)save_boot_reference(layout.clock_state, {clock.boot_id, clock.wall - clock.boot});
+  }
   // A new boot is checked once in full, so the clock record always holds this boot's reading
   // (without it, a jump later in this boot could not be seen).
   bool new_boot = state.clock.boot_id != clock.boot_id;
@@ -531,10 +551,11 @@ Result<RolloverReport> maintain_rollover(const Layout& layout, const RolloverInp
   if (jump) {
     state.clock.jump_at = now;
     state.clock.jump_seconds = *jump;
-    report.notes.push_back("the wall clock was set " + std::string(*jump > 0 ? "forward" : "back") +
-                           " by " + std::to_string(((*jump > 0 ? *jump : -*jump) + 1800) / 3600) +
-                           " hours since the last run: retirement and pruning are paused until " +
-                           to_iso8601(pause_ends(state.clock)));
+    report.notes.push_back(
+        "the wall clock was set " + std::string(*jump > 0 ? "forward" : "back") + " by " +
+        std::to_string(((*jump > 0 ? *jump : -*jump) + 1800) / 3600) +
+        " hours more than real time passed: retirement and pruning are paused until " +
+        to_iso8601(pause_ends(state.clock)));
   }
   int64_t last_run = state.clock.wall;
   state.clock.wall = clock.wall;

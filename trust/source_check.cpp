@@ -210,6 +210,21 @@ bool is_trusted_directory(const std::string& dir, std::string* reason) {
   return check_owner_and_mode("directory " + dir, w.st, true, reason);
 }
 
+bool is_private_directory(const std::string& dir, std::string* reason) {
+  if (!is_trusted_directory(dir, reason)) return false;
+  struct stat st {};
+  if (::lstat(dir.c_str(), &st) != 0) {
+    *reason = dir + ": " + std::strerror(errno);
+    return false;
+  }
+  if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+    *reason = "directory " + dir + " is writable by group or others (mode " +
+              octal_mode(st.st_mode) + "; chmod go-w to fix)";
+    return false;
+  }
+  return true;
+}
+
 bool is_trusted_path(const std::string& path, std::string* reason) {
   SourceProbe probe = probe_source(path);
   if (probe.presence == SourceProbe::Presence::kPresent) return true;

@@ -39,6 +39,12 @@ SourceProbe probe_source(const std::string& path);
 // settings file, stored policies).
 bool is_trusted_path(const std::string& path, std::string* reason);
 
+// A directory only the agent writes and whose files it believes (var/, var/state/: locks,
+// acknowledgements, held-back policies, the accepted index): a trusted directory that is not
+// writable by group or others even when sticky, since a sticky directory still lets another user
+// plant a file that is not there yet.
+bool is_private_directory(const std::string& dir, std::string* reason);
+
 // A directory trustagent takes instructions from (hooks.d, var/policies): a real directory, not a
 // symlink, passing the ownership and mode rules, in a parent that passes them too.
 bool is_trusted_directory(const std::string& dir, std::string* reason);

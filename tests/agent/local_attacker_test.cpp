@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 
+#include "agent/endpoint_identity.h"
 #include "tests/support/cert_factory.h"
 #include "tests/support/run_cli.h"
 #include "tests/support/temp_home.h"
@@ -209,6 +210,55 @@ TEST_F(LocalAttacker, AnotherUsersDirectorySymlinkAnywhereOnThePathIsRefused) {
   EXPECT_FALSE(testing_support::file_exists(home_.path() + "/ran"));
   EXPECT_NE(merged.err.find("not run: symlink " + via + " is owned by uid"), std::string::npos)
       << merged.err;
+}
+
+// flock() needs no write access: a lock file another user can open is one that user can hold.
+TEST_F(LocalAttacker, NoOtherUserCanHoldTheWriterOrTheDaemonLock) {
+  as_root_only();
+  ASSERT_EQ(::chmod(home_.path().c_str(), 0755), 0);  // reachable, as /opt/trustagent is
+  ASSERT_EQ(run({"run", "--once"}).exit_code, 0);     // makes var/daemon.lock too
+  for (const char* name : {"var/lock", "var/daemon.lock"}) {
+    std::string lock = home_.path() + "/" + name;
+    ASSERT_EQ(::chmod(lock.c_str(), 0644), 0);  // as 0.7.0 made them
+    ASSERT_EQ(run({"merge"}).exit_code, 0);
+    ASSERT_EQ(run({"run", "--once"}).exit_code, 0);
+    struct stat st {};
+    ASSERT_EQ(::stat(lock.c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0600u) << name;
+    std::string hold = "runuser -u nobody -- flock -n " + lock + " true 2>/dev/null";
+    EXPECT_NE(std::system(hold.c_str()), 0) << "user nobody could lock " << name;
+  }
+}
+
+TEST_F(LocalAttacker, AStateDirectoryOthersCanWriteIsRefused) {
+  for (const char* dir : {"var", "var/state"}) {
+    std::string path = home_.path() + "/" + dir;
+    ASSERT_EQ(::chmod(path.c_str(), 01777), 0);
+    auto before = testing_support::snapshot(home_.path() + "/etc");
+    for (const char* command : {"status", "merge", "list"}) {
+      auto r = run({command});
+      EXPECT_EQ(r.exit_code, 2) << command << " " << dir;
+      EXPECT_NE(
+          r.err.find(path + ": refused: directory " + path + " is writable by group or others"),
+          std::string::npos)
+          << r.err;
+    }
+    EXPECT_EQ(testing_support::snapshot(home_.path() + "/etc"), before);
+    ASSERT_EQ(::chmod(path.c_str(), 0755), 0);
+    EXPECT_EQ(run({"status"}).exit_code, 0) << dir;
+  }
+}
+
+TEST_F(LocalAttacker, TheEndpointIdIsReadableByTheAgentAlone) {
+  std::string id = agent::endpoint_id(trust::Layout::at(home_.path()));
+  EXPECT_EQ(id.size(), 32u);
+  struct stat st {};
+  ASSERT_EQ(::stat((home_.path() + "/var/state/endpoint-id").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  ASSERT_EQ(::chmod((home_.path() + "/var/state/endpoint-id").c_str(), 0644), 0);  // 0.7.0's
+  EXPECT_EQ(agent::endpoint_id(trust::Layout::at(home_.path())), id);
+  ASSERT_EQ(::stat((home_.path() + "/var/state/endpoint-id").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
 }
 
 TEST_F(LocalAttacker, OutputThatCannotBeWrittenIsNotASuccess) {

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <ctime>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -40,6 +41,7 @@ class Rollover : public ::testing::Test {
     return testing_support::run_cli(args, {}, testing_support::wall_clock_moved(offset));
   }
   void forget_boot() {
+    std::filesystem::remove(home_.path() + "/var/state/clock.state");  // this boot's reference
     std::string path = home_.path() + "/var/state/reserves.state";
     if (!testing_support::file_exists(path)) return;
     std::string text = read_file(path);

@@ -151,9 +151,10 @@ TEST_F(Rollover, AnExpiredCertificateLeavesOnlyAfterAGracePeriodOnceItsSuccessor
                               .not_before_days = -400,
                               .not_after_days = -10,
                               .dns_names = {"localhost"}});
+  // Expired five days when the pruning is due, within the grace period then.
   Issued just_expired = make_cert({.common_name = "localhost",
                                    .not_before_days = -400,
-                                   .not_after_days = -2,
+                                   .not_after_days = 3,
                                    .dns_names = {"localhost"}});
   Issued lone = make_cert({.common_name = "lone", .not_before_days = -400, .not_after_days = -10});
   home_.write("etc/cainfo.pem", expired.pem() + just_expired.pem() + current_.pem() + lone.pem());
@@ -167,10 +168,14 @@ TEST_F(Rollover, AnExpiredCertificateLeavesOnlyAfterAGracePeriodOnceItsSuccessor
 
   auto server = serve(current_);
   ASSERT_EQ(connect_json(*server)["ok"], true);
-  auto r = run({"merge", "--ca-file", admin});
+  // The successor was seen just now: the grace period runs from its first sighting.
+  auto seen_now = run({"merge", "--ca-file", admin});
+  EXPECT_EQ(seen_now.err.find("removed expired"), std::string::npos) << seen_now.err;
+  EXPECT_EQ(anchors_in("cainfo.pem").size(), 4u);
+  auto r = run_at("+8d", {"merge", "--ca-file", admin});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("rollover: removed expired 'CN=localhost"), std::string::npos) << r.err;
-  // Ten days expired goes; two days expired is within the grace period; the one with no
+  // Long expired goes; five days expired is within the grace period; the one with no
   // successor stays (nothing replaces it, so a human decides); the admin's file is never touched.
   EXPECT_EQ(anchors_in("cainfo.pem"),
             (std::vector<std::string>{just_expired.sha256(), current_.sha256(), lone.sha256()}));

@@ -182,6 +182,53 @@ TEST_F(Rollover, AClockSetForwardPausesRetirementAndPruning) {
   EXPECT_FALSE(in(layout_.cainfo, old_));
 }
 
+// 23 hours forward before every run is under the one-day tolerance run against run, but it adds
+// up: drift is measured against the boot's first reading.
+TEST_F(Rollover, AClockMovedForwardALittleAtEveryRunAddsUpToAJump) {
+  home_.write(layout_.cainfo, old_.pem() + next_.pem());
+  ASSERT_TRUE(maintain(at(0)));
+  seen(next_, 0, 0);
+  int64_t hours = 0;
+  bool paused = false;
+  for (int run = 1; run <= 3 && !paused; ++run) {
+    hours += 23;
+    ClockReading crept = at(run * 0.01);
+    crept.wall += hours * 3600;
+    auto r = maintain(crept);
+    ASSERT_TRUE(r) << r.error().message;
+    paused = r->paused;
+  }
+  EXPECT_TRUE(paused) << "a clock 69 hours fast after three runs was never taken for a jump";
+  EXPECT_TRUE(in(layout_.cainfo, old_));
+}
+
+// The clock runs 40 days fast and nothing notices (a new boot with it already wrong): an expired
+// certificate that the agent's own server still presents is not pruned.
+TEST_F(Rollover, PruningSparesACertificateAnOwnServerStillPresents) {
+  home_.write(layout_.cainfo, old_.pem() + next_.pem());
+  seen(next_, 31, 31);
+  inputs_.presented_by_own_servers.push_back(old_.sha256());
+  ClockReading fast{start_ + 40 * kDay, 10, "boot-2"};
+  auto r = maintain(fast);
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_TRUE(in(layout_.cainfo, old_));
+  inputs_.presented_by_own_servers.clear();
+  ASSERT_TRUE(maintain({start_ + 40 * kDay + 60, 70, "boot-2"}));
+  EXPECT_FALSE(in(layout_.cainfo, old_));
+}
+
+// A successor seen for the first time just now does not prune at once: the grace runs from then.
+TEST_F(Rollover, PruningWaitsAGracePeriodAfterTheSuccessorWasFirstSeen) {
+  home_.write(layout_.cainfo, old_.pem() + next_.pem());
+  seen(next_, 45, 45);
+  ASSERT_TRUE(maintain(at(45)));
+  EXPECT_TRUE(in(layout_.cainfo, old_));
+  ASSERT_TRUE(maintain(at(51)));
+  EXPECT_TRUE(in(layout_.cainfo, old_));
+  ASSERT_TRUE(maintain(at(52.1)));
+  EXPECT_FALSE(in(layout_.cainfo, old_));
+}
+
 TEST_F(Rollover, NothingChangedMeansNothingRuns) {
   home_.write(layout_.cainfo, old_.pem());
   offer(next_, start_ + 5 * kDay);
