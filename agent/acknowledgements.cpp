@@ -97,10 +97,17 @@ trust::Result<void> withdraw_acknowledgement(const trust::Layout& layout,
 }
 
 void apply_acknowledgements(const std::vector<Acknowledgement>& acks,
-                            std::vector<trust::AnchorWarning>& warnings) {
+                            std::vector<trust::AnchorWarning>& warnings,
+                            const std::vector<std::string>& presented) {
   for (auto& w : warnings) {
     if (w.sha256.empty() || w.information) continue;
     if (std::find(acks.begin(), acks.end(), Acknowledgement{w.code, w.sha256}) == acks.end()) {
+      continue;
+    }
+    if (std::find(presented.begin(), presented.end(), w.sha256) != presented.end()) {
+      w.message +=
+          " (acknowledged, but one of the agent's own servers was last seen presenting "
+          "this certificate: the acknowledgement does not hold while it does)";
       continue;
     }
     w.information = true;

@@ -29,8 +29,11 @@ trust::Result<void> acknowledge(const trust::Layout& layout, const Acknowledgeme
 // kBadInput when there was no such acknowledgement.
 trust::Result<void> withdraw_acknowledgement(const trust::Layout& layout, const Acknowledgement& a);
 
-// Acknowledged warnings become information, marked as acknowledged.
+// Acknowledged warnings become information, marked as acknowledged; except a warning about a
+// certificate one of the agent's own servers was last seen presenting (`presented`): that server
+// is refused now or soon, and no acknowledgement silences it.
 void apply_acknowledgements(const std::vector<Acknowledgement>& acks,
-                            std::vector<trust::AnchorWarning>& warnings);
+                            std::vector<trust::AnchorWarning>& warnings,
+                            const std::vector<std::string>& presented = {});
 
 }  // namespace agent

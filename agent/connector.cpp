@@ -347,6 +347,18 @@ void configure(CURL* h, const ConnectRequest& request, const Target& target, Cap
   if (headers) curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers.get());
 }
 
+// libcurl calls this about once a second even while nothing moves.
+int stop_if_asked(void* stop, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  return (*static_cast<const std::function<bool()>*>(stop))() ? 1 : 0;
+}
+
+void allow_stopping(CURL* h, const ConnectRequest& request) {
+  if (!request.stop_requested) return;
+  curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+  curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, stop_if_asked);
+  curl_easy_setopt(h, CURLOPT_XFERINFODATA, &request.stop_requested);
+}
+
 bool never_answered(CURLcode rc, const Capture& cap) {
   return rc == CURLE_COULDNT_RESOLVE_HOST || rc == CURLE_COULDNT_CONNECT ||
          rc == CURLE_OPERATION_TIMEDOUT || rc == CURLE_RECV_ERROR || rc == CURLE_SEND_ERROR ||
@@ -363,6 +375,10 @@ trust::Error failure_of(CURLcode rc, const ConnectRequest& request, const Target
                                    target.url + ": the response is larger than the " +
                                        std::to_string(request.max_body) +
                                        "-byte limit; transfer stopped");
+  }
+  if (rc == CURLE_ABORTED_BY_CALLBACK) {
+    return trust::connection_error(trust::Reason::kNetwork,
+                                   target.url + ": stopped: the agent is shutting down");
   }
   if (cap.failure) return *cap.failure;
   if (never_answered(rc, cap)) {
@@ -423,6 +439,7 @@ trust::Result<ConnectOutcome> connect(const ConnectRequest& request) {
     headers.reset(curl_slist_append(headers.release(), line.c_str()));
   }
   configure(easy.get(), request, *target, cap, body, headers, error_buffer);
+  allow_stopping(easy.get(), request);
 
   CURLcode rc = curl_easy_perform(easy.get());
   for (const auto& der : cap.presented) {

@@ -10,6 +10,7 @@
 // Proxies, IPv6, SNI and timeouts behave as in curl (https_proxy / no_proxy are honoured).
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -38,6 +39,9 @@ struct ConnectRequest {
   // is then the 1-based position in this list.
   std::vector<std::string> only_anchors;
   std::string user_agent;  // "" : trustagent/VERSION (agent/endpoint_identity.h for refreshes)
+  // Asked about once a second while the transfer waits; true abandons it at once (kNetwork,
+  // "stopped"). The daemon's: a SIGTERM is pending, so a hanging server cannot hold a stop.
+  std::function<bool()> stop_requested;
 };
 
 struct PresentedCert {

@@ -65,6 +65,15 @@ void log_applied(const StoreOutcome& applied, const Log& log) {
   log_store_outcome(applied, log);
 }
 
+// SIGTERM and SIGINT are blocked and taken between cycles; during one, a pending one is seen here
+// (the connector asks about once a second), so a server that hangs cannot hold a stop.
+bool stop_pending() {
+  sigset_t pending;
+  sigemptyset(&pending);
+  if (::sigpending(&pending) != 0) return false;
+  return sigismember(&pending, SIGTERM) == 1 || sigismember(&pending, SIGINT) == 1;
+}
+
 Cycle run_cycle(const DaemonOptions& options, bool full, const Log& log) {
   Cycle c;
   c.report["time"] = trust::to_iso8601(options.store.clock->now());
@@ -87,8 +96,8 @@ Cycle run_cycle(const DaemonOptions& options, bool full, const Log& log) {
                      !first->effective.server_url.value.empty() ||
                      !first->effective.mirrors.value.empty();
   if (have_server) {
-    RefreshRequest request{options.store, options.server, options.timeout_seconds, full,
-                           options.mirrors};
+    RefreshRequest request{options.store, options.server,  options.timeout_seconds,
+                           full,          options.mirrors, stop_pending};
     auto r = refresh_policies(request, &*first);  // one sync_store per quiet cycle
     if (!r) {
       fail(r.error());
@@ -121,6 +130,23 @@ Cycle run_cycle(const DaemonOptions& options, bool full, const Log& log) {
   c.interval = applied.effective.refresh_interval.value;
   c.jitter = applied.effective.refresh_jitter.value;
   return c;
+}
+
+// The library reports failures as values; this is the last line of defence against one that
+// throws all the same (a std::filesystem call without its error_code): a daemon that exits on it
+// stops refreshing on every endpoint with the same disk problem.
+Cycle guarded_cycle(const DaemonOptions& options, bool full, const Log& log) {
+  try {
+    return run_cycle(options, full, log);
+  } catch (const std::exception& e) {
+    Cycle c;
+    c.exit_code = static_cast<int>(trust::Code::kBadInput);
+    c.report = {{"time", trust::to_iso8601(options.store.clock->now())},
+                {"result", "error"},
+                {"message", std::string("unexpected failure: ") + e.what()}};
+    log.error("cycle failed: unexpected failure: " + std::string(e.what()));
+    return c;
+  }
 }
 
 // status.json: what `trustagent status --json` shows, plus this cycle. The anchor warnings are
@@ -207,7 +233,13 @@ int run_daemon(const DaemonOptions& options) {
   }
   while (true) {
     bool whole = full.due(FullRefresh::Clock::now());
-    Cycle c = run_cycle(options, whole, log);
+    Cycle c = guarded_cycle(options, whole, log);
+    if (stop_pending()) {
+      // Cut short: nothing of it is recorded, and the wait below takes the signal at once.
+      if (options.once) return c.exit_code;
+      if (!wait_for_next_cycle(signals, 0, log, full)) return 0;
+      continue;
+    }
     full.cycle_ended(whole, c.ok, FullRefresh::Clock::now());
     Schedule schedule{c.interval, c.jitter};
     if (c.ok && failures > 0) {

@@ -18,7 +18,8 @@ namespace {
 // The serial of the index already in DIR (0 for none, or an unsigned one). An index that is there
 // but cannot be read is an error: guessing would let the serial go backwards.
 trust::Result<int64_t> previous_serial(const std::string& index_path) {
-  if (!std::filesystem::exists(index_path)) return int64_t{0};
+  std::error_code ec;
+  if (!std::filesystem::exists(index_path, ec)) return int64_t{0};
   auto old = trust::read_source_file(index_path, policy::kMaxIndexBytes);
   if (!old) return old.error();
   auto parsed = policy::parse_index(*old, index_path);
@@ -166,7 +167,8 @@ trust::Result<PublishedIndex> write_unsigned(const std::string& dir,
   PublishedIndex out;
   out.index_path = dir + "/index.xml";
   std::string sig_path = out.index_path + ".sig";
-  if (std::filesystem::exists(sig_path)) {
+  std::error_code ec;
+  if (std::filesystem::exists(sig_path, ec)) {
     if (!force_unsigned) {
       return trust::make_error(trust::Code::kRefused,
                                dir +

@@ -171,7 +171,11 @@ trust::Result<void> replace_policy_signers(const trust::Layout& layout,
 
 trust::Result<std::optional<IndexRecord>> load_index_record(const trust::Layout& layout) {
   const std::string& path = layout.policy_index_state;
-  if (!std::filesystem::exists(path)) return std::optional<IndexRecord>();
+  std::error_code ec;
+  bool there = std::filesystem::exists(path, ec);
+  // Unknown is not absent: taking it for "no index accepted yet" would accept an older one.
+  if (ec) return trust::make_error(trust::Code::kBadInput, path + ": " + ec.message());
+  if (!there) return std::optional<IndexRecord>();
   auto damaged = [&](const std::string& why) {
     return trust::make_error(trust::Code::kBadInput,
                              path + ": " + why +

@@ -217,20 +217,24 @@ std::string older_than_in_force(const RefreshRun& run, const IndexAnswer& a) {
   std::map<std::string, int64_t> listed;
   for (const auto& e : a.index.entries) listed[e.guid] = e.revision;
   std::error_code ec;
-  for (const auto& f : std::filesystem::directory_iterator(run.layout.policies_dir, ec)) {
+  // increment(ec): the range-for's operator++ throws on an I/O error, and the daemon must not.
+  for (std::filesystem::directory_iterator it(run.layout.policies_dir, ec), end; !ec && it != end;
+       it.increment(ec)) {
+    const auto& f = *it;
     std::string name = f.path().filename().string();
     if (name.size() <= 4 || name.substr(name.size() - 4) != ".xml") continue;
     std::string guid = name.substr(0, name.size() - 4);
     auto revision = stored_revision(f.path().string());
     if (!revision) continue;
-    auto it = listed.find(guid);
-    if (it == listed.end() || it->second < *revision) {
+    auto listing = listed.find(guid);
+    if (listing == listed.end() || listing->second < *revision) {
       return a.url +
              ": refused: this fallback server's index is older than the policies in "
              "force (policy " +
              guid + " revision " + std::to_string(*revision) +
-             (it == listed.end() ? " is not listed"
-                                 : " is listed at revision " + std::to_string(it->second)) +
+             (listing == listed.end()
+                  ? " is not listed"
+                  : " is listed at revision " + std::to_string(listing->second)) +
              "); in legacy mode only the configured server may take a policy back";
     }
   }
@@ -437,7 +441,9 @@ trust::Result<void> install_policy(const trust::Layout& l, const Download& d,
 trust::Result<void> remove_unlisted(const trust::Layout& l, const std::set<std::string>& listed,
                                     RefreshReport& report) {
   std::error_code ec;
-  for (const auto& f : std::filesystem::directory_iterator(l.policies_dir, ec)) {
+  for (std::filesystem::directory_iterator it(l.policies_dir, ec), end; !ec && it != end;
+       it.increment(ec)) {
+    const auto& f = *it;
     std::string name = f.path().filename().string();
     if (name.size() <= 4 || name.substr(name.size() - 4) != ".xml") continue;
     std::string guid = name.substr(0, name.size() - 4);
@@ -531,6 +537,7 @@ trust::Result<RefreshRun> start_run(const RefreshRequest& request, const StoreOu
   run.get.verify_host = effective.verify_host.value;
   run.get.pins = effective.pins.value;
   run.get.timeout_seconds = request.timeout_seconds;
+  run.get.stop_requested = request.stop_requested;
   run.get.keep_body = true;
   run.get.user_agent =
       user_agent(endpoint_id(run.layout), effective.policies, synced.rollover.reserves);
@@ -624,7 +631,9 @@ trust::Result<RefreshReport> refresh_policies(const RefreshRequest& request,
   // A refresh that never asked anyone (no server known) is no failure of the central server.
   bool asked = report || report.error().code != trust::Code::kBadInput ||
                report.error().message.rfind("no central server", 0) != 0;
-  if (asked) {
+  // A refresh cut short by the agent stopping says nothing about the central server.
+  bool stopped = request.stop_requested && request.stop_requested();
+  if (asked && !stopped) {
     trust::Layout layout = trust::Layout::at(request.store.home);
     int64_t now = request.store.clock->now();
     if (!report) {

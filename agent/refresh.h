@@ -37,6 +37,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -54,8 +55,9 @@ struct RefreshRequest {
   StoreRequest store;
   std::string server;  // base URL or host[:port]; empty: the policy's <Server>
   double timeout_seconds = 30;
-  bool full = false;                 // fetch the index whatever the stored validators say
-  std::vector<std::string> mirrors;  // tried after the server, before the policy's <Mirror>s
+  bool full = false;                     // fetch the index whatever the stored validators say
+  std::vector<std::string> mirrors;      // tried after the server, before the policy's <Mirror>s
+  std::function<bool()> stop_requested;  // agent/connector.h; a stopped refresh is not recorded
 };
 
 struct RefreshReport {

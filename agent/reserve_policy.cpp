@@ -36,7 +36,8 @@ trust::Result<trust::Certificate> the_one_certificate(const std::string& path) {
 // The policy as it is in DIR, or a new one.
 trust::Result<policy::Policy> policy_to_update(const std::string& path, const std::string& guid,
                                                const trust::CertInfo& cert) {
-  if (!std::filesystem::exists(path)) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) {
     policy::Policy p;
     p.guid = guid;
     p.name = "Reserve certificate for " + cert.subject;
@@ -73,7 +74,8 @@ trust::Result<ReservePolicyReport> publish_reserve_policy(const ReservePolicyReq
         trust::Code::kBadInput,
         "--guid '" + report.guid + "': a guid of letters, digits, '-' and '_', other than 'index'");
   }
-  if (!r.signing && !r.force_unsigned && std::filesystem::exists(r.dir + "/index.xml.sig")) {
+  std::error_code ec;
+  if (!r.signing && !r.force_unsigned && std::filesystem::exists(r.dir + "/index.xml.sig", ec)) {
     return trust::make_error(trust::Code::kRefused,
                              r.dir +
                                  " is signed (index.xml.sig): give --sign-key and --sign-cert "

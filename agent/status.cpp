@@ -25,11 +25,32 @@ namespace {
 // Whole days left, truncated: 0 within a day either side of expiry, -3 three days after it.
 int64_t days_left(int64_t not_after, int64_t now) { return (not_after - now) / trust::kDay; }
 
+// The refresh record's last attempt, in the shape of a daemon cycle.
+nlohmann::json recorded_refresh(const RefreshRecord& r) {
+  nlohmann::json out = {{"time", trust::to_iso8601(r.last_attempt)},
+                        {"result", r.failing_since != 0 ? "error" : "ok"}};
+  if (!r.last_error.empty()) out["message"] = r.last_error;
+  return out;
+}
+
+// The last refresh, whichever command made it: the daemon's last cycle (status.json) or a later
+// `policy refresh` (the refresh record).
 nlohmann::json last_refresh_on_disk(const trust::Layout& layout) {
+  RefreshRecord record = load_refresh_record(layout);
   if (auto text = trust::read_source_file(layout.status, 16 << 20)) {
     auto j = nlohmann::json::parse(*text, nullptr, false);
-    if (j.is_object() && j.contains("cycle")) return j["cycle"];
+    if (j.is_object() && j.contains("cycle")) {
+      const nlohmann::json& cycle = j["cycle"];
+      auto at = cycle.is_object() && cycle.contains("time") && cycle["time"].is_string()
+                    ? trust::from_iso8601(cycle["time"].get<std::string>())
+                    : std::nullopt;
+      if (record.last_attempt != 0 && at && record.last_attempt > *at) {
+        return recorded_refresh(record);
+      }
+      return cycle;
+    }
   }
+  if (record.last_attempt != 0) return recorded_refresh(record);
   struct stat st {};
   if (::stat(layout.refresh_state.c_str(), &st) != 0) return nullptr;
   nlohmann::json out = {{"time", trust::to_iso8601(st.st_mtime)}, {"result", "ok"}};
@@ -221,7 +242,9 @@ trust::Result<Status> collect_status(const trust::Layout& layout, const StoreOut
   for (auto& w : signed_policy_warnings(layout, s.now)) s.warnings.push_back(std::move(w));
   for (auto& w : verification_warnings(synced.effective)) s.warnings.push_back(std::move(w));
   s.policy_signing = signed_policy_json(layout);
-  apply_acknowledgements(load_acknowledgements(layout), s.warnings);
+  std::vector<std::string> presented;
+  for (const auto& leaf : load_seen_leaves(layout)) presented.push_back(leaf.sha256);
+  apply_acknowledgements(load_acknowledgements(layout), s.warnings, presented);
   return s;
 }
 

@@ -194,9 +194,10 @@ trust::Result<std::vector<IndexEntry>> index_for_directory(const std::string& di
   namespace fs = std::filesystem;
   std::vector<std::string> names;
   std::error_code ec;
-  for (const auto& f : fs::directory_iterator(dir, ec)) {
-    std::string name = f.path().filename().string();
-    if (f.is_regular_file() && name.size() > 4 && name.substr(name.size() - 4) == ".xml" &&
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    std::string name = it->path().filename().string();
+    std::error_code type_ec;
+    if (it->is_regular_file(type_ec) && name.size() > 4 && name.substr(name.size() - 4) == ".xml" &&
         name != "index.xml") {
       names.push_back(name);
     }

@@ -19,8 +19,10 @@ void take(Setting<T>& setting, const std::optional<V>& value, const Policy& p) {
 std::vector<std::string> files_in(const std::string& dir) {
   std::vector<std::string> out;
   std::error_code ec;
-  for (const auto& e : fs::directory_iterator(dir, ec)) {
-    if (e.is_regular_file(ec)) out.push_back(e.path().string());
+  // increment(ec): the range-for's operator++ throws on an I/O error, and the daemon must not.
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    std::error_code type_ec;
+    if (it->is_regular_file(type_ec)) out.push_back(it->path().string());
   }
   std::sort(out.begin(), out.end());
   return out;

@@ -457,6 +457,8 @@ Result<MergeReport> update_store(const Layout& layout, const std::vector<SourceS
     if (auto made = make_directories(dir); !made) return made.error();
     sweep_stale_temporaries(dir);
   }
+  // Everywhere else the agent writes under the lock: a kill there leaves temporaries too.
+  for (const auto& dir : {layout.var_dir, layout.policies_dir}) sweep_stale_temporaries(dir);
   MergeReport report;
   std::optional<MergeState> state = load_merge_state(layout.merge_state);
   std::vector<Probed> probed = probe_sources(layout, specs);

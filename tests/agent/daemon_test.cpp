@@ -1,7 +1,11 @@
 // The daemon as a real process against nginx on loopback, with a 2-second refresh interval.
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -75,7 +79,7 @@ class Daemon : public ::testing::Test {
     ASSERT_EQ(run_cli({"policy", "publish", srv() + "/policies"}).exit_code, 0);
     testing_support::move_mtime_forward(srv() + "/policies/index.xml", 5 * revision);
   }
-  pid_t start_daemon() {
+  pid_t start_daemon(const std::string& timeout = "3") {
     std::string log = home_.path() + "/daemon" + std::to_string(daemons_.size()) + ".log";
     pid_t pid = ::fork();
     if (pid == 0) {
@@ -84,7 +88,7 @@ class Daemon : public ::testing::Test {
       ::dup2(fd, STDOUT_FILENO);
       std::string bin = testing_support::trustagent_binary();
       ::execl(bin.c_str(), bin.c_str(), "run", "--home", home_.path().c_str(), "--server",
-              url_.c_str(), "--timeout", "3", static_cast<char*>(nullptr));
+              url_.c_str(), "--timeout", timeout.c_str(), static_cast<char*>(nullptr));
       ::_exit(127);
     }
     daemons_.push_back(pid);
@@ -127,6 +131,33 @@ TEST_F(Daemon, AppliesAChangedPolicyWithinTwoIntervalsAndStopsCleanly) {
   EXPECT_LT(stopping, kStopBound);
   EXPECT_NE(read_file(home_.path() + "/daemon0.log").find("info stopping on SIGTERM"),
             std::string::npos);
+}
+
+// A server that accepts and then says nothing holds a request until --timeout; SIGTERM must not
+// wait for it, and the cut-short refresh is not recorded as the central server failing.
+TEST_F(Daemon, SigtermStopsAtOnceWhileARequestHangs) {
+  int silent = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(silent, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(silent, 4), 0);
+  socklen_t len = sizeof addr;
+  ::getsockname(silent, reinterpret_cast<sockaddr*>(&addr), &len);
+  url_ = "https://127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
+  pid_t pid = start_daemon("30");
+  pollfd waiting{silent, POLLIN, 0};
+  ASSERT_EQ(::poll(&waiting, 1, 10000), 1) << "the daemon never connected";
+  int held = ::accept(silent, nullptr, nullptr);  // and never answered
+  ASSERT_GE(held, 0);
+  double stopping = 0;
+  EXPECT_EQ(stop(pid, &stopping), 0);
+  EXPECT_LT(stopping, 10.0) << "SIGTERM waited for the request's 30 s timeout";
+  EXPECT_FALSE(testing_support::file_exists(home_.path() + "/var/state/refresh-record.json"));
+  EXPECT_NE(read_file(home_.path() + "/daemon0.log").find("info stopping on SIGTERM"),
+            std::string::npos);
+  ::close(held);
+  ::close(silent);
 }
 
 TEST_F(Daemon, SighupRefreshesAtOnce) {

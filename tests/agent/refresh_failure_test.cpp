@@ -141,6 +141,21 @@ TEST_F(RefreshFailure, TheDaemonCycleFailsWhileAListedPolicyIsMissing) {
   EXPECT_NE(doc["cycle"]["message"].get<std::string>().find("aaaa-1"), std::string::npos);
 }
 
+// status shows the last refresh, whichever command made it: a failed daemon cycle followed by a
+// good `policy refresh` is a good last refresh.
+TEST_F(RefreshFailure, LastRefreshIsTheLatestWhicheverCommandMadeIt) {
+  std::string port = url_.substr(url_.rfind(':') + 1);
+  testing_support::CentralServer::stop(srv());
+  EXPECT_NE(run({"run", "--once", "--server", url_, "--timeout", "3"}).exit_code, 0);
+  ASSERT_EQ(testing_support::CentralServer::start(srv(), port).url, url_);
+  auto later = testing_support::wall_clock_moved("+60");
+  std::vector<std::string> args = {"policy", "refresh", "--server", url_, "--home", home_.path()};
+  ASSERT_EQ(run_cli(args, {}, later).exit_code, 0);
+  auto r = run_cli({"status", "--json", "--home", home_.path()}, {}, later);
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_EQ(json::parse(r.out)["last_refresh"]["result"], "ok") << r.out;
+}
+
 TEST_F(RefreshFailure, AMirrorHoldingTheWithheldPolicyIsAsked) {
   std::filesystem::create_directories(mirror_dir());
   auto mirror = testing_support::CentralServer::start(mirror_dir());

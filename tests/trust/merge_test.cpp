@@ -79,6 +79,20 @@ TEST_F(Merge, AnnotatesEveryAnchor) {
   EXPECT_NE(store.find("#   validity: "), std::string::npos);
 }
 
+// A kill between writing a temporary and renaming it leaves the temporary; the next run under
+// the lock sweeps it wherever the agent writes (var/policies and var/ as well as etc/).
+TEST_F(Merge, TemporariesAKillLeftAreSweptEverywhereTheAgentWrites) {
+  home_.write(layout_.cainfo, a_.pem());
+  std::vector<std::string> left = {home_.write("var/policies/.aaaa-1.xml.tmp-1234", "<Policy"),
+                                   home_.write("var/.retired.pem.tmp-99", "-----BEGIN"),
+                                   home_.write("var/state/.refresh-record.json.tmp-7", "{"),
+                                   home_.write("etc/.cainfo.pem.tmp-5", "x")};
+  std::string kept = home_.write("var/policies/aaaa-1.xml", "<Policy/>");
+  ASSERT_TRUE(merge());
+  for (const auto& f : left) EXPECT_FALSE(testing_support::file_exists(f)) << f;
+  EXPECT_TRUE(testing_support::file_exists(kept));
+}
+
 TEST_F(Merge, NothingChangedMeansNothingWritten) {
   home_.write(layout_.cainfo, a_.pem());
   ASSERT_TRUE(merge());
