@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <sstream>
 
+#include "agent/connector.h"
 #include "trust/atomic_file.h"
 #include "trust/safe_text.h"
 #include "trust/source_reader.h"
@@ -146,6 +147,16 @@ trust::Result<void> record_verified_connection(const trust::Layout& layout, Serv
     } else if (!same(*it, current)) {
       *it = current;
       changed = true;
+    }
+    // The same server recorded under its other role (a bare `connect` to the central server) is
+    // the same server seen now: otherwise its old leaf would keep warning after a rollover.
+    for (auto& other : seen.leaves) {
+      if (other.role == role || !same_server(other.server, server)) continue;
+      SeenLeaf updated{other.role, other.server, leaf.sha256, leaf.subject, leaf.not_after};
+      if (!same(other, updated)) {
+        other = updated;
+        changed = true;
+      }
     }
   }
   if (!changed) return {};

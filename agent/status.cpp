@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "agent/acknowledgements.h"
+#include "agent/connector.h"
 #include "agent/index_validators.h"
 #include "agent/policy_signers.h"
 #include "agent/refresh_record.h"
@@ -204,6 +205,31 @@ std::vector<trust::AnchorWarning> verification_warnings(const policy::Effective&
   return out;
 }
 
+// While the central server is reached unauthenticated (signed mode, healing), what it presents
+// now is central_server_unauthenticated's to name; the leaf it was last authenticated with is
+// no longer what it presents, so server_not_switched about that leaf would not be true.
+void drop_superseded_central_warnings(const trust::Layout& layout,
+                                      std::vector<trust::AnchorWarning>& warnings) {
+  bool unauthenticated = std::any_of(warnings.begin(), warnings.end(), [](const auto& w) {
+    return w.code == "central_server_unauthenticated";
+  });
+  if (!unauthenticated) return;
+  std::vector<SeenLeaf> leaves = load_seen_leaves(layout);
+  std::vector<std::string> central;  // what the central server, by any role, was last seen with
+  for (const auto& c : leaves) {
+    if (c.role != ServerRole::kCentral) continue;
+    for (const auto& leaf : leaves) {
+      if (leaf.role == ServerRole::kCentral || same_server(leaf.server, c.server)) {
+        central.push_back(leaf.sha256);
+      }
+    }
+  }
+  std::erase_if(warnings, [&](const trust::AnchorWarning& w) {
+    return w.code == "server_not_switched" &&
+           std::find(central.begin(), central.end(), w.sha256) != central.end();
+  });
+}
+
 // The agent's server and where it was named: the configuration, a policy, or nowhere.
 std::pair<std::string, std::string> server_in_use(const std::string& configured_server,
                                                   const policy::Effective& effective) {
@@ -240,6 +266,7 @@ trust::Result<Status> collect_status(const trust::Layout& layout, const StoreOut
     s.warnings.push_back(std::move(w));
   }
   for (auto& w : signed_policy_warnings(layout, s.now)) s.warnings.push_back(std::move(w));
+  drop_superseded_central_warnings(layout, s.warnings);
   for (auto& w : verification_warnings(synced.effective)) s.warnings.push_back(std::move(w));
   s.policy_signing = signed_policy_json(layout);
   std::vector<std::string> presented;

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <ctime>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
@@ -14,6 +15,8 @@
 #include "tests/support/run_cli.h"
 #include "tests/support/temp_home.h"
 #include "trust/fingerprint.h"
+#include "trust/source_reader.h"
+#include "trust/time_format.h"
 
 namespace {
 
@@ -34,7 +37,9 @@ class RefreshFailure : public ::testing::Test {
   }
   void TearDown() override {
     testing_support::CentralServer::stop(srv());
-    testing_support::CentralServer::stop(mirror_dir());
+    if (testing_support::file_exists(mirror_dir())) {
+      testing_support::CentralServer::stop(mirror_dir());
+    }
   }
 
   std::string srv() const { return home_.path() + "/srv"; }
@@ -154,6 +159,33 @@ TEST_F(RefreshFailure, LastRefreshIsTheLatestWhicheverCommandMadeIt) {
   auto r = run_cli({"status", "--json", "--home", home_.path()}, {}, later);
   EXPECT_EQ(r.exit_code, 0) << r.out;
   EXPECT_EQ(json::parse(r.out)["last_refresh"]["result"], "ok") << r.out;
+}
+
+// Issue 23, item 6: a bare `connect` once recorded the configured server (the central server
+// itself) with its old certificate; after the rollover, refreshes authenticate with the new one,
+// and that sighting is a sighting of the server under either role.
+TEST_F(RefreshFailure, ASightingByARefreshEndsServerNotSwitchedForTheConfiguredServerToo) {
+  home_.write("etc/trustagent.conf", "server = " + url_ + "\n");
+  ASSERT_EQ(run({"connect"}).exit_code, 0);
+  testing_support::Issued next =
+      testing_support::make_cert({.common_name = "trustagent central server (next)",
+                                  .dns_names = {"localhost"},
+                                  .ip_addresses = {"127.0.0.1"}});
+  std::string reserve = home_.write("in/next.pem", next.pem());
+  auto old = trust::read_certificates(read_file(srv() + "/.central-server/cert.pem"));
+  auto added = run({"reserve", "add", reserve, "--activate-at",
+                    trust::to_iso8601(std::time(nullptr) - 86400), "--replaces",
+                    trust::to_hex(old.certs.at(0).sha256), "--force"});
+  ASSERT_EQ(added.exit_code, 0) << added.err;
+  std::string port = url_.substr(url_.rfind(':') + 1);
+  testing_support::CentralServer::stop(srv());
+  home_.write("srv/.central-server/cert.pem", next.pem());
+  home_.write("srv/.central-server/key.pem", next.key_pem());
+  ASSERT_EQ(testing_support::CentralServer::start(srv(), port).url, url_);
+  ASSERT_EQ(refresh().exit_code, 0);
+  auto [exit_code, warnings] = status_warnings("server_not_switched");
+  EXPECT_TRUE(warnings.empty()) << warnings[0].dump();
+  EXPECT_EQ(exit_code, 0);
 }
 
 TEST_F(RefreshFailure, AMirrorHoldingTheWithheldPolicyIsAsked) {

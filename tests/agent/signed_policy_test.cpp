@@ -14,6 +14,7 @@
 #include "tests/support/temp_home.h"
 #include "trust/fingerprint.h"
 #include "trust/source_reader.h"
+#include "trust/time_format.h"
 
 namespace {
 
@@ -48,7 +49,9 @@ class SignedPolicy : public ::testing::Test {
   }
   void TearDown() override {
     testing_support::CentralServer::stop(srv());
-    testing_support::CentralServer::stop(mirror_dir());
+    if (testing_support::file_exists(mirror_dir())) {
+      testing_support::CentralServer::stop(mirror_dir());
+    }
   }
 
   struct Signer {
@@ -358,6 +361,23 @@ TEST_F(SignedPolicy, AnEndpointHealsFromASignedPolicyAfterTheServerSwitchesCerti
   ASSERT_EQ(verified.exit_code, 0) << verified.err;
   EXPECT_EQ(json::parse(verified.out)["unauthenticated_server"], nullptr);
   EXPECT_FALSE(has(warning_codes(), "central_server_unauthenticated"));
+}
+
+// Issue 23, item 6: on the cycle that heals an endpoint, status says what the server presents now
+// (central_server_unauthenticated), not that it still presents the certificate it replaced.
+TEST_F(SignedPolicy, TheHealingCycleGivesOneTruthfulWarning) {
+  accept_first_index();
+  std::string old = trust_fingerprint(read_file(srv() + "/.central-server/cert.pem"));
+  Issued next = switch_central_certificate();
+  policy("aaaa-1", 2,
+         "<ReserveCertificate ActivateAt=\"" + trust::to_iso8601(std::time(nullptr) - 86400) +
+             "\" Replaces=\"" + old + "\">" + next.pem() + "</ReserveCertificate>");
+  ASSERT_EQ(publish(signer1_).exit_code, 0);
+  auto healed = refresh();
+  ASSERT_EQ(healed.exit_code, 0) << healed.err;
+  auto codes = warning_codes();
+  EXPECT_TRUE(has(codes, "central_server_unauthenticated"));
+  EXPECT_FALSE(has(codes, "server_not_switched"));
 }
 
 TEST_F(SignedPolicy, WithoutSignersAnUntrustedServerIsStillRefused) {
