@@ -92,6 +92,7 @@ Cycle run_cycle(const DaemonOptions& options, bool full, const Log& log) {
   c.interval = first->effective.refresh_interval.value;
   c.jitter = first->effective.refresh_jitter.value;
   std::vector<PendingPolicy> not_installed;
+  std::optional<StoreOutcome> before_refresh;  // the first sync, when the refresh synced again
   bool have_server = !options.server.empty() || !options.mirrors.empty() ||
                      !first->effective.server_url.value.empty() ||
                      !first->effective.mirrors.value.empty();
@@ -112,6 +113,12 @@ Cycle run_cycle(const DaemonOptions& options, bool full, const Log& log) {
     // was applied since, `applied` is that sync and is logged below, once.
     if (r->synced_again) {
       for (const auto& n : first->rollover.notes) log.notice("rollover: " + n);
+      // An administrator's CA file changed before the refresh: that regeneration is this
+      // cycle's too, in the log and in status.json, not only in the hooks it ran.
+      if (first->report.regenerated) {
+        log_applied(*first, log);
+        before_refresh = std::move(*first);
+      }
     }
     c.applied = std::move(r->applied);
     not_installed = std::move(r->not_installed);
@@ -127,6 +134,11 @@ Cycle run_cycle(const DaemonOptions& options, bool full, const Log& log) {
   c.report["regenerated"] = applied.report.regenerated;
   c.report["added"] = changes(applied.report.added);
   c.report["removed"] = changes(applied.report.removed);
+  if (before_refresh) {
+    c.report["regenerated"] = true;
+    for (const auto& a : changes(before_refresh->report.added)) c.report["added"].push_back(a);
+    for (const auto& a : changes(before_refresh->report.removed)) c.report["removed"].push_back(a);
+  }
   c.interval = applied.effective.refresh_interval.value;
   c.jitter = applied.effective.refresh_jitter.value;
   return c;

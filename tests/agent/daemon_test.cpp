@@ -226,6 +226,23 @@ TEST_F(Daemon, CentralServerDownThenBackIsLoggedRetriedAndRecovered) {
       << log;
 }
 
+// An administrator's CA file changes between cycles; the cycle that fetches the whole index
+// (the first one, or on SIGHUP) applies it before the refresh, and the log and status.json say so.
+TEST_F(Daemon, AChangedAdministratorCaFileIsLoggedWithWhatItAddedAndRemoved) {
+  ASSERT_EQ(run_cli({"run", "--once", "--home", home_.path(), "--server", url_}).exit_code, 0);
+  home_.write("corp/a.pem",
+              testing_support::make_cert({.common_name = "CA A2", .is_ca = true}).pem());
+  auto r = run_cli({"run", "--once", "--home", home_.path(), "--server", url_});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("merged store regenerated"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("1 added, 1 removed"), std::string::npos) << r.err;
+  json cycle = status()["cycle"];
+  EXPECT_EQ(cycle["regenerated"], true) << cycle.dump();
+  ASSERT_EQ(cycle["added"].size(), 1u) << cycle.dump();
+  EXPECT_EQ(cycle["added"][0]["subject"], "CN=CA A2,O=trustagent tests");
+  ASSERT_EQ(cycle["removed"].size(), 1u) << cycle.dump();
+}
+
 TEST_F(Daemon, OnceRunsOneCycleAndExitsWithItsStatus) {
   auto ok = run_cli({"run", "--once", "--home", home_.path(), "--server", url_});
   EXPECT_EQ(ok.exit_code, 0) << ok.err;
