@@ -47,13 +47,6 @@ trust::Result<std::string> pick_one(std::vector<trust::Certificate> certs, const
   }
   std::vector<PresentedCert> presented;
   for (const auto& c : chain) presented.push_back({c.info(), std::string(c.der())});
-  if (pick == "root" && !presented.back().info.self_signed) {
-    const auto& top = presented.back().info;
-    return trust::make_error(trust::Code::kBadInput,
-                             path + ": --pick root: the file holds no root; its chain ends at " +
-                                 top.subject + ", issued by " + top.issuer + " (--pick " +
-                                 std::to_string(presented.size()) + " takes that one anyway)");
-  }
   auto at = pick_certificate(presented, pick.empty() ? "leaf" : pick);
   if (!at) return trust::make_error(at.error().code, path + ": " + at.error().message);
   return presented[*at].der;

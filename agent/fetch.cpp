@@ -38,7 +38,18 @@ trust::Result<size_t> pick_certificate(const std::vector<PresentedCert>& chain,
     return chain.size() - 1;
   }
   if (pick == "leaf") return size_t{0};
-  if (pick == "root") return chain.size() - 1;
+  if (pick == "root") {
+    // The self-signed one wherever it was sent; never the top of a chain that has no root, which
+    // `add --pick root` refuses the same way.
+    for (size_t i = chain.size(); i-- > 0;) {
+      if (chain[i].info.self_signed) return i;
+    }
+    const trust::CertInfo& top = chain.back().info;
+    return trust::make_error(trust::Code::kBadInput,
+                             "--pick root: the chain holds no root; it ends at " + top.subject +
+                                 ", issued by " + top.issuer + " (--pick " +
+                                 std::to_string(chain.size()) + " takes that one anyway)");
+  }
   size_t n = 0;
   auto [end, ec] = std::from_chars(pick.data(), pick.data() + pick.size(), n);
   if (ec != std::errc() || end != pick.data() + pick.size() || n < 1 || n > chain.size()) {

@@ -20,8 +20,9 @@ namespace agent {
 trust::Result<std::vector<PresentedCert>> fetch_chain(const std::string& target,
                                                       double timeout_seconds);
 
-// "leaf", "root" (the last certificate sent), or N (1-based position in the chain). Empty means the
-// default: the leaf if it is self-signed, else the last certificate the server sent.
+// "leaf", "root" (the self-signed one, wherever it was sent; kBadInput when none was, as for
+// `add --pick root`), or N (1-based position in the chain). Empty means the default: the root
+// when the server sends one, else the last certificate the server sent.
 trust::Result<size_t> pick_certificate(const std::vector<PresentedCert>& chain,
                                        const std::string& pick);
 

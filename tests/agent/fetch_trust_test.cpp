@@ -2,8 +2,10 @@
 // trusted. Every path, with no terminal unless the case says so.
 #include <gtest/gtest.h>
 
+#include "agent/certificate_file.h"
 #include "agent/fetch.h"
 #include "tests/support/cert_factory.h"
+#include "tests/support/temp_home.h"
 #include "trust/fingerprint.h"
 
 namespace agent {
@@ -68,3 +70,45 @@ TEST_F(FetchTrust, FirstUseIsTakenLoudlyButNeverAgainstAPinForAnotherCertificate
 
 }  // namespace
 }  // namespace agent
+
+namespace {
+
+std::vector<agent::PresentedCert> presented(
+    std::initializer_list<const testing_support::Issued*> certs) {
+  std::vector<agent::PresentedCert> out;
+  for (const auto* c : certs) {
+    auto cert = trust::Certificate::from_der(c->der());
+    out.push_back({cert->info(), c->der()});
+  }
+  return out;
+}
+
+// Issue 23: `fetch --pick root` and `add --pick root` take the same certificate of one chain,
+// and refuse the same chain that has no root.
+TEST(PickRoot, IsTheSelfSignedOneWhereverItWasSentAndAddAgrees) {
+  testing_support::TempHome home;
+  auto root = testing_support::make_cert({.common_name = "Pick Root", .is_ca = true});
+  auto inter = testing_support::make_cert({.common_name = "Pick Inter", .is_ca = true}, &root);
+  auto leaf = testing_support::make_cert({.common_name = "pick.example"}, &inter);
+  // A server that sends its root before the intermediate.
+  auto sent = presented({&leaf, &root, &inter});
+  auto picked = agent::pick_certificate(sent, "root");
+  ASSERT_TRUE(picked) << picked.error().message;
+  EXPECT_EQ(sent[*picked].info.sha256, root.sha256());
+  std::string file = home.write("in/chain.pem", leaf.pem() + root.pem() + inter.pem());
+  auto added = agent::certificates_to_import(file, std::nullopt, "root");
+  ASSERT_TRUE(added) << added.error().message;
+  ASSERT_TRUE(added->has_value());
+  ASSERT_EQ((*added)->size(), 1u);
+  EXPECT_EQ(trust::to_hex(trust::sha256_of((**added)[0])), root.sha256());
+
+  auto rootless = agent::pick_certificate(presented({&leaf, &inter}), "root");
+  ASSERT_FALSE(rootless);
+  EXPECT_NE(rootless.error().message.find("holds no root"), std::string::npos);
+  std::string no_root = home.write("in/no-root.pem", leaf.pem() + inter.pem());
+  auto refused = agent::certificates_to_import(no_root, std::nullopt, "root");
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message.find("holds no root"), std::string::npos);
+}
+
+}  // namespace
