@@ -73,8 +73,18 @@ trust::Result<trust::AddOutcome> import_certificates(const trust::Layout& layout
   std::string target = request.site ? layout.cainfo_ss : layout.cainfo;
   auto ders = certificates_to_import(request.file, request.password, request.pick);
   if (!ders) return ders.error();
-  if (!*ders) return trust::add_to_managed_source(request.file, target, &cache);
-  return trust::add_ders_to_managed_source(**ders, target, &cache);
+  auto added = *ders ? trust::add_ders_to_managed_source(**ders, target, &cache)
+                     : trust::add_to_managed_source(request.file, target, &cache);
+  if (!added) return added;
+  // Added back by a person: out of retired.pem, and never retired or pruned again.
+  std::vector<std::string> shas;
+  for (const auto& list : {added->added, added->already_present}) {
+    for (const auto& c : list) shas.push_back(c.sha256);
+  }
+  auto restored = trust::restore_retired(layout, shas);
+  if (!restored) return restored.error();
+  added->restored = std::move(*restored);
+  return added;
 }
 
 trust::Result<trust::RemoveOutcome> remove_anchor(const trust::Layout& layout,

@@ -25,7 +25,8 @@ struct ImportRequest {
 };
 
 // `add`: FILE's certificates into cainfo.pem (or cainfo-ss.pem), each decoded once and left in
-// `cache` for the merge that follows.
+// `cache` for the merge that follows. One that rollover had retired (var/retired.pem) is brought
+// back for good: rollover never takes it out again (trust::restore_retired).
 trust::Result<trust::AddOutcome> import_certificates(const trust::Layout& layout,
                                                      trust::CertCache& cache,
                                                      const ImportRequest& request);

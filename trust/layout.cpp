@@ -24,6 +24,7 @@ Layout Layout::at(const std::string& home_in) {
   l.reserve_state = l.state_dir + "/reserves.state";
   l.servers_state = l.state_dir + "/servers.state";
   l.clock_state = l.state_dir + "/clock.state";
+  l.restored = l.state_dir + "/restored";
   l.policy_signers = l.etc_dir + "/policy-signers.pem";
   l.policy_index_state = l.state_dir + "/policy-index.state";
   l.refresh_state = l.state_dir + "/refresh.state";

@@ -16,6 +16,7 @@ struct Layout {
   std::string reserve_state;            // var/state/reserves.state
   std::string servers_state;            // var/state/servers.state
   std::string clock_state;              // var/state/clock.state: this boot's clock reference
+  std::string restored;                 // var/state/restored: brought back from retired.pem
   std::string policy_signers;           // etc/policy-signers.pem: who may sign the policy index
   std::string policy_index_state;       // var/state/policy-index.state: the last index accepted
   std::string refresh_state;            // var/state/refresh.state: validators per central server

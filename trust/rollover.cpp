@@ -3,8 +3,11 @@
 #include <algorithm>
 #include <limits>
 #include <memory>
+#include <sstream>
 
+#include "trust/atomic_file.h"
 #include "trust/cert_cache.h"
+#include "trust/fingerprint.h"
 #include "trust/managed_source.h"
 #include "trust/server_identity.h"
 #include "trust/source_check.h"
@@ -222,6 +225,7 @@ class Maintenance {
               std::vector<std::string>& notes, CertCache& cache)
       : layout_(layout), in_(in), state_(state), now_(now), notes_(notes), cache_(cache) {
     current_ = read_held({layout.cainfo, layout.cainfo_ss}, cache_);
+    restored_ = load_restored(layout);
   }
 
   Result<void> add_offered_reserves() {
@@ -346,7 +350,7 @@ class Maintenance {
       for (const auto& replaced : replaced_sha256s(reserve)) {
         if (replaced == reserve.sha256) continue;
         for (const auto& old : all_held()) {  // read again: each retirement edits the files
-          if (old.info.sha256 != replaced) continue;
+          if (old.info.sha256 != replaced || brought_back(old)) continue;
           auto when = retires_at(reserve, old);
           if (!when) {  // no server names (a CA): it stays, and its pins too, until it expires
             all_gone = false;
@@ -379,7 +383,7 @@ class Maintenance {
       if (now_ < old.info.not_after + kRolloverGraceSeconds) continue;
       // The same guards as retirement: a clock that runs fast must not take out a certificate
       // one of the agent's own servers still presents, nor one whose successor was only just seen.
-      if (still_presented(old)) continue;
+      if (still_presented(old) || brought_back(old)) continue;
       auto successor = std::find_if(all.begin(), all.end(), [&](const Held& h) {
         auto since = in_use_since(h.info.sha256);
         return h.info.sha256 != old.info.sha256 && h.info.not_before <= now_ &&
@@ -476,6 +480,10 @@ class Maintenance {
 
   // Into retired.pem first, then out of the store: a crash between leaves it in both, never in
   // neither.
+  bool brought_back(const Held& h) const {
+    return std::find(restored_.begin(), restored_.end(), h.info.sha256) != restored_.end();
+  }
+
   Result<void> retire(const Held& old) {
     if (auto kept = add_ders_to_managed_source({old.der}, layout_.retired); !kept) {
       return kept.error();
@@ -495,6 +503,7 @@ class Maintenance {
   std::vector<std::string>& notes_;
   CertCache& cache_;
   std::vector<Held> current_;
+  std::vector<std::string> restored_;
 };
 
 }  // namespace
@@ -586,6 +595,45 @@ Result<RolloverReport> maintain_rollover(const Layout& layout, const RolloverInp
 }
 
 int64_t clock_pause_ends(const ClockRecord& clock) { return pause_ends(clock); }
+
+std::vector<std::string> load_restored(const Layout& layout) {
+  std::vector<std::string> out;
+  auto text = read_source_file(layout.restored, 4 << 20);
+  if (!text) return out;
+  std::istringstream in(*text);
+  for (std::string line; std::getline(in, line);) {
+    if (sha256_from_hex(line)) out.push_back(line);
+  }
+  return out;
+}
+
+Result<std::vector<std::string>> restore_retired(const Layout& layout,
+                                                 const std::vector<std::string>& sha256s) {
+  std::vector<std::string> restored;
+  auto retired = read_source_file(layout.retired);
+  if (!retired) return restored;
+  std::vector<std::string> held;
+  for (const auto& c : read_certificates(*retired).certs) held.push_back(to_hex(c.sha256));
+  std::vector<std::string> all = load_restored(layout);
+  for (const auto& sha : sha256s) {
+    if (std::find(held.begin(), held.end(), sha) == held.end()) continue;
+    if (std::find(all.begin(), all.end(), sha) == all.end()) all.push_back(sha);
+    restored.push_back(sha);
+  }
+  if (restored.empty()) return restored;
+  std::string text;
+  for (const auto& sha : all) text += sha + "\n";
+  // The record first: a crash after it leaves a certificate in retired.pem that rollover will
+  // not retire again, never one it would take out once more.
+  if (auto made = make_directories(layout.state_dir); !made) return made.error();
+  if (auto saved = write_file_atomic(layout.restored, text); !saved) return saved.error();
+  for (const auto& sha : restored) {
+    auto gone = remove_from_managed_sources({layout.retired},
+                                            Fingerprint{Fingerprint::Algorithm::kSha256, sha});
+    if (!gone) return gone.error();
+  }
+  return restored;
+}
 
 bool replaced_certificates_retire(const Reserve& r, int64_t now) {
   return r.retired_at != 0 || (r.replaced_until != 0 && now >= r.replaced_until);

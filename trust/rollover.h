@@ -79,6 +79,13 @@ Result<ReserveAdded> add_reserves(const Layout& layout, const std::vector<std::s
 // Takes the reserve out of cainfo-reserve.pem and forgets it. kBadInput when there is no such one.
 Result<CertInfo> remove_reserve(const Layout& layout, const Fingerprint& fingerprint);
 
+// A person brought certificates back into a managed source (`add` of var/retired.pem): those of
+// `sha256s` that retired.pem holds leave it and are recorded in var/state/restored, and rollover
+// never retires or prunes them again. Returns the ones restored.
+Result<std::vector<std::string>> restore_retired(const Layout& layout,
+                                                 const std::vector<std::string>& sha256s);
+std::vector<std::string> load_restored(const Layout& layout);
+
 struct RolloverInputs {
   std::vector<ReserveOffer> offers;  // from the policies in force
   // false when some stored policy could not be read this time. Then no reserve is withdrawn,

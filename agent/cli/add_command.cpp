@@ -14,6 +14,7 @@ nlohmann::json add_json(const trust::AddOutcome& added, const agent::StoreOutcom
                       {"added", nlohmann::json::array()},
                       {"already_present", nlohmann::json::array()},
                       {"skipped", nlohmann::json::array()},
+                      {"restored", added.restored},
                       {"merge", merge_json(outcome)}};
   for (const auto& c : added.added) j["added"].push_back(cert_json(c));
   for (const auto& c : added.already_present) j["already_present"].push_back(cert_json(c));
@@ -50,6 +51,11 @@ int run_add(Context& ctx, const AddOptions& opts) {
   for (const auto& s : added.skipped) {
     ctx.log.warning(s.file + (s.block ? ": block " + std::to_string(s.block) : "") + ": " +
                     s.reason);
+  }
+  for (const auto& sha : added.restored) {
+    ctx.log.notice("sha256 " + sha +
+                   " brought back from retired.pem for good: rollover will not "
+                   "retire or prune it again (trustagent remove takes it out)");
   }
   agent::log_store_outcome(*outcome, ctx.log);
   if (ctx.json) {

@@ -184,6 +184,18 @@ TEST_F(Rollover, AnExpiredCertificateLeavesOnlyAfterAGracePeriodOnceItsSuccessor
   auto retired = trust::read_certificates(read_file(home_.path() + "/var/retired.pem"));
   ASSERT_EQ(retired.certs.size(), 1u);
   EXPECT_EQ(trust::to_hex(retired.certs[0].sha256), expired.sha256());
+
+  // Brought back by a person, it stays: the same maintenance does not prune it again.
+  auto back = run_at("+8d", {"add", home_.path() + "/var/retired.pem", "--json"}, true);
+  ASSERT_EQ(back.exit_code, 0) << back.err;
+  EXPECT_EQ(json::parse(back.out)["restored"], json::array({expired.sha256()}));
+  EXPECT_NE(back.err.find("brought back from retired.pem for good"), std::string::npos) << back.err;
+  auto again = run_at("+9d", {"merge", "--ca-file", admin}, true);
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(again.err.find("removed expired"), std::string::npos) << again.err;
+  auto held = anchors_in("cainfo.pem");
+  EXPECT_NE(std::find(held.begin(), held.end(), expired.sha256()), held.end());
+  EXPECT_TRUE(trust::read_certificates(read_file(home_.path() + "/var/retired.pem")).certs.empty());
 }
 
 }  // namespace
