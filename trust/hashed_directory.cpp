@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <map>
 #include <optional>
+#include <random>
 #include <vector>
 
 #include "trust/atomic_file.h"
@@ -27,6 +28,9 @@ namespace fs = std::filesystem;
 constexpr std::string_view kGeneration = ".capath-";
 constexpr std::string_view kBuilding = ".building";
 constexpr std::string_view kLink = ".link";
+// In each generation: "<file name> <sha256 of the anchor>" per line, in store order. OpenSSL's
+// CApath lookup opens only "<hash>.<N>" names, so it never reads this.
+constexpr std::string_view kManifest = ".manifest";
 
 Error storage_error(const std::string& path, const std::string& what) {
   Error e = make_error(Code::kBadInput, path + ": " + what + ": " + std::strerror(errno));
@@ -40,13 +44,19 @@ bool is_hex16(std::string_view s) {
          });
 }
 
-// ".capath-<16 hex>" (a generation), and the same with ".building" or ".link" (one being made):
-// nothing else in etc/ is the agent's to remove.
+// ".capath-<16 hex>-<8 hex>" (a generation: the store's SHA-256, then what makes every build's
+// name new; 0.5.0 to 0.7.0 wrote ".capath-<16 hex>" alone), and the same with ".building" or
+// ".link" (one being made): nothing else in etc/ is the agent's to remove.
 bool is_generation_name(std::string_view name, bool finished_only = false) {
   if (name.substr(0, kGeneration.size()) != kGeneration) return false;
   name.remove_prefix(kGeneration.size());
   if (!is_hex16(name.substr(0, 16))) return false;
   std::string_view rest = name.substr(16);
+  if (rest.size() >= 9 && rest[0] == '-' &&
+      std::all_of(rest.begin() + 1, rest.begin() + 9,
+                  [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); })) {
+    rest.remove_prefix(9);
+  }
   return rest.empty() || (!finished_only && (rest == kBuilding || rest == kLink));
 }
 
@@ -115,27 +125,114 @@ Result<void> write_whole(int dir_fd, const std::string& name, std::string_view c
   return {};
 }
 
+struct Manifest {
+  std::vector<std::pair<std::string, std::string>> files;  // name, sha256, in store order
+  bool operator==(const Manifest&) const = default;
+};
+
 // "<8 hex of the subject hash>.<N>" per anchor, N counting up per hash in store order.
-Result<void> write_files(const std::string& dir, const LoadedIndex& index, std::string_view store) {
-  int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir_fd < 0) return storage_error(dir, "cannot open");
+Manifest manifest_of(const LoadedIndex& index) {
+  Manifest m;
   std::map<unsigned long, int> used;
-  Result<void> result;
   for (const auto& e : index.entries) {
     char name[32];
     std::snprintf(name, sizeof name, "%08lx.%d", e.subject_hash, used[e.subject_hash]++);
-    result = write_whole(dir_fd, name, store.substr(e.offset, e.length), dir + "/" + name);
-    if (!result) break;
+    m.files.emplace_back(name, e.sha256);
   }
+  return m;
+}
+
+std::string manifest_text(const Manifest& m) {
+  std::string out;
+  for (const auto& [name, sha] : m.files) out += name + " " + sha + "\n";
+  return out;
+}
+
+std::optional<Manifest> read_manifest(const std::string& dir) {
+  auto text = read_source_file(dir + "/" + std::string(kManifest), 64 << 20);
+  if (!text) return std::nullopt;
+  Manifest m;
+  size_t at = 0;
+  while (at < text->size()) {
+    size_t end = text->find('\n', at);
+    if (end == std::string::npos) return std::nullopt;
+    std::string line = text->substr(at, end - at);
+    size_t space = line.find(' ');
+    if (space == std::string::npos) return std::nullopt;
+    m.files.emplace_back(line.substr(0, space), line.substr(space + 1));
+    at = end + 1;
+  }
+  return m;
+}
+
+// The generation holds exactly the manifest's files and the manifest: nothing added or removed
+// by hand. (Content edited in place by root goes unseen here; `merge --force` rewrites it all.)
+bool holds_exactly(const std::string& dir, const Manifest& m) {
+  std::vector<std::string> names;
+  if (DIR* d = ::opendir(dir.c_str())) {
+    while (dirent* entry = ::readdir(d)) {
+      std::string_view name = entry->d_name;
+      if (name != "." && name != ".." && name != kManifest) names.emplace_back(name);
+    }
+    ::closedir(d);
+  } else {
+    return false;
+  }
+  std::vector<std::string> expected;
+  for (const auto& f : m.files) expected.push_back(f.first);
+  std::sort(names.begin(), names.end());
+  std::sort(expected.begin(), expected.end());
+  return names == expected;
+}
+
+// Each anchor's file: a hard link to the previous generation's file when that one holds the same
+// anchor under the same name, else written. One change in a 10,000-anchor store costs one write
+// and 9,999 links, not 10,000 writes.
+Result<void> write_files(const std::string& dir, const Manifest& m, const LoadedIndex& index,
+                         std::string_view store, const std::string& previous,
+                         const std::optional<Manifest>& reusable) {
+  int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir_fd < 0) return storage_error(dir, "cannot open");
+  int old_fd = -1;
+  std::map<std::string, std::string> old;
+  if (reusable) {
+    old_fd = ::open(previous.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (old_fd >= 0) old.insert(reusable->files.begin(), reusable->files.end());
+  }
+  Result<void> result;
+  for (size_t i = 0; i < m.files.size() && result; ++i) {
+    const auto& [name, sha] = m.files[i];
+    auto same = old.find(name);
+    if (same != old.end() && same->second == sha &&
+        ::linkat(old_fd, name.c_str(), dir_fd, name.c_str(), 0) == 0) {
+      continue;
+    }
+    const IndexEntry& e = index.entries[i];
+    result = write_whole(dir_fd, name, store.substr(e.offset, e.length), dir + "/" + name);
+  }
+  if (result) result = write_whole(dir_fd, std::string(kManifest), manifest_text(m), dir);
 #ifdef __linux__
   // One flush for the whole generation: 10,000 fsyncs would cost seconds.
   if (result && ::syncfs(dir_fd) != 0) result = storage_error(dir, "cannot sync");
 #endif
+  if (old_fd >= 0) ::close(old_fd);
   ::close(dir_fd);
   return result;
 }
 
-Result<void> write_generation(const Layout& layout, const std::string& generation) {
+// A name no generation has had: a rebuild of the same store never touches the live directory.
+std::string new_generation_name(const std::string& store_sha256) {
+  std::random_device random;
+  char suffix[16];
+  std::snprintf(suffix, sizeof suffix, "-%08x", static_cast<unsigned>(random()));
+  return std::string(kGeneration) + store_sha256.substr(0, 16) + suffix;
+}
+
+// Writes `generation` beside the live one and makes it durable; `previous` (the live generation,
+// when its files can be trusted) lends its unchanged files.
+Result<void> write_generation(const Layout& layout, const std::string& generation,
+                              const std::string& previous,
+                              const std::optional<Manifest>& reusable) {
   auto index = load_index(layout.merged_index);
   auto store = read_source_file(layout.merged);
   if (!index || !store || to_hex(sha256_of(*store)) != index->store_sha256) {
@@ -152,14 +249,11 @@ Result<void> write_generation(const Layout& layout, const std::string& generatio
   std::error_code ec;
   std::filesystem::remove_all(building, ec);
   if (::mkdir(building.c_str(), 0755) != 0) return storage_error(building, "cannot create");
-  auto written = write_files(building, *index, *store);
+  auto written = write_files(building, manifest_of(*index), *index, *store, previous, reusable);
   if (written) written = sync_directory(building);
   std::string final_path = layout.etc_dir + "/" + generation;
-  if (written) {
-    std::filesystem::remove_all(final_path, ec);
-    if (::rename(building.c_str(), final_path.c_str()) != 0) {
-      written = storage_error(final_path, "cannot rename into place");
-    }
+  if (written && ::rename(building.c_str(), final_path.c_str()) != 0) {
+    written = storage_error(final_path, "cannot rename into place");
   }
   if (!written) {
     std::filesystem::remove_all(building, ec);
@@ -182,19 +276,6 @@ Result<void> point_link_at(const Layout& layout, const std::string& generation) 
     return e;
   }
   return sync_directory(layout.etc_dir);
-}
-
-// As many files as the store has anchors, and nothing else.
-bool complete(const std::string& dir, size_t anchors) {
-  DIR* d = ::opendir(dir.c_str());
-  if (d == nullptr) return false;
-  size_t files = 0;
-  while (dirent* entry = ::readdir(d)) {
-    std::string_view name = entry->d_name;
-    if (name != "." && name != "..") ++files;
-  }
-  ::closedir(d);
-  return files == anchors;
 }
 
 Result<HashedDirectoryChange> remove_ours(const Layout& layout, const LinkState& link) {
@@ -226,12 +307,22 @@ Result<HashedDirectoryChange> keep_hashed_directory(const Layout& layout,
                                            ": missing or damaged, the hashed directory cannot be "
                                            "written; run merge --force");
   }
-  std::string generation = std::string(kGeneration) + index->store_sha256.substr(0, 16);
-  std::string current = layout.etc_dir + "/" + generation;
-  bool in_step =
-      !force && link.ours && link.target == generation && complete(current, index->entries.size());
+  // In step: the live generation was made from this store (its name and its manifest say so, the
+  // manifest naming every anchor's SHA-256) and holds exactly the manifest's files.
+  std::string live = link.ours ? layout.etc_dir + "/" + link.target : "";
+  std::optional<Manifest> live_manifest = link.ours ? read_manifest(live) : std::nullopt;
+  bool intact = live_manifest && holds_exactly(live, *live_manifest);
+  bool same_store =
+      link.ours && link.target.substr(kGeneration.size(), 16) == index->store_sha256.substr(0, 16);
+  bool in_step = !force && intact && same_store && *live_manifest == manifest_of(*index);
+  std::string generation = link.target;
   if (!in_step) {
-    if (auto written = write_generation(layout, generation); !written) return written.error();
+    generation = new_generation_name(index->store_sha256);
+    // Only an intact generation lends its files; --force and a repair write every file anew.
+    auto lend = !force && intact ? live_manifest : std::nullopt;
+    if (auto written = write_generation(layout, generation, live, lend); !written) {
+      return written.error();
+    }
     if (auto linked = point_link_at(layout, generation); !linked) return linked.error();
   }
   remove_other_generations(layout.etc_dir, generation);

@@ -2,16 +2,22 @@
 // daemons): <home>/etc/capath/<subject hash>.<N>, one PEM anchor per file, named as
 // `openssl rehash` names them (N counts the anchors of one subject hash, in store order).
 //
-// etc/capath is a symbolic link to etc/.capath-<first 16 hex of the store's SHA-256>. A new
-// generation is written whole beside the old one and made durable, then the link is replaced by
-// rename: a reader sees the old directory or the new one, never a mix. Older generations are
-// removed afterwards; a crash leaves at most a stray generation, removed by the next call.
+// etc/capath is a symbolic link to etc/.capath-<first 16 hex of the store's SHA-256>-<8 hex>,
+// a name no earlier build had: every build, a rebuild of the same store included, is written
+// whole beside the live one and made durable, then the link is replaced by rename, so a reader
+// sees the old directory or the new one, never a mix, and never one being deleted. Files of
+// anchors that did not change are hard links to the live generation's (one change costs one
+// write and n links). Older generations are removed afterwards; a crash leaves at most a stray
+// generation, removed by the next call.
 //
-// Only a link the agent made (to a .capath-<16 hex> generation) is ever replaced or removed: a
-// directory or link an administrator put at etc/capath is left alone, and asking for the hashed
-// directory then fails with a message that names it. A generation whose file count is not the
-// store's anchor count (a file removed or added by hand) is rebuilt; `force` always rebuilds.
-// The caller holds the writer lock.
+// Each generation holds a .manifest (file name and anchor SHA-256, in store order; OpenSSL's
+// lookup never opens it). The live one is in step when its manifest is the store's and it holds
+// exactly the manifest's files; otherwise (a file added or removed by hand) it is rebuilt
+// without lending its files, and `force` always rebuilds so.
+//
+// Only a link the agent made (to a .capath-<16 hex>[-<8 hex>] generation) is ever replaced or
+// removed: a directory or link an administrator put at etc/capath is left alone, and asking for
+// the hashed directory then fails with a message that names it. The caller holds the writer lock.
 #pragma once
 
 #include <optional>

@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -280,6 +282,54 @@ TEST_F(HashedDirectory, ATamperedGenerationIsRebuilt) {
   home_.write(file, other_.pem());
   EXPECT_EQ(run({"merge", "--force"}).exit_code, 0);
   EXPECT_EQ(read_file(file), root_.pem());
+}
+
+// Issue 23: a rebuild of the same store (merge --force) wrote over the live directory, and a
+// concurrent `openssl verify -CApath` failed about half the time. Every rebuild is a new name.
+TEST_F(HashedDirectory, ARebuildOfTheSameStoreNeverTouchesTheLiveDirectory) {
+  home_.write("etc/trustagent.conf", "capath = true\n");
+  home_.write(home_.path() + "/in/root.pem", root_.pem() + other_.pem());
+  ASSERT_EQ(run({"add", home_.path() + "/in/root.pem"}).exit_code, 0);
+  std::string leaf = home_.write(home_.path() + "/in/leaf.pem", leaf_.pem());
+  std::string before = fs::read_symlink(capath()).string();
+  pid_t rebuilder = ::fork();
+  if (rebuilder == 0) {
+    for (int i = 0; i < 15; ++i) run({"merge", "--force"});
+    ::_exit(0);
+  }
+  int failures = 0, checks = 0;
+  while (::waitpid(rebuilder, nullptr, WNOHANG) == 0 && checks < 2000) {
+    ++checks;
+    failures += shell("openssl verify -no-CAfile -no-CAstore -CApath " + capath() + " " + leaf +
+                      " >/dev/null 2>&1") != 0;
+  }
+  ::waitpid(rebuilder, nullptr, 0);
+  EXPECT_GT(checks, 0);
+  EXPECT_EQ(failures, 0) << "of " << checks << " verifications during 15 rebuilds";
+  EXPECT_NE(fs::read_symlink(capath()).string(), before);
+}
+
+// Issue 25: one change costs one written file; the others are hard links to the previous
+// generation's (the same inode), still a new directory swapped in by one rename.
+TEST_F(HashedDirectory, OneChangeWritesOneFileAndLinksTheRest) {
+  home_.write("etc/trustagent.conf", "capath = true\n");
+  home_.write(home_.path() + "/in/root.pem", root_.pem());
+  ASSERT_EQ(run({"add", home_.path() + "/in/root.pem"}).exit_code, 0);
+  std::string kept = capath() + "/" + subject_hash(root_) + ".0";
+  struct stat before {};
+  ASSERT_EQ(::stat(kept.c_str(), &before), 0);
+  std::string generation = fs::read_symlink(capath()).string();
+  home_.write(home_.path() + "/in/other.pem", other_.pem());
+  ASSERT_EQ(run({"add", home_.path() + "/in/other.pem"}).exit_code, 0);
+  EXPECT_NE(fs::read_symlink(capath()).string(), generation);
+  struct stat after {};
+  ASSERT_EQ(::stat(kept.c_str(), &after), 0);
+  EXPECT_EQ(after.st_ino, before.st_ino) << "the unchanged anchor was written again";
+  EXPECT_EQ(read_file(capath() + "/" + subject_hash(other_) + ".0"), other_.pem());
+  // --force writes every file anew.
+  ASSERT_EQ(run({"merge", "--force"}).exit_code, 0);
+  ASSERT_EQ(::stat(kept.c_str(), &after), 0);
+  EXPECT_NE(after.st_ino, before.st_ino);
 }
 
 // Review: when the hashed directory could not be written, the change stayed applied but the
