@@ -187,14 +187,40 @@ trust::Result<PublishedIndex> write_unsigned(const std::string& dir,
 
 }  // namespace
 
+// The pair a killed publish left whole beside the live one is put in place; the leftovers of one
+// killed before its pair was whole are removed. True when a pair was completed.
+trust::Result<bool> complete_interrupted_publish(const std::string& dir) {
+  std::string next_index = dir + "/.index.xml.next", next_sig = dir + "/.index.xml.sig.next";
+  auto sig = trust::read_source_file(next_sig, trust::kMaxSignatureBytes);
+  auto index = trust::read_source_file(next_index, policy::kMaxIndexBytes);
+  bool complete = sig && index;
+  if (complete) {
+    if (auto w = trust::write_file_atomic(dir + "/index.xml.sig", *sig); !w) return w.error();
+    if (auto w = trust::write_file_atomic(dir + "/index.xml", *index); !w) return w.error();
+  }
+  for (const auto& f : {next_sig, next_index}) {
+    std::error_code ec;
+    if (!std::filesystem::exists(f, ec)) continue;
+    if (auto gone = trust::remove_file_durably(f); !gone) return gone.error();
+  }
+  return complete;
+}
+
 trust::Result<PublishedIndex> write_policy_index(const std::string& dir,
                                                  const std::vector<policy::IndexEntry>& entries,
                                                  const std::optional<IndexSigning>& signing,
                                                  int64_t now, bool force_unsigned) {
   auto lock = trust::FileLock::acquire(dir + "/.publish.lock", 30);
   if (!lock) return lock.error();
-  if (!signing) return write_unsigned(dir, entries, force_unsigned);
+  auto completed = complete_interrupted_publish(dir);
+  if (!completed) return completed.error();
+  if (!signing) {
+    auto written = write_unsigned(dir, entries, force_unsigned);
+    if (written) written->completed_interrupted = *completed;
+    return written;
+  }
   PublishedIndex out;
+  out.completed_interrupted = *completed;
   out.index_path = dir + "/index.xml";
   out.signature_path = out.index_path + ".sig";
   auto previous = previous_serial(out.index_path);
@@ -202,12 +228,20 @@ trust::Result<PublishedIndex> write_policy_index(const std::string& dir,
   auto made = sign_index(entries, *signing, *previous, now);
   if (!made) return made.error();
   auto old_signature = trust::read_source_file(out.signature_path, trust::kMaxSignatureBytes);
+  // The whole pair first, the signature last: what a kill leaves is completed next time.
+  if (auto w = trust::write_file_atomic(dir + "/.index.xml.next", made->index); !w) {
+    return w.error();
+  }
+  if (auto w = trust::write_file_atomic(dir + "/.index.xml.sig.next", made->signature); !w) {
+    return w.error();
+  }
   if (auto w = trust::write_file_atomic(out.signature_path, made->signature); !w) return w.error();
   if (auto w = trust::write_file_atomic(out.index_path, made->index); !w) {
     // The old index is still there: give it its own signature back.
     if (old_signature) (void)trust::write_file_atomic(out.signature_path, *old_signature);
     return w.error();
   }
+  (void)complete_interrupted_publish(dir);  // only removes the pair now in place
   out.signed_terms = made->terms;
   out.next_signers = made->next_signers;
   return out;

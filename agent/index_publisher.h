@@ -9,9 +9,13 @@
 // is written: what endpoints would refuse is an error here. Keys are read into memory and nothing
 // else: they are never written anywhere.
 //
-// Publishes of one folder take turns (DIR/.publish.lock). The signature is written before the
-// index, and put back if the index cannot be written. An endpoint reading between the two renames
-// sees a pair that does not match, refuses it, and keeps its policies until its next refresh.
+// Publishes of one folder take turns (DIR/.publish.lock). The new pair is first written whole as
+// DIR/.index.xml.next and DIR/.index.xml.sig.next (the latter last: its presence means the pair
+// is complete), then the signature and the index replace the live ones, then the two go. A
+// publisher killed between replacing the signature and the index leaves a live pair that does
+// not match; the next publish completes it from the pair it left before anything else, even if
+// that publish then fails (a bad key, say). An endpoint reading between the two renames sees a
+// pair that does not match, refuses it, and keeps its policies until its next refresh.
 // An unsigned publish over a signed folder is refused unless `force_unsigned`: endpoints with
 // signers would refuse it.
 #pragma once
@@ -39,6 +43,7 @@ struct PublishedIndex {
   std::optional<policy::AcceptedIndex> signed_terms;
   size_t next_signers = 0;
   bool stale_signature_removed = false;  // an unsigned publish removed an old index.xml.sig
+  bool completed_interrupted = false;    // a killed publish's pair was put in place first
 };
 
 inline constexpr int64_t kMinIndexLifetimeSeconds = 3600;

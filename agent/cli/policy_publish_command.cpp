@@ -68,6 +68,11 @@ int run_policy_publish(Context& ctx, const PolicyPublishOptions& opts) {
   if (!sign) return fail(ctx, sign.error());
   auto written = agent::write_policy_index(opts.dir, *entries, *sign, ctx.clock->now(), opts.force);
   if (!written) return fail(ctx, written.error());
+  if (written->completed_interrupted) {
+    ctx.log.notice(opts.dir +
+                   ": completed the publish that was interrupted there (its index and signature "
+                   "did not match) before this one");
+  }
   if (written->stale_signature_removed) {
     ctx.log.notice("removed " + written->index_path +
                    ".sig: it signed an older index (endpoints with policy signers refuse an "

@@ -380,6 +380,29 @@ TEST_F(SignedPolicy, TheHealingCycleGivesOneTruthfulWarning) {
   EXPECT_FALSE(has(codes, "server_not_switched"));
 }
 
+// Issue 23: a publisher killed between replacing the signature and the index left a pair that
+// refused every endpoint's full refresh until a publish went through.
+TEST_F(SignedPolicy, APublishKilledBetweenSignatureAndIndexIsCompletedByTheNextOne) {
+  accept_first_index();
+  policy("aaaa-1", 2, "<Refresh IntervalSeconds=\"900\"/>");
+  std::vector<std::string> args = {"policy",     "publish",     srv() + "/policies", "--sign-key",
+                                   signer1_.key, "--sign-cert", signer1_.cert};
+  auto killed = run_cli(args, {"TRUSTAGENT_TEST_CRASH=after-rename:index.xml.sig"});
+  ASSERT_EQ(killed.exit_code, 86) << killed.err;
+  EXPECT_FALSE(openssl_accepts({signer1_.cert})) << "the kill left a matching pair";
+  // The next publish completes the killed one first, even though it fails itself (a key that is
+  // not the certificate's).
+  auto failing = run_cli({"policy", "publish", srv() + "/policies", "--sign-key", signer2_.key,
+                          "--sign-cert", signer1_.cert});
+  EXPECT_NE(failing.exit_code, 0);
+  EXPECT_TRUE(openssl_accepts({signer1_.cert}));
+  testing_support::move_mtime_forward(index(), 500);
+  auto r = refresh();
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(stored("aaaa-1").find("revision=\"2\""), std::string::npos);
+  EXPECT_FALSE(testing_support::file_exists(srv() + "/policies/.index.xml.sig.next"));
+}
+
 TEST_F(SignedPolicy, WithoutSignersAnUntrustedServerIsStillRefused) {
   accept_first_index();
   ASSERT_EQ(run({"policy", "signers", "--remove", signer1_.sha256}).exit_code, 0);
