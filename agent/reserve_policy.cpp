@@ -1,4 +1,5 @@
 #include "agent/reserve_policy.h"
+#include "agent/reserve_review.h"
 
 #include <algorithm>
 #include <cctype>
@@ -61,6 +62,22 @@ trust::Result<ReservePolicyReport> publish_reserve_policy(const ReservePolicyReq
   if (!cert) return cert.error();
   ReservePolicyReport report;
   report.cert = cert->info();
+  // What endpoints would install must meet what `reserve add` asks of a person's reserve.
+  auto review = review_reserve(r.review_layout, {std::string(cert->der())}, r.now);
+  if (!review) return review.error();
+  report.notes = review->notes;
+  if (!review->findings.empty()) {
+    if (!r.force) {
+      std::string all;
+      for (const auto& f : review->findings)
+        all += (all.empty() ? "" : "; ") + f.code + ": " + f.message;
+      return trust::make_error(trust::Code::kBadInput,
+                               r.cert_file +
+                                   ": does not meet the common certificate requirements (" + all +
+                                   "); fix it, or --force; nothing was written");
+    }
+    report.forced = review->findings;
+  }
   report.guid = r.guid.empty() ? "reserve-" + report.cert.sha256.substr(0, 16) : r.guid;
   // The guid is the file name: plain letters, digits, '-' and '_', and never the index's own.
   bool plain = !report.guid.empty() && report.guid.size() <= 64 &&

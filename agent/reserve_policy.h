@@ -18,6 +18,8 @@
 #include "agent/index_publisher.h"
 #include "trust/certificate.h"
 #include "trust/fingerprint.h"
+#include "trust/layout.h"
+#include "trust/lint.h"
 #include "trust/result.h"
 
 namespace agent {
@@ -30,6 +32,10 @@ struct ReservePolicyRequest {
   std::optional<IndexSigning> signing;
   bool force_unsigned = false;
   int64_t now = 0;
+  // The same review as `reserve add` (agent/reserve_review.h), against this home's store: its
+  // findings refuse the publish unless `force`, and are then reported in `forced`.
+  trust::Layout review_layout;
+  bool force = false;
 };
 
 struct ReservePolicyReport {
@@ -37,6 +43,8 @@ struct ReservePolicyReport {
   int64_t revision = 0;
   trust::CertInfo cert;
   PublishedIndex index;
+  std::vector<trust::LintFinding> forced;  // findings published anyway (--force)
+  std::vector<std::string> notes;          // the review's notes (the root comparison)
 };
 
 trust::Result<ReservePolicyReport> publish_reserve_policy(const ReservePolicyRequest& request);

@@ -61,6 +61,13 @@ std::optional<int64_t> from_iso8601(std::string_view text) {
 
 std::optional<int64_t> from_date_text(std::string_view text) {
   if (auto exact = from_iso8601(text)) return exact;
+  // klsetsrvcert's "DD-MM-YYYY hh:mm", taken as UTC.
+  if (text.size() == 16 && text[2] == '-' && text[5] == '-' && text[10] == ' ' && text[13] == ':') {
+    std::string iso = std::string(text.substr(6, 4)) + "-" + std::string(text.substr(3, 2)) + "-" +
+                      std::string(text.substr(0, 2)) + "T" + std::string(text.substr(11, 5)) +
+                      ":00";
+    return date_time(iso);
+  }
   if (text.size() == 10) return date_time(std::string(text) + "T00:00:00");
   // An offset: the local time minus the offset is UTC.
   int off_h = 0, off_m = 0;

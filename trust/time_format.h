@@ -12,7 +12,8 @@ std::string to_iso8601(int64_t epoch_seconds);  // "2027-01-10T00:00:00Z"
 std::optional<int64_t> from_iso8601(std::string_view text);
 
 // What a person types for a date: "2027-01-10T00:00:00Z", the same with an offset
-// ("2027-01-10T02:00:00+02:00"), or a bare date ("2027-01-10", midnight UTC).
+// ("2027-01-10T02:00:00+02:00"), a bare date ("2027-01-10", midnight UTC), or the legacy
+// klsetsrvcert's "10-01-2027 02:00" (day first, UTC).
 std::optional<int64_t> from_date_text(std::string_view text);
 
 }  // namespace trust

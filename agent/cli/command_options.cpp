@@ -75,8 +75,8 @@ trust::Result<std::optional<int64_t>> activation_of(const ActivationOptions& o, 
   if (!at) {
     return trust::make_error(trust::Code::kBadInput,
                              "--activate-at '" + o.at +
-                                 "' is not 2027-01-10T00:00:00Z, 2027-01-10T02:00:00+02:00 or "
-                                 "2027-01-10");
+                                 "' is not 2027-01-10T00:00:00Z, 2027-01-10T02:00:00+02:00, "
+                                 "2027-01-10 or 10-01-2027 00:00");
   }
   return std::optional(*at);
 }

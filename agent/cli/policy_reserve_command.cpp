@@ -20,6 +20,8 @@ trust::Result<agent::ReservePolicyRequest> reserve_policy_request(const Context&
   request.dir = o.dir;
   request.guid = o.guid;
   request.force_unsigned = o.force;
+  request.force = o.force;
+  request.review_layout = trust::Layout::at(ctx.home);
   request.now = ctx.clock->now();
   auto activation = activation_of(o.activation, request.now);
   if (!activation) return activation.error();
@@ -42,6 +44,11 @@ int run_policy_reserve(Context& ctx, const PolicyReserveOptions& o) {
   if (!request) return fail(ctx, request.error());
   auto report = agent::publish_reserve_policy(*request);
   if (!report) return fail(ctx, report.error());
+  for (const auto& f : report->forced) {
+    ctx.log.alarm("--force: " + o.file + ": " + f.code + ": " + f.message +
+                  " (published anyway: every endpoint installs it)");
+  }
+  for (const auto& n : report->notes) ctx.log.notice(o.file + ": " + n);
   std::string activates = request->activate_at ? trust::to_iso8601(*request->activate_at)
                                                : "when what it replaces expires";
   if (ctx.json) {
@@ -80,7 +87,9 @@ void add_policy_reserve_command(CLI::App& group, Context& ctx) {
                   "Fingerprint of the certificate it takes over from (repeatable); default: the "
                   "same subject or the same DNS/IP names")
       ->allow_extra_args(false);
-  sub->add_flag("--force", o->force, "Publish unsigned into a signed folder");
+  sub->add_flag("--force", o->force,
+                "Publish despite the review's findings (each logged as a WARNING), or unsigned "
+                "into a signed folder");
   add_signing_options(sub, o->signing, false);
   sub->footer(kExitCodes);
   sub->callback([&ctx, o] { ctx.exit_code = run_policy_reserve(ctx, *o); });

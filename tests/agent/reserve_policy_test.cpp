@@ -98,3 +98,41 @@ TEST_F(ReservePolicy, WhatCannotBePublishedWritesNothing) {
 }
 
 }  // namespace
+
+namespace {
+
+// Issue 23: `policy reserve` published RSA-1024, SHA-1 and 398-day reserves that every endpoint
+// then installed; it now asks what `reserve add` asks.
+TEST_F(ReservePolicy, AReserveThatReserveAddWouldRefuseIsNotPublishedWithoutForce) {
+  auto weak = make_cert({.common_name = "weak",
+                         .not_after_days = 398,
+                         .key = testing_support::KeyKind::kRsa1024,
+                         .dns_names = {"ns.example"},
+                         .digest = "sha1"});
+  std::string file = home_.write("weak.pem", weak.pem());
+  std::string index_before = read_file(policies() + "/index.xml");
+  auto refused = run_cli({"policy", "reserve", file, policies()});
+  EXPECT_EQ(refused.exit_code, 2) << refused.err;
+  for (const char* finding : {"key_too_small", "signature_not_sha2", "validity_over_397_days"}) {
+    EXPECT_NE(refused.err.find(finding), std::string::npos) << finding << ": " << refused.err;
+  }
+  EXPECT_EQ(read_file(policies() + "/index.xml"), index_before);
+  EXPECT_FALSE(testing_support::file_exists(policies() + "/reserve-" + weak.sha256().substr(0, 16) +
+                                            ".xml"));
+  auto forced = run_cli({"policy", "reserve", file, policies(), "--force"});
+  EXPECT_EQ(forced.exit_code, 0) << forced.err;
+  EXPECT_NE(forced.err.find("WARNING: --force: "), std::string::npos) << forced.err;
+}
+
+// klsetsrvcert's date form is accepted, as UTC.
+TEST_F(ReservePolicy, TheLegacyDayFirstDateIsAccepted) {
+  std::string file = home_.write("next.pem", next_.pem());
+  auto r = run_cli(
+      {"policy", "reserve", file, policies(), "--activate-at", "10-01-2027 02:30", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(json::parse(r.out)["activates"], "2027-01-10T02:30:00Z");
+  auto bad = run_cli({"policy", "reserve", file, policies(), "--activate-at", "31-02-2027 02:30"});
+  EXPECT_EQ(bad.exit_code, 2);
+}
+
+}  // namespace
