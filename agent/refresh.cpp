@@ -517,6 +517,22 @@ bool record_changes(const RefreshRun& run, const IndexAnswer& taken) {
   return next.from != run.last->from || next.unverified_sha256 != run.last->unverified_sha256;
 }
 
+// Readiness (agent/readiness.h) reads what an endpoint holds from its requests' User-Agent, which
+// was built before this refresh changed anything. When it did change what is held, one more
+// conditional GET of the index (a 304, with the validators just received) says so now rather
+// than an interval later. Only to an authenticated server: it identifies the endpoint.
+void tell_what_is_held_now(const RefreshRun& run, const IndexAnswer& taken, RefreshReport& report) {
+  std::string now_held = user_agent(endpoint_id(run.layout), report.applied.effective.policies,
+                                    report.applied.rollover.reserves);
+  if (!taken.authenticated || taken.not_modified || now_held == run.get.user_agent) return;
+  ConnectRequest get = taken.get;
+  get.target = taken.url;
+  get.user_agent = now_held;
+  get.keep_body = false;
+  if (!taken.validators.etag.empty()) get.headers = {"If-None-Match: " + taken.validators.etag};
+  if (connect(get)) ++report.downloads;  // its answer changes nothing here
+}
+
 trust::Result<RefreshRun> start_run(const RefreshRequest& request, const StoreOutcome& synced) {
   int64_t now = request.store.clock->now();
   RefreshRun run{request, trust::Layout::at(request.store.home), now, {}, {}, {}, {}, false, {}};
@@ -599,6 +615,7 @@ trust::Result<RefreshReport> refresh_once(const RefreshRequest& request,
   if (!applied) return applied.error();
   report.applied = std::move(*applied);
   report.synced_again = true;
+  tell_what_is_held_now(*run, taken, report);
   return report;
 }
 

@@ -88,7 +88,12 @@ class Refresh : public ::testing::Test {
 TEST_F(Refresh, FirstRefreshInstallsAndAppliesInTheSameRefresh) {
   json j = refresh();
   EXPECT_EQ(j["installed"], json({"aaaa-1", "bbbb-2"}));
-  EXPECT_EQ(j["requests"], 3);
+  // The index, two policies, and the index again (a 304) telling what the endpoint holds now.
+  EXPECT_EQ(j["requests"], 4);
+  std::string log = read_file(srv() + "/.central-server/access.log");
+  std::string last = log.substr(log.rfind('\n', log.size() - 2) + 1);
+  EXPECT_NE(last.find(" 304 "), std::string::npos) << last;
+  EXPECT_NE(last.find("aaaa-1@1"), std::string::npos) << last;
   EXPECT_EQ(j["merge"]["anchors"], 2);  // the central server's cert + the policy's CA file
   EXPECT_NE(read_file(home_.etc("cainfo-merged.pem")).find("CN=Corp CA"), std::string::npos);
   // The central server's leaf is remembered, so that status can warn before it expires.
