@@ -9,10 +9,15 @@
 namespace trust {
 namespace {
 
-// Format 2 changed nothing here; it marks a store whose metadata cache holds the server names
-// (trust/cert_cache.cpp, version 3). A format 1 record still loads, and asks for one regeneration.
-constexpr std::string_view kHeader = "trustagent-merge-state 2";
-constexpr std::string_view kHeaderBeforeServerNames = "trustagent-merge-state 1";
+// Written as format 1, which every version since 0.2.0 reads, so that going back to an older
+// binary and forward again costs no regeneration and no hooks. The "merged" line ends with the
+// word kNamesMark when the metadata cache holds the server names (trust/cert_cache.cpp, version
+// 3): older readers stop reading that line after the counts. 0.6.0 and 0.7.0 wrote the same
+// mark as a format 2 header, still read here. A record without the mark asks for one renewal of
+// the metadata.
+constexpr std::string_view kHeader = "trustagent-merge-state 1";
+constexpr std::string_view kHeaderWithServerNames = "trustagent-merge-state 2";
+constexpr std::string_view kNamesMark = "names";
 
 void write_stamp(std::ostream& out, const FileStamp& s) {
   out << s.dev << ' ' << s.ino << ' ' << s.size << ' ' << s.mtime_ns << ' ' << s.ctime_ns << ' '
@@ -31,11 +36,11 @@ std::optional<MergeState> load_merge_state(const std::string& path) {
   if (!content) return std::nullopt;
   std::istringstream in(*content);
   std::string line;
-  if (!std::getline(in, line) || (line != kHeader && line != kHeaderBeforeServerNames)) {
+  if (!std::getline(in, line) || (line != kHeader && line != kHeaderWithServerNames)) {
     return std::nullopt;
   }
   MergeState state;
-  state.metadata_outdated = line == kHeaderBeforeServerNames;
+  state.metadata_outdated = line != kHeaderWithServerNames;
   bool have_merged = false;
   while (std::getline(in, line)) {
     auto fields = tab_fields(line);
@@ -48,6 +53,7 @@ std::optional<MergeState> load_merge_state(const std::string& path) {
           !read_stamp(head, state.index_stamp) || !(head >> state.anchors >> state.duplicates)) {
         return std::nullopt;
       }
+      if (std::string mark; head >> mark && mark == kNamesMark) state.metadata_outdated = false;
       have_merged = true;
     } else if (kind == "source" && (fields.size() == 4 || fields.size() == 5)) {
       SourceState s;
@@ -85,7 +91,7 @@ Result<void> save_merge_state(const std::string& path, const MergeState& state) 
   write_stamp(out, state.merged_stamp);
   out << ' ';
   write_stamp(out, state.index_stamp);
-  out << ' ' << state.anchors << ' ' << state.duplicates << '\n';
+  out << ' ' << state.anchors << ' ' << state.duplicates << ' ' << kNamesMark << '\n';
   for (const auto& s : state.sources) {
     out << "source " << source_status_name(s.report.status) << ' '
         << (s.content_sha256.empty() ? "-" : s.content_sha256) << ' ' << s.report.anchors << ' ';

@@ -82,10 +82,11 @@ TEST(MergeState, AnUpgradeFromTheFormatBeforeServerNamesRebuildsTheMetadataOnce)
   home.write(layout.cainfo, make_cert({.common_name = "s", .dns_names = {"s.test"}}).pem());
   std::vector<SourceSpec> specs = {{layout.cainfo, "cainfo.pem"}};
   ASSERT_TRUE(update_store(layout, specs, {}));
-  // What 0.5.0 left: its record and a cache without server names.
+  // What 0.5.0 left: its record (no "names" mark) and a cache without server names.
   std::string record = read_file(layout.merge_state);
-  home.write(layout.merge_state,
-             "trustagent-merge-state 1\n" + record.substr(record.find('\n') + 1));
+  size_t mark = record.find(" names\n");
+  ASSERT_NE(mark, std::string::npos) << record;
+  home.write(layout.merge_state, record.substr(0, mark) + record.substr(mark + 6));
   std::string cache = read_file(layout.cert_cache);
   std::string old_cache = "trustagent-cert-cache 2\n" + cache.substr(cache.find('\n') + 1);
   home.write(layout.cert_cache, old_cache);
@@ -97,12 +98,30 @@ TEST(MergeState, AnUpgradeFromTheFormatBeforeServerNamesRebuildsTheMetadataOnce)
   EXPECT_EQ(read_file(layout.merged), store);
   EXPECT_EQ(read_file(layout.cert_cache).rfind("trustagent-cert-cache 3\n", 0), 0u);
   EXPECT_NE(read_file(layout.cert_cache).find("\tDNS:s.test\n"), std::string::npos);
-  EXPECT_EQ(read_file(layout.merge_state).rfind("trustagent-merge-state 2\n", 0), 0u);
+  // Still format 1, which 0.2.0 to 0.5.0 read too: going back and forth costs no regeneration.
+  EXPECT_EQ(read_file(layout.merge_state).rfind("trustagent-merge-state 1\n", 0), 0u);
+  EXPECT_NE(read_file(layout.merge_state).find(" names\n"), std::string::npos);
   auto stamp_before = read_file(layout.cert_cache);
   auto next = update_store(layout, specs, {});
   ASSERT_TRUE(next) << next.error().message;
   EXPECT_FALSE(next->regenerated);
   EXPECT_EQ(read_file(layout.cert_cache), stamp_before);
+}
+
+// 0.6.0 and 0.7.0 marked the server names with a format 2 header: read as current.
+TEST(MergeState, ARecordOf070IsCurrent) {
+  TempHome home;
+  std::string path = home.path() + "/merge.state";
+  ASSERT_TRUE(save_merge_state(path, sample()));
+  std::string record = read_file(path);
+  size_t mark = record.find(" names\n");
+  ASSERT_NE(mark, std::string::npos);
+  home.write(path, "trustagent-merge-state 2\n" +
+                       record.substr(record.find('\n') + 1, mark - record.find('\n') - 1) +
+                       record.substr(mark + 6));
+  auto loaded = load_merge_state(path);
+  ASSERT_TRUE(loaded);
+  EXPECT_FALSE(loaded->metadata_outdated);
 }
 
 }  // namespace
