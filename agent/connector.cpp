@@ -14,6 +14,7 @@
 #include <string_view>
 
 #include "agent/curl.h"
+#include "agent/tls_backend.h"
 #include "trust/fingerprint.h"
 #include "trust/ossl.h"
 #include "trust/safe_text.h"
@@ -268,15 +269,38 @@ size_t take_body(char* data, size_t size, size_t count, void* arg) {
   return size * count;
 }
 
-// The validators a conditional request needs next time, from the final response's headers.
-void take_validators(CURL* h, ConnectOutcome& out) {
-  auto value = [h](const char* name) -> std::string {
-    struct curl_header* header = nullptr;
-    if (curl_easy_header(h, name, 0, CURLH_HEADER, -1, &header) != CURLHE_OK) return "";
-    return header->value;
-  };
-  out.etag = value("ETag");
-  out.last_modified = value("Last-Modified");
+// The validators a conditional request needs next time, from the final response's headers. Read
+// by a header callback rather than curl_easy_header (7.83), so libcurl 7.76 (RHEL 9) will do.
+struct Validators {
+  std::string etag, last_modified;
+};
+
+bool header_named(std::string_view line, std::string_view name) {
+  if (line.size() <= name.size() || line[name.size()] != ':') return false;
+  for (size_t i = 0; i < name.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(line[i])) !=
+        std::tolower(static_cast<unsigned char>(name[i]))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+std::string header_value(std::string_view line, size_t name_size) {
+  std::string_view v = line.substr(name_size + 1);
+  while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+  while (!v.empty() && (v.back() == '\r' || v.back() == '\n' || v.back() == ' '))
+    v.remove_suffix(1);
+  return std::string(v);
+}
+
+size_t take_header(char* data, size_t size, size_t count, void* arg) {
+  auto& v = *static_cast<Validators*>(arg);
+  std::string_view line(data, size * count);
+  if (line.substr(0, 5) == "HTTP/") v = {};  // a new response: only the last one's count
+  if (header_named(line, "ETag")) v.etag = header_value(line, 4);
+  if (header_named(line, "Last-Modified")) v.last_modified = header_value(line, 13);
+  return size * count;
 }
 
 std::string network_message(CURLcode rc, const Target& t, const char* detail, double timeout) {
@@ -313,50 +337,59 @@ std::string how_to_trust(const ConnectOutcome& out) {
 
 namespace {
 
-// The transfer as libcurl is told to make it: only the merged store (or `only_anchors`) is
-// trusted, through the verification callback, and nothing but https is spoken.
-void configure(CURL* h, const ConnectRequest& request, const Target& target, Capture& cap,
-               Body& body, const curl::Slist& headers, char* error_buffer) {
-  long timeout_ms = static_cast<long>(request.timeout_seconds * 1000);
-  curl_easy_setopt(h, CURLOPT_URL, target.url.c_str());
-  curl_easy_setopt(h, CURLOPT_ERRORBUFFER, error_buffer);
-  curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
-  curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms);
-  curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https");
-  // CURLOPT_USERAGENT copies the string.
-  curl_easy_setopt(
-      h, CURLOPT_USERAGENT,
-      request.user_agent.empty() ? "trustagent/" TRUSTAGENT_VERSION : request.user_agent.c_str());
-  // OpenSSL honours our verification callback only in VERIFY_PEER mode; the callback itself
-  // applies --no-verify-peer / --no-verify-host, so curl is told to verify in every case.
-  curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
-  curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST,
-                   request.verify_host && request.verify_peer && !request.handshake_only ? 2L : 0L);
-  curl_easy_setopt(h, CURLOPT_CAINFO, nullptr);
-  curl_easy_setopt(h, CURLOPT_CAPATH, nullptr);
-  curl_easy_setopt(h, CURLOPT_SSL_SESSIONID_CACHE, 0L);  // a resumed session skips verification
-  curl_easy_setopt(h, CURLOPT_SSL_CTX_FUNCTION, ssl_ctx_callback);
-  curl_easy_setopt(h, CURLOPT_SSL_CTX_DATA, &cap);
-  if (request.handshake_only) {
-    curl_easy_setopt(h, CURLOPT_CONNECT_ONLY, 1L);
-    return;
-  }
-  curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, take_body);
-  curl_easy_setopt(h, CURLOPT_WRITEDATA, &body);
-  if (headers) curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers.get());
-}
-
 // libcurl calls this about once a second even while nothing moves.
 int stop_if_asked(void* stop, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
   return (*static_cast<const std::function<bool()>*>(stop))() ? 1 : 0;
 }
 
-void allow_stopping(CURL* h, const ConnectRequest& request) {
-  if (!request.stop_requested) return;
-  curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
-  curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, stop_if_asked);
-  curl_easy_setopt(h, CURLOPT_XFERINFODATA, &request.stop_requested);
+// The transfer as libcurl is told to make it: only the merged store (or `only_anchors`) is
+// trusted, through the verification callback, and nothing but https is spoken. Every option is
+// checked (curl::Options): one libcurl refuses, CURLOPT_SSL_CTX_FUNCTION above all, fails the
+// connection instead of leaving it verified by something else.
+std::optional<std::string> configure(CURL* h, const ConnectRequest& request, const Target& target,
+                                     Capture& cap, Body& body, Validators& validators,
+                                     const curl::Slist& headers, char* error_buffer) {
+  long timeout_ms = static_cast<long>(request.timeout_seconds * 1000);
+  curl::Options set(h);
+  set(CURLOPT_URL, target.url.c_str(), "CURLOPT_URL");
+  set(CURLOPT_ERRORBUFFER, error_buffer, "CURLOPT_ERRORBUFFER");
+  set(CURLOPT_NOSIGNAL, 1L, "CURLOPT_NOSIGNAL");
+  set(CURLOPT_CONNECTTIMEOUT_MS, timeout_ms, "CURLOPT_CONNECTTIMEOUT_MS");
+  set(CURLOPT_TIMEOUT_MS, timeout_ms, "CURLOPT_TIMEOUT_MS");
+  curl::only_https(set);
+  // CURLOPT_USERAGENT copies the string.
+  set(CURLOPT_USERAGENT,
+      request.user_agent.empty() ? "trustagent/" TRUSTAGENT_VERSION : request.user_agent.c_str(),
+      "CURLOPT_USERAGENT");
+  // OpenSSL honours our verification callback only in VERIFY_PEER mode; the callback itself
+  // applies --no-verify-peer / --no-verify-host, so curl is told to verify in every case.
+  set(CURLOPT_SSL_VERIFYPEER, 1L, "CURLOPT_SSL_VERIFYPEER");
+  set(CURLOPT_SSL_VERIFYHOST,
+      request.verify_host && request.verify_peer && !request.handshake_only ? 2L : 0L,
+      "CURLOPT_SSL_VERIFYHOST");
+  set(CURLOPT_CAINFO, static_cast<const char*>(nullptr), "CURLOPT_CAINFO");
+  set(CURLOPT_CAPATH, static_cast<const char*>(nullptr), "CURLOPT_CAPATH");
+  // A resumed session skips verification.
+  set(CURLOPT_SSL_SESSIONID_CACHE, 0L, "CURLOPT_SSL_SESSIONID_CACHE");
+  set(CURLOPT_SSL_CTX_FUNCTION, ssl_ctx_callback, "CURLOPT_SSL_CTX_FUNCTION");
+  set(CURLOPT_SSL_CTX_DATA, static_cast<void*>(&cap), "CURLOPT_SSL_CTX_DATA");
+  if (request.handshake_only) {
+    set(CURLOPT_CONNECT_ONLY, 1L, "CURLOPT_CONNECT_ONLY");
+    return set.failure();
+  }
+  set(CURLOPT_WRITEFUNCTION, take_body, "CURLOPT_WRITEFUNCTION");
+  set(CURLOPT_WRITEDATA, static_cast<void*>(&body), "CURLOPT_WRITEDATA");
+  set(CURLOPT_HEADERFUNCTION, take_header, "CURLOPT_HEADERFUNCTION");
+  set(CURLOPT_HEADERDATA, static_cast<void*>(&validators), "CURLOPT_HEADERDATA");
+  if (headers) set(CURLOPT_HTTPHEADER, headers.get(), "CURLOPT_HTTPHEADER");
+  if (request.stop_requested) {
+    set(CURLOPT_NOPROGRESS, 0L, "CURLOPT_NOPROGRESS");
+    set(CURLOPT_XFERINFOFUNCTION, stop_if_asked, "CURLOPT_XFERINFOFUNCTION");
+    set(CURLOPT_XFERINFODATA,
+        static_cast<void*>(const_cast<std::function<bool()>*>(&request.stop_requested)),
+        "CURLOPT_XFERINFODATA");
+  }
+  return set.failure();
 }
 
 bool never_answered(CURLcode rc, const Capture& cap) {
@@ -419,6 +452,10 @@ trust::Result<ConnectOutcome> connect(const ConnectRequest& request) {
   out.url = target->url;
   out.host = target->host;
   out.port = target->port;
+  if (const std::string& refusal = tls_backend_problem(); !refusal.empty()) {
+    out.failure = trust::connection_error(trust::Reason::kTlsError, refusal);
+    return out;
+  }
 
   std::shared_ptr<trust::AnchorIndex> index;
   if (!request.handshake_only && request.verify_peer && request.only_anchors.empty()) {
@@ -438,8 +475,15 @@ trust::Result<ConnectOutcome> connect(const ConnectRequest& request) {
   for (const auto& line : request.headers) {
     headers.reset(curl_slist_append(headers.release(), line.c_str()));
   }
-  configure(easy.get(), request, *target, cap, body, headers, error_buffer);
-  allow_stopping(easy.get(), request);
+  Validators validators;
+  if (auto refused =
+          configure(easy.get(), request, *target, cap, body, validators, headers, error_buffer)) {
+    out.failure = trust::connection_error(trust::Reason::kTlsError,
+                                          target->host + ":" + std::to_string(target->port) +
+                                              ": libcurl refused " + *refused +
+                                              "; not connecting without the store's verification");
+    return out;
+  }
 
   CURLcode rc = curl_easy_perform(easy.get());
   for (const auto& der : cap.presented) {
@@ -452,7 +496,8 @@ trust::Result<ConnectOutcome> connect(const ConnectRequest& request) {
     out.failure = failure_of(rc, request, *target, cap, body, error_buffer);
     return out;
   }
-  if (!request.handshake_only) take_validators(easy.get(), out);
+  out.etag = std::move(validators.etag);
+  out.last_modified = std::move(validators.last_modified);
   out.body = std::move(body.data);
   out.anchor = anchor_used(request, cap, index.get());
   return out;

@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "agent/cli/commands.h"
+#include "agent/tls_backend.h"
 #include "trust/layout.h"
 #include "trust/safe_text.h"
 #include "trust/source_check.h"
@@ -126,6 +127,9 @@ void prepare_process() {
   // var/state): a caller's group-writable umask must not make it refuse its own files.
   ::umask(022);
   OPENSSL_init_crypto(OPENSSL_INIT_LOAD_CONFIG, nullptr);
+  // Before curl_global_init: a libcurl with several TLS backends can still be told to use
+  // OpenSSL. What it decided is kept; every connection refuses to start on a wrong one.
+  (void)agent::select_openssl_backend();
   curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
