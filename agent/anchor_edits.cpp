@@ -91,7 +91,10 @@ trust::Result<trust::RemoveOutcome> remove_anchor(const trust::Layout& layout,
                                                   const trust::Fingerprint& fingerprint) {
   auto removed =
       trust::remove_from_managed_sources(policy::agent_managed_sources(layout), fingerprint);
-  if (removed) return removed;
+  if (removed) {
+    trust::forget_restored(layout, removed->removed.sha256);
+    return removed;
+  }
   if (std::string admin = admin_source_of(layout, fingerprint); !admin.empty()) {
     return trust::make_error(trust::Code::kRefused,
                              "anchor " + fingerprint.hex + " comes from " + admin +

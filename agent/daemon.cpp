@@ -222,6 +222,10 @@ int run_daemon(const DaemonOptions& options) {
   }
   auto instance = trust::FileLock::acquire(layout.daemon_lock, 0);
   if (!instance) {
+    if (instance.error().code != trust::Code::kLocked) {  // not another daemon: say what it is
+      log.error(instance.error().message);
+      return static_cast<int>(instance.error().code);
+    }
     log.error("another trustagent daemon is running for " + layout.home);
     return static_cast<int>(trust::Code::kLocked);
   }

@@ -212,6 +212,7 @@ trust::Result<PublishedIndex> write_policy_index(const std::string& dir,
                                                  int64_t now, bool force_unsigned) {
   auto lock = trust::FileLock::acquire(dir + "/.publish.lock", 30);
   if (!lock) return lock.error();
+  trust::sweep_stale_temporaries(dir);  // what killed publishes left, under the same lock
   auto completed = complete_interrupted_publish(dir);
   if (!completed) return completed.error();
   if (!signing) {

@@ -227,14 +227,21 @@ std::string older_than_in_force(const RefreshRun& run, const IndexAnswer& a) {
     auto revision = stored_revision(f.path().string());
     if (!revision) continue;
     auto listing = listed.find(guid);
-    if (listing == listed.end() || listing->second < *revision) {
+    bool other_bytes = false;
+    if (listing != listed.end() && listing->second == *revision) {
+      auto bytes = trust::read_source_file(f.path().string(), policy::kMaxPolicyBytes);
+      auto entry = std::find_if(a.index.entries.begin(), a.index.entries.end(),
+                                [&](const policy::IndexEntry& e) { return e.guid == guid; });
+      other_bytes = bytes && trust::to_hex(trust::sha256_of(*bytes)) != entry->sha256;
+    }
+    if (listing == listed.end() || listing->second < *revision || other_bytes) {
       return a.url +
              ": refused: this fallback server's index is older than the policies in "
              "force (policy " +
              guid + " revision " + std::to_string(*revision) +
-             (listing == listed.end()
-                  ? " is not listed"
-                  : " is listed at revision " + std::to_string(listing->second)) +
+             (listing == listed.end() ? " is not listed"
+              : other_bytes           ? " is listed at the same revision with other content"
+                            : " is listed at revision " + std::to_string(listing->second)) +
              "); in legacy mode only the configured server may take a policy back";
     }
   }
@@ -275,13 +282,27 @@ trust::Result<std::vector<IndexAnswer>> ask_servers(const RefreshRun& run,
   return answers;
 }
 
-// True when `next` would change what the store trusts or which server certificate is accepted,
-// compared with `stored` (the copy in force; none: a policy that sets nothing).
-bool changes_anchors(const std::optional<policy::Policy>& stored, const policy::Policy& next) {
-  policy::Policy before = stored ? *stored : policy::Policy{};
-  return before.reserves != next.reserves || before.ca_info != next.ca_info ||
-         before.ca_path != next.ca_path || before.use_system_store != next.use_system_store ||
-         before.pins_text != next.pins_text;
+// Legacy mode, verification off: whoever is on the path answers. The only change taken from such
+// an answer is verification turned back on; anything else (anchors, pins, servers, mirrors,
+// intervals, a new policy, a higher revision with nothing new) could keep the endpoint in the
+// answerer's hands, or hold the real fix back behind a revision floor.
+bool only_turns_verification_on(const std::optional<policy::Policy>& stored,
+                                const policy::Policy& next) {
+  if (!stored) return false;
+  policy::Policy before = *stored;
+  bool turned_on = false;
+  auto take = [&](std::optional<bool>& was, const std::optional<bool>& now) {
+    if (was == std::optional(false) && now != std::optional(false)) {
+      was = now;
+      turned_on = true;
+    }
+  };
+  take(before.verify_peer, next.verify_peer);
+  take(before.verify_host, next.verify_host);
+  before.revision = next.revision;
+  before.name = next.name;
+  before.file = next.file;
+  return turned_on && before == next;
 }
 
 // Why downloaded policy bytes (whose hash matched the index) cannot be installed, or "".
@@ -295,11 +316,11 @@ std::string policy_refusal(const policy::IndexEntry& entry, const std::string& b
     return "revision " + std::to_string(parsed->revision) + " is older than the stored " +
            std::to_string(stored->revision) + " (a replay from a stale cache or mirror?)";
   }
-  // Legacy mode: with verification off anyone on the path answers; what it says may not add or
-  // take an anchor (signed mode: the signature decides).
-  if (!from.signed_terms && !from.authenticated && changes_anchors(stored, *parsed)) {
-    return "it changes reserves, CA files, the system store or pins, and it arrived from a server "
-           "that was not authenticated (SSLVerifyPeer is off): such a change is applied only "
+  // Legacy mode: with verification off anyone on the path answers (signed mode: the signature
+  // decides).
+  if (!from.signed_terms && !from.authenticated && !only_turns_verification_on(stored, *parsed)) {
+    return "it arrived from a server that was not authenticated (SSLVerifyPeer is off), and the "
+           "only change taken so is verification turned back on: anything else is applied only "
            "from an authenticated central server";
   }
   // Legacy mode only: there a policy whose pins the central server fails would cut the endpoint
@@ -454,6 +475,27 @@ trust::Result<void> remove_unlisted(const trust::Layout& l, const std::set<std::
   return {};
 }
 
+// Legacy mode, verification off: an index that leaves a policy out does not remove it (removing a
+// CA file or a pin changes anchors as surely as adding one); the refresh fails until an
+// authenticated server says so.
+void keep_unlisted(const trust::Layout& l, const std::set<std::string>& listed,
+                   RefreshReport& report) {
+  std::error_code ec;
+  for (std::filesystem::directory_iterator it(l.policies_dir, ec), end; !ec && it != end;
+       it.increment(ec)) {
+    std::string name = it->path().filename().string();
+    if (name.size() <= 4 || name.substr(name.size() - 4) != ".xml") continue;
+    std::string guid = name.substr(0, name.size() - 4);
+    if (listed.count(guid)) continue;
+    std::string why =
+        "unlisted by a server that was not authenticated (SSLVerifyPeer is off): "
+        "kept until an authenticated central server leaves it out";
+    report.refused.push_back(
+        trust::make_error(trust::Code::kBadInput, "policy " + guid + ": not removed: " + why));
+    report.not_installed.push_back({guid, 0, stored_revision(it->path().string()), why, 0});
+  }
+}
+
 IndexRecord record_of(const RefreshRun& run, const IndexAnswer& taken) {
   IndexRecord r;
   r.index = *taken.signed_terms;
@@ -504,7 +546,10 @@ void describe_taken(const IndexAnswer& taken, RefreshReport& report) {
   for (const auto& e : taken.index.refused) {
     report.not_installed.push_back({"", 0, std::nullopt, trust::printable_text(e.message), 0});
   }
-  if (!taken.authenticated && !taken.chain.empty()) {
+  report.index_url = taken.url;
+  // Signed mode's heal: content taken by signature from a server the store does not trust. (In
+  // legacy mode an unauthenticated answer is verification turned off: status says so.)
+  if (taken.signed_terms && !taken.authenticated && !taken.chain.empty()) {
     report.unauthenticated_sha256 = taken.chain.front().info.sha256;
     report.unauthenticated_subject = taken.chain.front().info.subject;
   }
@@ -596,7 +641,16 @@ trust::Result<RefreshReport> refresh_once(const RefreshRequest& request,
   }
 
   // Everything checked: now change the disk, under the lock, and apply in the same step.
-  auto applied = sync_store(request.store, [&](const trust::Layout& l) -> trust::Result<void> {
+  // A merge that fails after the policies were written puts them back too, as it says it does.
+  StoreRequest store = request.store;
+  for (const auto& d : downloads.accepted)
+    store.also_undo.push_back(run->layout.policy_file(d.entry.guid));
+  std::error_code ec;
+  for (std::filesystem::directory_iterator it(run->layout.policies_dir, ec), end; !ec && it != end;
+       it.increment(ec)) {
+    store.also_undo.push_back(it->path().string());
+  }
+  auto applied = sync_store(store, [&](const trust::Layout& l) -> trust::Result<void> {
     for (const auto& dir : {l.policies_dir, l.state_dir}) {
       if (auto made = trust::make_directories(dir); !made) return made;
     }
@@ -604,7 +658,11 @@ trust::Result<RefreshReport> refresh_once(const RefreshRequest& request,
       for (const auto& d : downloads.accepted) {
         if (auto done = install_policy(l, d, report); !done) return done;
       }
-      if (auto done = remove_unlisted(l, downloads.listed, report); !done) return done;
+      if (taken.authenticated || taken.signed_terms) {
+        if (auto done = remove_unlisted(l, downloads.listed, report); !done) return done;
+      } else {
+        keep_unlisted(l, downloads.listed, report);
+      }
       auto validators = validators_after(*answers);
       // A policy that failed must be asked for again: no 304 may hide it next time.
       if (!report.refused.empty()) validators.clear();

@@ -131,8 +131,10 @@ std::vector<trust::AnchorWarning> refresh_warnings(const trust::Layout& layout,
   }
   for (const auto& p : record.not_installed) {
     std::string what = p.guid.empty() ? std::string("an entry of the policy index")
-                                      : "policy " + trust::printable_text(p.guid) + " revision " +
-                                            std::to_string(p.listed_revision);
+                                      : "policy " + trust::printable_text(p.guid) +
+                                            (p.listed_revision != 0
+                                                 ? " revision " + std::to_string(p.listed_revision)
+                                                 : std::string(" (kept though unlisted)"));
     std::string in_force =
         p.in_force_revision ? "revision " + std::to_string(*p.in_force_revision) + " stays in force"
                             : "no revision of it is in force";
@@ -170,6 +172,10 @@ std::vector<trust::AnchorWarning> store_warnings(const trust::Layout& layout,
   }
   for (auto& w : cut_off_warnings(layout, synced.report, s.anchors.empty())) {
     warnings.push_back(std::move(w));
+  }
+  for (const auto& e : synced.policy_errors) {
+    warnings.push_back({"policy_not_applied", "",
+                        "a stored policy is not applied: " + trust::printable_text(e.message)});
   }
   if (synced.stale_because) {
     warnings.push_back({"store_not_updated", "",

@@ -1,5 +1,7 @@
 #include "agent/store_sync.h"
 
+#include <filesystem>
+
 #include <unistd.h>
 
 #include <optional>
@@ -118,6 +120,13 @@ trust::Result<void> prepare_private_directories(const trust::Layout& layout) {
     if (auto made = trust::make_directories(dir); !made) return made;
     if (std::string why; !trust::is_private_directory(dir, &why)) {
       return trust::make_error(trust::Code::kBadInput, dir + ": refused: " + why);
+    }
+  }
+  // Policies another user could plant or drop: refused as loudly, not applied as none.
+  std::error_code ec;
+  if (std::filesystem::exists(layout.policies_dir, ec)) {
+    if (std::string why; !trust::is_private_directory(layout.policies_dir, &why)) {
+      return trust::make_error(trust::Code::kBadInput, layout.policies_dir + ": refused: " + why);
     }
   }
   return {};

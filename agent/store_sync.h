@@ -102,8 +102,9 @@ Mutation keeping(T& out, Edit edit) {
       });
 }
 
-// Creates var/ and var/state/ when missing and checks that only the agent can write them (their
-// files are locks and records the agent believes: trust/source_check.h, is_private_directory).
+// Creates var/ and var/state/ when missing and checks that only the agent can write them, and
+// var/policies/ when it exists (their files are locks, records and policies the agent believes:
+// trust/source_check.h, is_private_directory).
 // kBadInput naming the directory otherwise.
 trust::Result<void> prepare_private_directories(const trust::Layout& layout);
 

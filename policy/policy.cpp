@@ -80,6 +80,11 @@ trust::Result<std::optional<std::string>> absolute_path(const Reader& r, const p
   if (value && (*value)[0] != '/') {
     return r.error(node, std::string(attribute) + "=\"" + *value + "\" must be an absolute path");
   }
+  // Refused here, whole: a stored policy the source list refuses later would stop every command.
+  if (value && std::any_of(value->begin(), value->end(),
+                           [](unsigned char c) { return c < 0x20 || c == 0x7f; })) {
+    return r.error(node, std::string(attribute) + " holds a control character");
+  }
   return value;
 }
 

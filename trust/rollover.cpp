@@ -607,6 +607,16 @@ std::vector<std::string> load_restored(const Layout& layout) {
   return out;
 }
 
+void forget_restored(const Layout& layout, const std::string& sha256) {
+  std::vector<std::string> all = load_restored(layout);
+  auto gone = std::remove(all.begin(), all.end(), sha256);
+  if (gone == all.end()) return;
+  all.erase(gone, all.end());
+  std::string text;
+  for (const auto& sha : all) text += sha + "\n";
+  (void)write_file_atomic(layout.restored, text);
+}
+
 Result<std::vector<std::string>> restore_retired(const Layout& layout,
                                                  const std::vector<std::string>& sha256s) {
   std::vector<std::string> restored;

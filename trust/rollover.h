@@ -85,6 +85,8 @@ Result<CertInfo> remove_reserve(const Layout& layout, const Fingerprint& fingerp
 Result<std::vector<std::string>> restore_retired(const Layout& layout,
                                                  const std::vector<std::string>& sha256s);
 std::vector<std::string> load_restored(const Layout& layout);
+// `remove` of a restored certificate: it is no longer held back from rollover (best effort).
+void forget_restored(const Layout& layout, const std::string& sha256);
 
 struct RolloverInputs {
   std::vector<ReserveOffer> offers;  // from the policies in force

@@ -89,12 +89,22 @@ TEST_F(LocalAttacker, PolicyOwnedByAnotherUserOrInAnOpenDirectoryIsNotApplied) {
             std::string::npos)
       << r.err;
 
+  // A stored policy that is not applied is a status warning, not only a line on stderr.
+  auto status = run({"status", "--json"});
+  EXPECT_EQ(status.exit_code, 1) << status.out;
+  EXPECT_NE(status.out.find("\"policy_not_applied\""), std::string::npos) << status.out;
+
+  // 0.8.0: an open var/policies stops every command, as an open var/state does (it was applied as
+  // no policy at all, with status saying nothing).
   ASSERT_EQ(std::system(("chown root:root " + policy).c_str()), 0);
   ::chmod((home_.path() + "/var/policies").c_str(), 0777);
-  auto open_dir = run({"policy", "show", "--json"});
-  EXPECT_EQ(json::parse(open_dir.out)["effective"]["verify_peer"]["value"], true);
-  EXPECT_NE(open_dir.err.find("stored policies refused, none applied"), std::string::npos)
-      << open_dir.err;
+  for (const char* command : {"policy", "status"}) {
+    auto open_dir = command == std::string("policy") ? run({"policy", "show", "--json"})
+                                                     : run({"status", "--json"});
+    EXPECT_EQ(open_dir.exit_code, 2) << command;
+    EXPECT_NE(open_dir.err.find("var/policies: refused: directory"), std::string::npos)
+        << open_dir.err;
+  }
 }
 
 TEST_F(LocalAttacker, HooksNeverRunFromASymlinkedHooksDirOrAnOpenEtc) {
@@ -230,8 +240,20 @@ TEST_F(LocalAttacker, NoOtherUserCanHoldTheWriterOrTheDaemonLock) {
   }
 }
 
+// Review: every failure to take var/daemon.lock was "another daemon is running".
+TEST_F(LocalAttacker, ADaemonLockOfAnotherUserIsNamedNotTakenForAnotherDaemon) {
+  as_root_only();
+  std::string lock = home_.write("var/daemon.lock", "");
+  give_to_nobody(lock);
+  auto r = run({"run", "--once"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("cannot be made private"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("another trustagent daemon"), std::string::npos) << r.err;
+}
+
 TEST_F(LocalAttacker, AStateDirectoryOthersCanWriteIsRefused) {
-  for (const char* dir : {"var", "var/state"}) {
+  ASSERT_EQ(::mkdir((home_.path() + "/var/policies").c_str(), 0755), 0);
+  for (const char* dir : {"var", "var/state", "var/policies"}) {
     std::string path = home_.path() + "/" + dir;
     ASSERT_EQ(::chmod(path.c_str(), 01777), 0);
     auto before = testing_support::snapshot(home_.path() + "/etc");

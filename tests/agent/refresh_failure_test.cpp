@@ -256,6 +256,32 @@ TEST_F(RefreshFailure, VerificationTurnedOffIsAWarningAndTakesNoAnchorChange) {
   EXPECT_TRUE(status_warnings("verification_off").second.empty());
 }
 
+// Review: with verification off, an answer that left a CA-naming policy out removed it, and one
+// that raised a revision to 1000 with a new <Server> held the real fix back. Only verification
+// turned back on is taken from such an answer.
+TEST_F(RefreshFailure, AnUnauthenticatedAnswerNeitherRemovesNorRedirectsNorRaisesRevisions) {
+  std::string ca = home_.write(
+      "corp/ca.pem", testing_support::make_cert({.common_name = "Kept CA", .is_ca = true}).pem());
+  policy("aaaa-1", 2, "<CurlSSL SSLVerifyPeer=\"no\"/>");
+  policy("cccc-3", 1, "<CurlSSL CAInfo=\"" + ca + "\"/>");
+  publish(srv());
+  ASSERT_EQ(refresh().exit_code, 0);
+  ASSERT_NE(read_file(home_.etc("cainfo-merged.pem")).find("Kept CA"), std::string::npos);
+
+  std::filesystem::remove(srv() + "/policies/cccc-3.xml");
+  policy("aaaa-1", 1000, "<CurlSSL SSLVerifyPeer=\"no\"/><Server Address=\"evil.example\"/>");
+  publish(srv());
+  auto r = refresh();
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(read_file(home_.etc("cainfo-merged.pem")).find("Kept CA"), std::string::npos);
+  EXPECT_TRUE(testing_support::file_exists(home_.path() + "/var/policies/cccc-3.xml"));
+  EXPECT_NE(stored("aaaa-1").find("revision=\"2\""), std::string::npos);
+  EXPECT_NE(r.err.find("only change taken so is verification turned back on"), std::string::npos)
+      << r.err;
+  EXPECT_EQ(status_warnings("policy_not_installed").second.size(), 2u);
+  EXPECT_EQ(r.err.find("accepted by their signature"), std::string::npos) << r.err;
+}
+
 TEST_F(RefreshFailure, NoValidatorsAreKeptOrSentWhileVerificationIsOff) {
   policy("aaaa-1", 2, "<CurlSSL SSLVerifyPeer=\"no\"/>");
   publish(srv());

@@ -83,6 +83,11 @@ TEST(PolicyXml, EveryMalformedCaseIsRefusedWithFileLineAndColumn) {
        "bad.xml:3:3: SSLVerifyPeer=\"maybe\" is not a boolean"},
       {"relative CAInfo", doc("", "<CurlSSL CAInfo=\"ca.pem\"/>"),
        "CAInfo=\"ca.pem\" must be an absolute path"},
+      // Review: refused later by the source list, it stopped every command on the endpoint.
+      {"control character in CAInfo", doc("", "<CurlSSL CAInfo=\"/tmp/x&#10;forged\"/>"),
+       "CAInfo holds a control character"},
+      {"control character in CAPath", doc("", "<CurlSSL CAPath=\"/tmp/&#27;x\"/>"),
+       "CAPath holds a control character"},
       {"bad date",
        doc("",
            "<ReserveCertificate ActivateAt=\"next tuesday\">-----BEGIN CERTIFICATE-----"
