@@ -27,9 +27,11 @@ std::vector<std::string> hook_names(const std::string& dir) {
   if (d == nullptr) return names;
   while (dirent* e = ::readdir(d)) {
     std::string name = e->d_name;
-    // Editor backups and package-manager leftovers are not hooks (run-parts skips them too).
+    // Editor backups and package-manager leftovers are not hooks (run-parts skips them too):
+    // dpkg's .dpkg-old/-dist/-new, and rpm's .rpmnew/.rpmsave/.rpmorig.
     if (name.empty() || name[0] == '.' || name.back() == '~' ||
-        name.find(".dpkg-") != std::string::npos) {
+        name.find(".dpkg-") != std::string::npos || name.find(".rpmnew") != std::string::npos ||
+        name.find(".rpmsave") != std::string::npos || name.find(".rpmorig") != std::string::npos) {
       continue;
     }
     names.push_back(std::move(name));

@@ -49,6 +49,20 @@ TEST_F(Hooks, RunInNameOrderWithChangesOnStdinAndCountsInEnvironment) {
             "added aa11 CN=New\nremoved bb22 CN=Old\n2 1 1 " + layout_.merged + "\nsecond\n");
 }
 
+// A package upgrade leaves the old or the new version of a hook beside it: neither runs.
+TEST_F(Hooks, PackageManagerLeftoversAndBackupsAreNotRun) {
+  std::string log = home_.path() + "/log";
+  for (const char* left : {"10-x.dpkg-old", "10-x.dpkg-dist", "10-x.rpmnew", "10-x.rpmsave",
+                           "10-x.rpmorig", "10-x~", ".10-x"}) {
+    hook(left, "echo " + std::string(left) + " >> " + log + "\n");
+  }
+  hook("10-x", "echo ran >> " + log + "\n");
+  auto runs = run_hooks(layout_, report_);
+  ASSERT_EQ(runs.size(), 1u);
+  EXPECT_EQ(runs[0].name, "10-x");
+  EXPECT_EQ(read_file(log), "ran\n");
+}
+
 TEST_F(Hooks, FailingHookIsReportedAndOthersStillRun) {
   hook("10-fails", "exit 3\n");
   hook("20-ok", "exit 0\n");
