@@ -47,12 +47,15 @@ Result<void> sync_directory(const std::string& dir) {
 namespace {
 
 // Test-only seam: TRUSTAGENT_TEST_CRASH=<stage>:<file name> makes the process die at that stage
-// of writing that file, so crash safety is tested on the real code path.
-void maybe_crash(const char* stage, const std::string& path) {
+// of writing that file, so crash safety is tested on the real code path. Compiled in only when
+// the tests are built (TRUSTAGENT_TEST_SEAMS): a packager's Release binary has no such door.
+void maybe_crash([[maybe_unused]] const char* stage, [[maybe_unused]] const std::string& path) {
+#ifdef TRUSTAGENT_TEST_SEAMS
   const char* spec = std::getenv("TRUSTAGENT_TEST_CRASH");
   if (spec == nullptr) return;
   std::string want = std::string(stage) + ":" + file_name(path);
   if (want == spec) ::_exit(86);
+#endif
 }
 
 }  // namespace

@@ -225,11 +225,4 @@ bool is_private_directory(const std::string& dir, std::string* reason) {
   return true;
 }
 
-bool is_trusted_path(const std::string& path, std::string* reason) {
-  SourceProbe probe = probe_source(path);
-  if (probe.presence == SourceProbe::Presence::kPresent) return true;
-  *reason = probe.presence == SourceProbe::Presence::kMissing ? "missing" : probe.reason;
-  return false;
-}
-
 }  // namespace trust

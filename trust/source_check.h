@@ -35,10 +35,6 @@ struct SourceProbe {
 // A stat or two per call: this is the whole cost of the no-change check.
 SourceProbe probe_source(const std::string& path);
 
-// The same ownership and mode rules for something trustagent executes (hooks) or obeys (the
-// settings file, stored policies).
-bool is_trusted_path(const std::string& path, std::string* reason);
-
 // A directory only the agent writes and whose files it believes (var/, var/state/: locks,
 // acknowledgements, held-back policies, the accepted index): a trusted directory that is not
 // writable by group or others even when sticky, since a sticky directory still lets another user
