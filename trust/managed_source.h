@@ -20,7 +20,7 @@ class CertCache;
 struct AddOutcome {
   std::string target;
   std::vector<CertInfo> added, already_present;
-  std::vector<Skipped> skipped;  // blocks of the imported file that were not certificates
+  std::vector<Skipped> skipped;       // blocks of the imported file that were not certificates
   std::vector<std::string> restored;  // sha256s brought back from retired.pem (trust/rollover.h)
 };
 
